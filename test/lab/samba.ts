@@ -1,0 +1,190 @@
+// A private smbd for tests (../shared/lab/recipes.md): every directory under one mkdtemp dir, bound
+// to 127.0.0.1 on a free port, users created for this server only (prefix "pitest") and removed on
+// stop. Runs as root. Never started with --no-process-group: on SIGTERM smbd would then kill its whole
+// process group, i.e. the test runner; without it `kill <pid>` stops smbd and its children only.
+import { spawn, execFile } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export interface SambaUser {
+  name: string;
+  password: string;
+}
+
+export interface SambaShare {
+  /** Extra `key = value` lines for the share section. */
+  options?: string[];
+}
+
+export interface StartSambaOptions {
+  port?: number;
+  /** Extra lines for [global], e.g. `server signing = mandatory`. */
+  extraGlobal?: string[];
+  /** Shares besides the default writable `share`; each gets its own directory. */
+  shares?: Record<string, SambaShare>;
+  /** Users to create up front (default: one with a random password). */
+  users?: Array<{ password: string }>;
+}
+
+export interface SambaServer {
+  host: string;
+  port: number;
+  /** Name and directory of the default writable share. */
+  share: string;
+  shareDir: string;
+  /** Directory of any share by name. */
+  shareDirs: Record<string, string>;
+  users: SambaUser[];
+  confPath: string;
+  logPath: string;
+  addUser(password: string): Promise<SambaUser>;
+  disableUser(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, logPath: string, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      const log = await readFile(logPath, 'utf8').catch(() => '');
+      throw new Error(`smbd exited with ${child.exitCode}:\n${log.slice(-2000)}`);
+    }
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port });
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`smbd did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+async function run(cmd: string, args: string[], input?: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args[0] ?? ''} failed (${code}): ${err.trim()}`))));
+    p.stdin.end(input ?? '');
+  });
+}
+
+export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaServer> {
+  const base = await mkdtemp(join(tmpdir(), 'pitest-smb-'));
+  await chmod(base, 0o755); // the share owners (unprivileged test users) must traverse it
+  for (const d of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc']) await mkdir(join(base, d));
+  const shareDirs: Record<string, string> = {};
+  const shareSections: string[] = [];
+  const shares: Record<string, SambaShare> = { share: {}, ...opts.shares };
+  for (const [name, share] of Object.entries(shares)) {
+    const dir = join(base, 'shares', name);
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o777);
+    shareDirs[name] = dir;
+    shareSections.push(`[${name}]`, `  path = ${dir}`, '  read only = no', ...(share.options ?? []).map((l) => `  ${l}`));
+  }
+  const port = opts.port ?? (await freePort());
+  const confPath = join(base, 'smb.conf');
+  const logPath = join(base, 'smbd.log');
+  const conf = [
+    '[global]',
+    '  server role = standalone server',
+    '  workgroup = PITEST',
+    `  private dir = ${join(base, 'private')}`,
+    `  lock directory = ${join(base, 'lock')}`,
+    `  state directory = ${join(base, 'state')}`,
+    `  cache directory = ${join(base, 'cache')}`,
+    `  pid directory = ${join(base, 'pid')}`,
+    `  ncalrpc dir = ${join(base, 'ncalrpc')}`,
+    `  passdb backend = tdbsam:${join(base, 'private', 'passdb.tdb')}`,
+    '  interfaces = 127.0.0.1',
+    '  bind interfaces only = yes',
+    `  smb ports = ${port}`,
+    '  disable netbios = yes',
+    '  load printers = no',
+    '  printing = bsd',
+    '  printcap name = /dev/null',
+    '  disable spoolss = yes',
+    '  usershare path =',
+    '  map to guest = never',
+    '  log level = 1',
+    ...(opts.extraGlobal ?? []).map((l) => `  ${l}`),
+    ...shareSections,
+    '',
+  ].join('\n');
+  await writeFile(confPath, conf);
+
+  const users: SambaUser[] = [];
+  const addUser = async (password: string): Promise<SambaUser> => {
+    const name = `pitest${randomBytes(4).toString('hex')}`;
+    await run('useradd', ['-M', '-s', '/usr/sbin/nologin', name]);
+    const user = { name, password };
+    users.push(user);
+    await run('smbpasswd', ['-c', confPath, '-a', '-s', name], `${password}\n${password}\n`);
+    return user;
+  };
+  const removeUsers = async (): Promise<void> => {
+    for (const u of users.splice(0)) await execFileP('userdel', [u.name]).catch(() => undefined);
+  };
+
+  let child: ChildProcess | undefined;
+  try {
+    for (const u of opts.users ?? [{ password: `Pw-${randomBytes(6).toString('hex')}` }]) await addUser(u.password);
+    const out = await import('node:fs').then((fs) => fs.openSync(logPath, 'a'));
+    child = spawn('smbd', ['--foreground', '--debug-stdout', '-s', confPath], { stdio: ['ignore', out, out] });
+    await waitForPort(port, child, logPath);
+  } catch (e) {
+    if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
+    await removeUsers();
+    await rm(base, { recursive: true, force: true });
+    throw e;
+  }
+  const proc = child;
+
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await removeUsers();
+    await rm(base, { recursive: true, force: true });
+  };
+
+  return {
+    host: '127.0.0.1',
+    port,
+    share: 'share',
+    shareDir: shareDirs.share!,
+    shareDirs,
+    users,
+    confPath,
+    logPath,
+    addUser,
+    disableUser: (name: string) => run('smbpasswd', ['-c', confPath, '-d', name]),
+    stop,
+  };
+}
