@@ -1,0 +1,47 @@
+#!/bin/sh
+# Idempotent set-up run before `npm start` (arg: start) and `npm test` (arg: test):
+# installs npm dependencies when missing or stale, and the Debian packages the daemon (redis-server) or
+# the test lab (redis-server, sshd, smbd, smbclient, busybox, python3-winrm) need. As root on
+# Debian/Ubuntu it installs them with apt-get; otherwise it prints the exact command and stops.
+set -eu
+cd "$(dirname "$0")/.."
+mode="${1:-start}"
+
+# 1. npm dependencies
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap: installing npm dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund >&2
+fi
+
+# 2. Debian packages
+missing=""
+need() { # need <command-or-path> <package>
+  case "$1" in
+    /*) [ -e "$1" ] || missing="$missing $2" ;;
+    *) command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || missing="$missing $2" ;;
+  esac
+}
+if [ "$mode" = "start" ]; then
+  if [ -z "${REDIS_URL:-}" ] && ! grep -qs '^REDIS_URL=.' .env; then need redis-server redis-server; fi
+else
+  need redis-server redis-server
+  need /usr/sbin/sshd openssh-server
+  need smbd samba
+  need smbclient smbclient
+  need /bin/busybox busybox-static
+  need /usr/lib/python3/dist-packages/winrm/__init__.py python3-winrm
+  need ip iproute2
+fi
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing Debian packages:$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >&2
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing >&2
+  else
+    echo "bootstrap: missing Debian packages:$missing" >&2
+    echo "  install them with: sudo apt-get install -y$missing" >&2
+    exit 1
+  fi
+fi

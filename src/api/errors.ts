@@ -1,0 +1,72 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
+import { redactor } from '../logging/redactor.ts';
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `/machines/0/address` → `machines[0].address` */
+export function fieldPath(instancePath: string, extra?: string): string {
+  const parts = instancePath.split('/').filter((p) => p !== '').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (extra) parts.push(extra);
+  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '');
+}
+
+/** Turns ajv errors into one message that names the offending field. */
+export function describeValidation(errors: AjvError[], part: string): { field: string; message: string } {
+  const e = errors[0] as AjvError;
+  let field = fieldPath(e.instancePath);
+  let problem = e.message ?? 'is invalid';
+  if (e.keyword === 'required') {
+    field = fieldPath(e.instancePath, String(e.params.missingProperty));
+    problem = 'is required';
+  } else if (e.keyword === 'additionalProperties') {
+    field = fieldPath(e.instancePath, String(e.params.additionalProperty));
+    problem = 'is not allowed (unknown property)';
+  } else if (e.keyword === 'enum') {
+    problem = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  const where = field === '' ? (part === 'body' ? 'body' : part) : field;
+  return { field: where, message: `${part === 'body' ? '' : `${part} `}${where}: ${problem}` };
+}
+
+export function errorHandler(error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.validation) {
+    const { field, message } = describeValidation(error.validation, error.validationContext ?? 'body');
+    void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message, field });
+    return;
+  }
+  if (error instanceof ValidationError) {
+    void reply.code(error.status).send({ statusCode: error.status, error: error.status === 404 ? 'Not Found' : 'Bad Request', message: redactor.redact(error.message), field: error.field });
+    return;
+  }
+  if (error instanceof NotFoundError) {
+    void reply.code(404).send({ statusCode: 404, error: 'Not Found', message: error.message });
+    return;
+  }
+  if (error instanceof ConflictError) {
+    void reply.code(409).send({ statusCode: 409, error: 'Conflict', message: error.message, details: error.details });
+    return;
+  }
+  if (isRedisDown(error)) {
+    void reply.code(503).header('retry-after', '2').send({ statusCode: 503, error: 'Service Unavailable', message: 'the job store (Redis) is unreachable; retry shortly' });
+    return;
+  }
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status === 500) request.log.error({ err: { message: error.message, stack: error.stack } }, 'request failed');
+  void reply.code(status).send({
+    statusCode: status,
+    error: status === 500 ? 'Internal Server Error' : error.name,
+    message: status === 500 ? 'internal error (see the daemon log)' : redactor.redact(error.message),
+  });
+}
+
+export function isRedisDown(error: unknown): boolean {
+  const msg = (error as Error)?.message ?? '';
+  const code = (error as NodeJS.ErrnoException)?.code ?? '';
+  return /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|MaxRetriesPerRequest|Reached the max retries/i.test(msg) || code === 'ECONNREFUSED';
+}

@@ -1,0 +1,149 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type Role = 'api' | 'worker';
+
+export interface Config {
+  host: string;
+  port: number;
+  roles: Role[];
+  redisUrl: string | undefined;
+  dataDir: string;
+  repositoryDir: string;
+  processServerId: string;
+  csEndpoint: string | undefined;
+  csPassphraseFile: string | undefined;
+  csVersion: string | undefined;
+  vaultKeyFile: string;
+  apiTokensFile: string;
+  workerConcurrency: number;
+  logLevel: string;
+  /** Retries of transient faults per job (attempts = retries + 1). */
+  jobRetries: number;
+  /** First backoff delay in ms; doubles per attempt. */
+  jobBackoffMs: number;
+  /** BullMQ lock duration: how soon a job held by a dead worker is taken up again. */
+  jobLockMs: number;
+  /** Seconds a step may run before it times out. */
+  stepTimeoutSec: number;
+  /** Seconds to wait for running jobs on SIGTERM before handing them back. */
+  shutdownGraceSec: number;
+  /** Connect timeout for guest channels, ms. */
+  connectTimeoutMs: number;
+  /** Consecutive authentication failures after which a run-as account is suspended. */
+  accountLockoutThreshold: number;
+  /** SSH host key policy when a request does not name one. */
+  hostKeyPolicy: 'tofu' | 'strict' | 'off';
+  /** Cap on concurrent pushes across every process server (0 = no cap). */
+  globalConcurrency: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const PS_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const VERSION = /^\d+(\.\d+){1,3}$/;
+
+function integer(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+/**
+ * Reads a `.env` file (KEY=value lines, # comments, optional quotes) without overriding variables that
+ * are already set in the environment.
+ */
+export function readDotEnv(file: string): Env {
+  if (!existsSync(file)) return {};
+  const out: Env = {};
+  for (const [index, rawLine] of readFileSync(file, 'utf8').split(/\r?\n/).entries()) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) throw new ConfigError(`${file}:${index + 1}`, 'is not a KEY=value line');
+    let value = m[2] ?? '';
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    out[m[1] as string] = value;
+  }
+  return out;
+}
+
+/** Builds the one validated configuration object; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): Config {
+  const env: Env = { ...readDotEnv(path.join(cwd, '.env')), ...processEnv };
+  const resolve = (p: string): string => path.resolve(cwd, p);
+
+  const roles = (env.ROLES ?? 'api,worker').split(',').map((r) => r.trim()).filter((r) => r !== '');
+  if (roles.length === 0) throw new ConfigError('ROLES', 'must name at least one of api, worker');
+  for (const role of roles) {
+    if (role !== 'api' && role !== 'worker') throw new ConfigError('ROLES', `has unknown role "${role}" (allowed: api, worker)`);
+  }
+
+  const host = optional(env, 'HOST') ?? '127.0.0.1';
+  const redisUrl = optional(env, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  }
+  const dataDir = resolve(optional(env, 'DATA_DIR') ?? './data');
+  const processServerId = optional(env, 'PROCESS_SERVER_ID') ?? 'cs';
+  if (!PS_ID.test(processServerId)) {
+    throw new ConfigError('PROCESS_SERVER_ID', 'must be 1-63 letters, digits, dot, dash or underscore');
+  }
+  const csVersion = optional(env, 'CS_VERSION');
+  if (csVersion !== undefined && !VERSION.test(csVersion)) {
+    throw new ConfigError('CS_VERSION', `must be a dotted version such as 9.30.0.0, got "${csVersion}"`);
+  }
+  const csEndpoint = optional(env, 'CS_ENDPOINT');
+  if (csEndpoint !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(csEndpoint)) {
+    throw new ConfigError('CS_ENDPOINT', 'must be an IP address or host name');
+  }
+  const csPassphraseFile = optional(env, 'CS_PASSPHRASE_FILE');
+  const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const hostKeyPolicy = optional(env, 'SSH_HOST_KEY_POLICY') ?? 'tofu';
+  if (hostKeyPolicy !== 'tofu' && hostKeyPolicy !== 'strict' && hostKeyPolicy !== 'off') {
+    throw new ConfigError('SSH_HOST_KEY_POLICY', 'must be tofu, strict or off');
+  }
+
+  return {
+    host,
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    roles: roles as Role[],
+    redisUrl,
+    dataDir,
+    repositoryDir: resolve(optional(env, 'REPOSITORY_DIR') ?? './repository'),
+    processServerId,
+    csEndpoint,
+    csPassphraseFile: csPassphraseFile === undefined ? undefined : resolve(csPassphraseFile),
+    csVersion,
+    vaultKeyFile: resolve(optional(env, 'VAULT_KEY_FILE') ?? path.join(dataDir, 'vault.key')),
+    apiTokensFile: resolve(optional(env, 'API_TOKENS_FILE') ?? path.join(dataDir, 'tokens.json')),
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1000),
+    logLevel,
+    jobRetries: integer(env, 'JOB_RETRIES', 3, 0, 20),
+    jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 0, 3_600_000),
+    jobLockMs: integer(env, 'JOB_LOCK_MS', 30_000, 1000, 3_600_000),
+    stepTimeoutSec: integer(env, 'STEP_TIMEOUT_SEC', 1800, 1, 86_400),
+    shutdownGraceSec: integer(env, 'SHUTDOWN_GRACE_SEC', 30, 0, 3600),
+    connectTimeoutMs: integer(env, 'CONNECT_TIMEOUT_MS', 15000, 100, 600_000),
+    accountLockoutThreshold: integer(env, 'ACCOUNT_LOCKOUT_THRESHOLD', 3, 1, 100),
+    hostKeyPolicy,
+    globalConcurrency: integer(env, 'GLOBAL_CONCURRENCY', 0, 0, 100_000),
+  };
+}

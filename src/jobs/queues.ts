@@ -1,0 +1,58 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** BullMQ key prefix: all queue keys live under it, apart from our own `pi:` job records. */
+export const BULL_PREFIX = 'pi-bull';
+
+/** One queue per process server: a job runs only on the process server it names. */
+export function queueName(processServerId: string): string {
+  return `push-${processServerId}`;
+}
+
+export interface QueueJobData {
+  jobId: string;
+}
+
+/** Producer side: a cached Queue per process server. */
+export class Queues {
+  private readonly queues = new Map<string, Queue<QueueJobData>>();
+
+  constructor(private readonly connection: Redis, private readonly retry: { attempts: number; backoffMs: number }) {}
+
+  get(processServerId: string): Queue<QueueJobData> {
+    let q = this.queues.get(processServerId);
+    if (!q) {
+      q = new Queue<QueueJobData>(queueName(processServerId), { connection: this.connection, prefix: BULL_PREFIX });
+      this.queues.set(processServerId, q);
+    }
+    return q;
+  }
+
+  async enqueue(processServerId: string, jobId: string): Promise<void> {
+    await this.get(processServerId).add('push', { jobId }, {
+      jobId,
+      attempts: this.retry.attempts,
+      backoff: { type: 'exponential', delay: this.retry.backoffMs },
+      removeOnComplete: { age: 3600, count: 5000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+  }
+
+  /** Removes a job that no worker holds (waiting or delayed). True when it was removed. */
+  async removeIfIdle(processServerId: string, jobId: string): Promise<boolean> {
+    const job = await this.get(processServerId).getJob(jobId);
+    if (!job) return false;
+    try {
+      const state = await job.getState();
+      if (state === 'active') return false;
+      await job.remove();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

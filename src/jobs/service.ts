@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { AccountStore } from '../accounts/accounts.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
+import { isSafeAbsolutePath } from '../pipeline/linux/commands.ts';
+import { isSafeWindowsPath } from '../pipeline/windows-paths.ts';
+import { osTagInfo } from '../repository/os-tags.ts';
+import type { ProcessServerRegistry } from './process-servers.ts';
+import type { Queues } from './queues.ts';
+import type { JobStore } from './store.ts';
+import { isFinal, TASKS_BY_TYPE, type JobRecord, type JobType, type MachineRequest } from './types.ts';
+
+export interface SubmitResult {
+  id: string;
+  machineId: string;
+  state: JobRecord['state'];
+  /** False when the machine already had an active job of this type (that job is returned). */
+  created: boolean;
+}
+
+const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+export function isValidAddress(address: string): boolean {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) return address.split('.').every((o) => Number(o) <= 255);
+  if (address.includes(':')) return /^[0-9A-Fa-f:.]+$/.test(address) && address.split(':').length <= 8 + 1;
+  return HOST.test(address);
+}
+
+/** Submits, reads, cancels and restarts jobs; what the API calls (the API knows nothing of BullMQ). */
+export class JobService {
+  constructor(
+    private readonly deps: {
+      redis: Redis;
+      store: JobStore;
+      queues: Queues;
+      accounts: AccountStore;
+      processServers: ProcessServerRegistry;
+      defaultProcessServerId: string;
+    },
+  ) {}
+
+  /** Validates every machine first, so a bad entry rejects the whole request and nothing is half-submitted. */
+  async submit(type: JobType, machines: MachineRequest[], options: { restartOf?: string } = {}): Promise<SubmitResult[]> {
+    const seen = new Set<string>();
+    const knownPs = new Map<string, boolean>();
+    for (const [i, m] of machines.entries()) {
+      const at = `machines[${i}]`;
+      if (seen.has(m.machineId)) throw new ValidationError(`${at}.machineId`, `"${m.machineId}" appears more than once in the request`);
+      seen.add(m.machineId);
+      if (!isValidAddress(m.address)) throw new ValidationError(`${at}.address`, 'must be an IPv4 or IPv6 address or a DNS name');
+      const account = await this.deps.accounts.find(m.runAsAccountId);
+      if (!account) throw new ValidationError(`${at}.runAsAccountId`, `run-as account ${m.runAsAccountId} does not exist`);
+      if (account.osFamily !== m.os.family) {
+        throw new ValidationError(`${at}.runAsAccountId`, `run-as account "${account.name}" is a ${account.osFamily} account but the machine is ${m.os.family}`);
+      }
+      if (m.os.tag !== undefined) {
+        const info = osTagInfo(m.os.tag);
+        if (!info) throw new ValidationError(`${at}.os.tag`, `"${m.os.tag}" is not an OS tag of the repository (see GET /api/v1/repository/os-support)`);
+        if (info.platform !== m.os.family) throw new ValidationError(`${at}.os.tag`, `${info.tag} is a ${info.platform} tag but os.family is ${m.os.family}`);
+      }
+      if (m.os.family === 'linux' && m.windowsTransport !== undefined) throw new ValidationError(`${at}.windowsTransport`, 'applies to Windows machines only');
+      if (m.installLocation !== undefined) {
+        const ok = m.os.family === 'linux' ? isSafeAbsolutePath(m.installLocation) : isSafeWindowsPath(m.installLocation);
+        if (!ok) throw new ValidationError(`${at}.installLocation`, m.os.family === 'linux'
+          ? 'must be an absolute path of letters, digits and . _ + - (no spaces, no ..)'
+          : 'must be an absolute Windows path such as C:\\Program Files (x86)\\Microsoft Azure Site Recovery');
+      }
+      const ps = m.processServerId ?? this.deps.defaultProcessServerId;
+      if (!knownPs.has(ps)) knownPs.set(ps, await this.deps.processServers.known(ps));
+      if (!knownPs.get(ps)) {
+        const known = (await this.deps.processServers.list()).map((p) => p.id);
+        throw new ValidationError(`${at}.processServerId`, `"${ps}" is not a known process server (known: ${known.join(', ') || 'none yet'})`);
+      }
+    }
+
+    const results: SubmitResult[] = [];
+    for (const m of machines) {
+      const now = new Date().toISOString();
+      const processServerId = m.processServerId ?? this.deps.defaultProcessServerId;
+      const record: JobRecord = {
+        id: randomUUID(),
+        type,
+        machine: { machineId: m.machineId, displayName: m.displayName ?? m.machineId, address: m.address, os: m.os },
+        processServerId,
+        runAsAccountId: m.runAsAccountId,
+        state: 'NotStarted',
+        tasks: TASKS_BY_TYPE[type].map((name) => ({ name, state: 'NotStarted', errors: [] })),
+        errors: [],
+        attempts: 0,
+        createdAt: now,
+        request: { ...m, processServerId },
+        rev: 0,
+      };
+      if (options.restartOf) record.restartOf = options.restartOf;
+      const res = await this.deps.store.create(record);
+      if (res.created) {
+        await this.deps.queues.enqueue(processServerId, record.id);
+        results.push({ id: record.id, machineId: m.machineId, state: 'NotStarted', created: true });
+      } else {
+        const existing = await this.deps.store.get(res.id);
+        results.push({ id: res.id, machineId: m.machineId, state: existing?.state ?? 'NotStarted', created: false });
+      }
+    }
+    return results;
+  }
+
+  async get(id: string): Promise<JobRecord> {
+    const job = await this.deps.store.get(id);
+    if (!job) throw new NotFoundError('job', id);
+    return job;
+  }
+
+  /**
+   * Cancels a job: a queued (or retry-delayed) job is removed from its queue and ends Cancelled at once;
+   * a running one is told to abort through the `pi:cancel` channel and ends Cancelled after clean-up.
+   */
+  async cancel(id: string): Promise<JobRecord> {
+    const job = await this.get(id);
+    if (isFinal(job.state)) throw new ConflictError(`job ${id} has already ended (${job.state})`);
+    await this.deps.store.update(id, (j) => {
+      if (isFinal(j.state)) return false;
+      j.cancelRequested = true;
+    });
+    if (await this.deps.queues.removeIfIdle(job.processServerId, id)) {
+      return this.deps.store.update(id, (j) => {
+        if (isFinal(j.state)) return false;
+        markCancelled(j);
+      });
+    }
+    await this.deps.redis.publish(CANCEL_CHANNEL, id);
+    return this.get(id);
+  }
+
+  /** A new job for the same machine and type (the old one must have ended). */
+  async restart(id: string): Promise<SubmitResult> {
+    const job = await this.get(id);
+    if (!isFinal(job.state)) throw new ConflictError(`job ${id} is still ${job.state}; cancel it first`);
+    const [res] = await this.submit(job.type, [job.request], { restartOf: id });
+    return res as SubmitResult;
+  }
+}
+
+export const CANCEL_CHANNEL = 'pi:cancel';
+
+export function markCancelled(j: JobRecord): void {
+  const now = new Date().toISOString();
+  j.state = 'Cancelled';
+  j.endedAt = now;
+  delete j.cancelRequested;
+  for (const t of j.tasks) {
+    if (t.state === 'InProgress') { t.state = 'Cancelled'; t.endedAt = now; }
+    else if (t.state === 'NotStarted') t.state = 'Cancelled';
+  }
+}

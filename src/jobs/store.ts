@@ -1,0 +1,212 @@
+import type { Redis } from 'ioredis';
+import { redactor } from '../logging/redactor.ts';
+import { isFinal, type JobEvent, type JobRecord, type JobState, type JobType } from './types.ts';
+
+/**
+ * The durable job record, independent of BullMQ's retention. Each job is a hash (`data` JSON + `rev`);
+ * every change is a compare-and-set that also appends the state changes it makes to the job's own event
+ * stream and to the global stream, atomically, so the change log (SSE) can never miss or invent a change.
+ */
+const K = {
+  job: (id: string) => `pi:job:${id}`,
+  jobEvents: (id: string) => `pi:job:${id}:events`,
+  jobLog: (id: string) => `pi:job:${id}:log`,
+  active: (type: string, machineId: string) => `pi:active:${type}:${machineId}`,
+  accountJobs: (accountId: string) => `pi:account-jobs:${accountId}`,
+  index: 'pi:jobs',
+  seq: 'pi:jobs:seq',
+  events: 'pi:events',
+};
+
+const GLOBAL_EVENTS_MAXLEN = 200_000;
+const JOB_LOG_MAX_LINES = 5000;
+
+// KEYS: job, index, seq, events, jobEvents, active, accountJobs   ARGV: json, jobId, maxlen, then events (4 fields each)
+const CREATE_SCRIPT = `
+local existing = redis.call('GET', KEYS[6])
+if existing then
+  local st = redis.call('HGET', 'pi:job:' .. existing, 'state')
+  if st == 'NotStarted' or st == 'InProgress' then return {0, existing} end
+end
+redis.call('SET', KEYS[6], ARGV[2])
+local seq = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'rev', '0', 'state', 'NotStarted', 'seq', seq)
+redis.call('ZADD', KEYS[2], seq, ARGV[2])
+redis.call('SADD', KEYS[7], ARGV[2])
+local n = (#ARGV - 3) / 4
+local cursor = ''
+for i = 0, n - 1 do
+  local b = 4 + i * 4
+  cursor = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'jobId', ARGV[2], 'kind', ARGV[b], 'state', ARGV[b+1], 'task', ARGV[b+2], 'at', ARGV[b+3])
+  redis.call('XADD', KEYS[5], cursor, 'jobId', ARGV[2], 'kind', ARGV[b], 'state', ARGV[b+1], 'task', ARGV[b+2], 'at', ARGV[b+3])
+end
+return {1, ARGV[2]}
+`;
+
+// KEYS: job, events, jobEvents, active, accountJobs   ARGV: expectedRev, json, jobId, state, final, maxlen, then events
+const UPDATE_SCRIPT = `
+local rev = redis.call('HGET', KEYS[1], 'rev')
+if not rev then return -1 end
+if rev ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'data', ARGV[2], 'rev', tostring(tonumber(rev) + 1), 'state', ARGV[4])
+if ARGV[5] == '1' then
+  if redis.call('GET', KEYS[4]) == ARGV[3] then redis.call('DEL', KEYS[4]) end
+  redis.call('SREM', KEYS[5], ARGV[3])
+end
+local n = (#ARGV - 6) / 4
+for i = 0, n - 1 do
+  local b = 7 + i * 4
+  local cursor = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'jobId', ARGV[3], 'kind', ARGV[b], 'state', ARGV[b+1], 'task', ARGV[b+2], 'at', ARGV[b+3])
+  redis.call('XADD', KEYS[3], cursor, 'jobId', ARGV[3], 'kind', ARGV[b], 'state', ARGV[b+1], 'task', ARGV[b+2], 'at', ARGV[b+3])
+end
+return 1
+`;
+
+interface PendingEvent { kind: 'job' | 'task'; state: string; task: string; at: string }
+
+function diffEvents(before: JobRecord | null, after: JobRecord): PendingEvent[] {
+  const at = new Date().toISOString();
+  const events: PendingEvent[] = [];
+  for (const task of after.tasks) {
+    const prev = before?.tasks.find((t) => t.name === task.name);
+    if (!prev || prev.state !== task.state) events.push({ kind: 'task', state: task.state, task: task.name, at });
+  }
+  if (!before || before.state !== after.state) events.push({ kind: 'job', state: after.state, task: '', at });
+  if (before && !before.cancelRequested && after.cancelRequested) events.push({ kind: 'job', state: 'CancelRequested', task: '', at });
+  return events;
+}
+
+function flatten(events: PendingEvent[]): string[] {
+  return events.flatMap((e) => [e.kind, e.state, e.task, e.at]);
+}
+
+export interface ListFilter {
+  state?: JobState;
+  type?: JobType;
+  machineId?: string;
+  processServerId?: string;
+  since?: string;
+}
+
+export class JobConflictError extends Error {}
+
+export class JobStore {
+  constructor(private readonly redis: Redis) {}
+
+  /** Creates the job unless the machine has an active job of that type; then returns that job's id. */
+  async create(job: JobRecord): Promise<{ created: boolean; id: string }> {
+    const events = diffEvents(null, job);
+    const res = (await this.redis.eval(
+      CREATE_SCRIPT, 7,
+      K.job(job.id), K.index, K.seq, K.events, K.jobEvents(job.id), K.active(job.type, job.machine.machineId),
+      K.accountJobs(job.runAsAccountId),
+      JSON.stringify(job), job.id, String(GLOBAL_EVENTS_MAXLEN), ...flatten(events),
+    )) as [number, string];
+    return { created: res[0] === 1, id: res[1] };
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    const [data, rev] = await this.redis.hmget(K.job(id), 'data', 'rev');
+    if (data === null || data === undefined) return null;
+    const job = JSON.parse(data) as JobRecord;
+    job.rev = Number(rev);
+    return job;
+  }
+
+  /**
+   * Applies `mutate` to the current record with optimistic concurrency (retried on conflict). `mutate`
+   * returns false to leave the record unchanged. Returns the record as stored afterwards.
+   */
+  async update(id: string, mutate: (job: JobRecord) => boolean | void): Promise<JobRecord> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const current = await this.get(id);
+      if (!current) throw new Error(`job ${id} does not exist`);
+      const next = structuredClone(current);
+      if (mutate(next) === false) return current;
+      const events = diffEvents(current, next);
+      const res = (await this.redis.eval(
+        UPDATE_SCRIPT, 5,
+        K.job(id), K.events, K.jobEvents(id), K.active(next.type, next.machine.machineId), K.accountJobs(next.runAsAccountId),
+        String(current.rev), JSON.stringify({ ...next, rev: undefined }), id, next.state, isFinal(next.state) ? '1' : '0',
+        String(GLOBAL_EVENTS_MAXLEN), ...flatten(events),
+      )) as number;
+      if (res === 1) { next.rev = current.rev + 1; return next; }
+      if (res === -1) throw new Error(`job ${id} does not exist`);
+    }
+    throw new JobConflictError(`job ${id} is being changed concurrently; gave up after 50 attempts`);
+  }
+
+  /** Newest first. `cursor` is opaque (the sequence number of the last job returned). */
+  async list(filter: ListFilter, limit: number, cursor?: string): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    const out: JobRecord[] = [];
+    let max = cursor ? `(${Number(cursor)}` : '+inf';
+    const sinceMs = filter.since ? Date.parse(filter.since) : undefined;
+    const batch = Math.max(limit * 2, 100);
+    let lastSeq: string | null = null;
+    while (out.length < limit) {
+      const ids = await this.redis.zrevrangebyscore(K.index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch);
+      if (ids.length === 0) return { jobs: out, nextCursor: null };
+      const pipe = this.redis.pipeline();
+      for (let i = 0; i < ids.length; i += 2) pipe.hmget(K.job(ids[i] as string), 'data', 'rev');
+      const rows = (await pipe.exec()) ?? [];
+      for (let i = 0; i < rows.length; i++) {
+        const seq = ids[i * 2 + 1] as string;
+        const [err, value] = rows[i] as [Error | null, [string | null, string | null]];
+        max = `(${seq}`;
+        if (err || !value[0]) continue;
+        const job = JSON.parse(value[0]) as JobRecord;
+        job.rev = Number(value[1]);
+        if (sinceMs !== undefined && Date.parse(job.createdAt) < sinceMs) return { jobs: out, nextCursor: null };
+        if (filter.state && job.state !== filter.state) continue;
+        if (filter.type && job.type !== filter.type) continue;
+        if (filter.machineId && job.machine.machineId !== filter.machineId) continue;
+        if (filter.processServerId && job.processServerId !== filter.processServerId) continue;
+        out.push(job);
+        lastSeq = seq;
+        if (out.length === limit) break;
+      }
+      if (ids.length < batch * 2 && out.length < limit) return { jobs: out, nextCursor: null };
+    }
+    return { jobs: out, nextCursor: lastSeq };
+  }
+
+  /** Appends a (redacted) line to the job's log. */
+  async appendLog(id: string, line: string): Promise<void> {
+    const text = `${new Date().toISOString()} ${redactor.redact(line)}`;
+    await this.redis.multi().rpush(K.jobLog(id), text).ltrim(K.jobLog(id), -JOB_LOG_MAX_LINES, -1).exec();
+  }
+
+  async log(id: string): Promise<string[]> {
+    return this.redis.lrange(K.jobLog(id), 0, -1);
+  }
+
+  /** Events after `after` (exclusive; '0' or '' = from the start) for one job or for all. */
+  async events(opts: { jobId?: string; after?: string; count?: number; blockMs?: number }, conn: Redis = this.redis): Promise<JobEvent[]> {
+    const key = opts.jobId ? K.jobEvents(opts.jobId) : K.events;
+    const after = opts.after && opts.after !== '' ? opts.after : '0';
+    const args: (string | number)[] = ['COUNT', opts.count ?? 500];
+    if (opts.blockMs !== undefined) args.push('BLOCK', opts.blockMs);
+    const res = (await (conn.xread as (...a: unknown[]) => Promise<unknown>)(...args, 'STREAMS', key, after)) as
+      | Array<[string, Array<[string, string[]]>]>
+      | null;
+    if (!res || res.length === 0) return [];
+    return (res[0]?.[1] ?? []).map(([cursor, fields]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string;
+      const ev: JobEvent = { cursor, jobId: f.jobId ?? '', kind: f.kind === 'task' ? 'task' : 'job', state: f.state ?? '', at: f.at ?? '' };
+      if (f.task) ev.task = f.task;
+      return ev;
+    });
+  }
+
+  /** The current end of the global change log (so a client can start "from now"). */
+  async lastEventCursor(): Promise<string> {
+    const res = (await this.redis.xrevrange(K.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+    return res[0]?.[0] ?? '0-0';
+  }
+
+  /** Queued or running jobs that use the run-as account. */
+  async activeJobIdsUsingAccount(accountId: string): Promise<string[]> {
+    return this.redis.smembers(K.accountJobs(accountId));
+  }
+}

@@ -1,0 +1,30 @@
+import type { JobError } from '../errors/push-error.ts';
+import type { JobRecord } from '../jobs/types.ts';
+
+/**
+ * What a pipeline sees of the job it runs: it reports task progress through this interface and never
+ * touches Redis or BullMQ itself.
+ */
+export interface JobContext {
+  readonly job: JobRecord;
+  /** Aborted when the job is cancelled or the worker shuts down. */
+  readonly signal: AbortSignal;
+  /** Runs one task: InProgress, then Succeeded, or Failed with the error it throws (which is rethrown). */
+  task<T>(name: string, work: () => Promise<T>): Promise<T>;
+  /** Marks a task Skipped with the reason. */
+  skip(name: string, message: string): Promise<void>;
+  /** Ends a task in the given state with an error, without failing the job (e.g. VSS on agent ≥ 9.23). */
+  endTask(name: string, state: 'Failed' | 'Warning' | 'Succeeded', error?: JobError, message?: string): Promise<void>;
+  /** Adds a note to a task (shown as its message). */
+  note(name: string, message: string): Promise<void>;
+  /** A line for the job's log (redacted on the way in). */
+  log(line: string): void;
+  setInstaller(installer: { file: string; sha256: string }, agentVersion: string): Promise<void>;
+}
+
+/** How a pipeline ended when it did not throw. */
+export interface PipelineOutcome {
+  state: 'Succeeded' | 'Warning';
+  /** Job-level warnings (also on their tasks). */
+  warnings: JobError[];
+}

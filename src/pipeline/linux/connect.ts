@@ -1,0 +1,68 @@
+import { Codes } from '../../errors/catalogue.ts';
+import { PushError } from '../../errors/push-error.ts';
+import type { JobContext } from '../context.ts';
+import type { PipelineDeps } from '../deps.ts';
+import { LinuxGuest } from './linux-guest.ts';
+import { linuxCommands } from './commands.ts';
+
+/**
+ * Opens the SSH channel to a Linux guest with the run-as account and checks it may act as root (uid 0,
+ * or password-less sudo when the account says useSudo). Authentication failures count towards the
+ * account's lockout guard; a success resets it.
+ */
+export async function connectLinuxGuest(ctx: JobContext, deps: PipelineDeps, signal: AbortSignal = ctx.signal): Promise<LinuxGuest> {
+  const { request } = ctx.job;
+  const account = await deps.accounts.forConnection(ctx.job.runAsAccountId);
+  if (account.osFamily !== 'linux') {
+    throw new PushError(Codes.LinuxCredentials, { reason: `run-as account "${account.name}" is a ${account.osFamily} account` });
+  }
+  const port = request.port ?? 22;
+  const policy = request.hostKeyPolicy ?? deps.settings.hostKeyPolicy;
+  ctx.log(`connecting to ${request.address}:${port} over SSH as ${account.username} (host key policy ${policy})`);
+  let channel;
+  try {
+    const credentials: Parameters<PipelineDeps['connectSsh']>[0]['credentials'] = { username: account.username };
+    if (account.secrets.password !== undefined) credentials.password = account.secrets.password;
+    if (account.secrets.privateKey !== undefined) credentials.privateKey = account.secrets.privateKey;
+    if (account.secrets.passphrase !== undefined) credentials.passphrase = account.secrets.passphrase;
+    channel = await deps.connectSsh({
+      host: request.address,
+      port,
+      credentials,
+      connectTimeoutMs: deps.settings.connectTimeoutMs,
+      verifyHostKey: deps.hostKeys.verifier(request.address, port, policy, (l) => ctx.log(l)),
+      authFailureCode: Codes.LinuxCredentials,
+      signal,
+    });
+  } catch (e) {
+    if (e instanceof PushError && e.code === Codes.LinuxCredentials && e.details.phase === 'connect') {
+      const suspended = await deps.accounts.recordAuthFailure(account.id);
+      if (suspended) ctx.log(`run-as account "${account.name}" suspended after repeated authentication failures`);
+    }
+    throw e;
+  }
+  await deps.accounts.recordAuthSuccess(account.id);
+  const guest = new LinuxGuest(channel, {
+    useSudo: account.useSudo,
+    signal,
+    timeoutMs: deps.settings.stepTimeoutMs,
+    log: (l) => ctx.log(l),
+  });
+  try {
+    const uid = (await guest.must(linuxCommands.whoami(), { what: 'read the user id' })).trim();
+    if (uid !== '0') {
+      if (!account.useSudo) {
+        throw new PushError(Codes.LinuxCredentials, { reason: `the account ${account.username} is not root (uid ${uid}) and is not set to use sudo`, uid });
+      }
+      const res = await guest.run(linuxCommands.sudoCheck(), { privileged: false });
+      if (res.code !== 0) {
+        throw new PushError(Codes.LinuxCredentials, { reason: `sudo -n fails for ${account.username} (password-less sudo is required with useSudo)`, stderr: res.stderr.slice(-400) });
+      }
+    }
+  } catch (e) {
+    await channel.close();
+    throw e;
+  }
+  ctx.log(`connected to ${request.address}:${port}${account.useSudo ? ' (privileged commands via sudo -n)' : ''}`);
+  return guest;
+}
