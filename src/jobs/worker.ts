@@ -133,7 +133,7 @@ export class PushWorker {
           });
           await store.appendLog(jobId, `attempt ${attempt} failed with ${err.code} (transient): retrying in ${Math.round(delay / 1000)} s`);
           log.warn({ code: err.code, delay }, 'transient failure, will retry');
-          throw new Error(`${err.code}: ${err.message}`, { cause: err });
+          throw new Error(`${err.code}: ${err.message}`, { cause: e });
         }
         await store.update(jobId, (j) => {
           const now = new Date().toISOString();
@@ -144,7 +144,7 @@ export class PushWorker {
           closeAttempt(j, now, jobError);
         });
         log.warn({ code: err.code }, 'job failed');
-        throw new UnrecoverableError(`${err.code}: ${err.message}`);
+        throw Object.assign(new UnrecoverableError(`${err.code}: ${err.message}`), { cause: e });
       }
     } finally {
       this.running.delete(jobId);
