@@ -3,7 +3,8 @@
 // AbortSignal. It knows nothing of sessions or files beyond the keys it is handed.
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
-import { Encryptor, TRANSFORM_PROTOCOL_ID } from './encryption.ts';
+import { TRANSFORM_PROTOCOL_ID } from './encryption.ts';
+import type { Encryptor } from './encryption.ts';
 import { AsrCode, SmbError, fromSocketError } from './errors.ts';
 import { NtStatus } from './ntstatus.ts';
 import { Command, HEADER_SIZE, HeaderFlag, TRANSPORT_PREFIX, parseHeader, writeRequestHeader } from './packets.ts';
