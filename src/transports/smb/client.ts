@@ -38,7 +38,7 @@ export interface SmbConnectOptions {
   dialects?: number[];
   /** Bytes per READ/WRITE (capped by the server's maximum); 1 MiB by default. */
   ioSize?: number;
-  /** READ/WRITE requests kept in flight by put/get; 16 by default. */
+  /** READ/WRITE requests kept in flight by put/get; 8 by default. */
   parallelIo?: number;
 }
 
@@ -128,7 +128,7 @@ export class SmbClient {
       }
       const max = conn.multiCredit ? Math.min(neg.maxReadSize, neg.maxWriteSize) : 65536;
       const ioSize = Math.max(4096, Math.min(o.ioSize ?? 1 << 20, max));
-      return new SmbClient(conn, neg, o.share, tree.header.treeId, encrypt, signed, ioSize, Math.max(1, o.parallelIo ?? 16));
+      return new SmbClient(conn, neg, o.share, tree.header.treeId, encrypt, signed, ioSize, Math.max(1, o.parallelIo ?? 8));
     } catch (e) {
       conn.close();
       throw e;

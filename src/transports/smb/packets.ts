@@ -302,9 +302,12 @@ export const WRITE_BODY_SIZE = 48;
 /** Where the data of a WRITE starts in the packet (transport prefix + header + body). */
 export const WRITE_DATA_OFFSET = TRANSPORT_PREFIX + HEADER_SIZE + WRITE_BODY_SIZE;
 
-/** A whole WRITE packet with room for the header (filled later) and `length` data bytes at WRITE_DATA_OFFSET. */
-export function allocWritePacket(fileId: Buffer, offset: number, length: number): Buffer {
-  const packet = Buffer.allocUnsafe(WRITE_DATA_OFFSET + length);
+/**
+ * A whole WRITE packet with room for the header (filled later) and `length` data bytes at
+ * WRITE_DATA_OFFSET, in `reuse` if given (a buffer of at least that size), else freshly allocated.
+ */
+export function writePacket(fileId: Buffer, offset: number, length: number, reuse?: Buffer): Buffer {
+  const packet = reuse ? reuse.subarray(0, WRITE_DATA_OFFSET + length) : Buffer.allocUnsafe(WRITE_DATA_OFFSET + length);
   const at = TRANSPORT_PREFIX + HEADER_SIZE;
   packet.fill(0, at, at + WRITE_BODY_SIZE);
   packet.writeUInt16LE(49, at);
