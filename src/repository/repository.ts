@@ -314,8 +314,10 @@ export class InstallerRepository {
       let st;
       try {
         st = await stat(path);
-      } catch {
-        continue; // removed meanwhile
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT') rejected.set(name, `cannot be read (${code ?? String(err)})`);
+        continue; // ENOENT: removed meanwhile
       }
       if (st.isDirectory()) {
         rejected.set(name, 'is a folder: installers must be placed directly in the repository folder');
@@ -359,6 +361,10 @@ export class InstallerRepository {
           continue;
         }
         const sha256 = await this.hash(path, c.sig);
+        if (typeof sha256 === 'object') {
+          if (sha256.error !== 'ENOENT') rejected.set(c.name, `cannot be read (${sha256.error})`);
+          continue;
+        }
         if (sha256 === undefined) {
           rejected.set(c.name, `${COPYING} (changed while being hashed)`);
           copying.set(c.name, c.parsed);
@@ -379,7 +385,7 @@ export class InstallerRepository {
   }
 
   /** SHA-256 of a file whose signature is `sig`; undefined if the file changed while being read. */
-  private async hash(path: string, sig: FileSignature): Promise<string | undefined> {
+  private async hash(path: string, sig: FileSignature): Promise<string | undefined | { error: string }> {
     try {
       this.counters.hashesComputed++;
       const sha256 = await sha256File(path);
@@ -387,8 +393,8 @@ export class InstallerRepository {
       if (!sameSignature(after, sig)) return undefined;
       this.hashes.set(path, { ...sig, sha256 });
       return sha256;
-    } catch {
-      return undefined;
+    } catch (err) {
+      return { error: (err as NodeJS.ErrnoException).code ?? String(err) };
     }
   }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Codes } from '../../src/errors/catalogue.ts';
@@ -245,5 +245,22 @@ describe('InstallerRepository: selection', () => {
   it('rejects an invalid CS_VERSION at construction; an empty one means no ceiling', () => {
     assert.throws(() => new InstallerRepository({ dir, processServerId: 'cs', csVersion: '9.x' }), /CS_VERSION "9\.x" is not a version/);
     assert.equal(new InstallerRepository({ dir, processServerId: 'cs', csVersion: '' }).csVersion, undefined);
+  });
+});
+
+describe('InstallerRepository: unreadable files', () => {
+  it('lists a file it cannot read with the reason', { skip: process.getuid?.() === 0 ? 'root reads every file' : false }, async () => {
+    const { dir, cleanup } = await tempRepo();
+    try {
+      const file = installerName('9.30.0.0', 'RHEL7-64');
+      await put(dir, file);
+      await chmod(join(dir, file), 0o000);
+      const r = new InstallerRepository({ dir, processServerId: 'cs', settleMs: 0 });
+      await r.rescan();
+      assert.deepEqual(r.installers(), []);
+      assert.match(r.rejected().find((x) => x.file === file)?.reason ?? '', /cannot be read \(EACCES\)/);
+    } finally {
+      await cleanup();
+    }
   });
 });

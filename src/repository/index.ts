@@ -1,0 +1,13 @@
+/** The installer repository module: OS catalogue, OS name mapping and detection, installer files. */
+export { compareVersions, parseVersion, maxVersion, isVersion } from './versions.ts';
+export { OS_TAGS, osTagInfo, canonicalTag, supportedOsList, MANUAL_PLACEMENT_FROM_VERSION } from './os-tags.ts';
+export type { OsTagInfo, Platform } from './os-tags.ts';
+export { resolveOsName, detectLinuxOs, LINUX_RELEASE_FILES } from './os-mapping.ts';
+export type { OsResolution } from './os-mapping.ts';
+export { windowsMinAgentVersion, WINDOWS_VERSIONS } from './windows.ts';
+export { parseInstallerName, installerFilePattern, parseReleaseDate, INSTALLER_NAME_FORMAT } from './installer-name.ts';
+export type { ParsedInstallerName } from './installer-name.ts';
+export { InstallerRepository } from './repository.ts';
+export type { InstallerInfo, RejectedFile, OsSupportEntry, InstallerRepositoryOptions, RepositoryLogger } from './repository.ts';
+export { installerMissingError, newerThanCsError, unknownTagError } from './repository-errors.ts';
+export { sha256File } from './file-hash.ts';
