@@ -34,6 +34,8 @@ export interface Config {
   accountLockoutThreshold: number;
   /** SSH host key policy when a request does not name one. */
   hostKeyPolicy: 'tofu' | 'strict' | 'off';
+  /** How long an installer file must stay unchanged before it is offered (partial copies are never used). */
+  repositorySettleMs: number;
   /** Cap on concurrent pushes across every process server (0 = no cap). */
   globalConcurrency: number;
 }
@@ -145,5 +147,6 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     accountLockoutThreshold: integer(env, 'ACCOUNT_LOCKOUT_THRESHOLD', 3, 1, 100),
     hostKeyPolicy,
     globalConcurrency: integer(env, 'GLOBAL_CONCURRENCY', 0, 0, 100_000),
+    repositorySettleMs: integer(env, 'REPOSITORY_SETTLE_MS', 2000, 0, 600_000),
   };
 }

@@ -73,7 +73,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     }
     await Promise.all([waitReady(apiRedis), waitReady(workerRedis)]);
 
-    const repository = new InstallerRepository({ dir: config.repositoryDir, processServerId: config.processServerId, csVersion: config.csVersion, logger });
+    const repository = new InstallerRepository({ dir: config.repositoryDir, processServerId: config.processServerId, csVersion: config.csVersion, logger, settleMs: config.repositorySettleMs });
     await repository.start();
     cleanups.push(() => repository.stop());
 

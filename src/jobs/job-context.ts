@@ -25,7 +25,12 @@ export class StoreJobContext implements JobContext {
     private readonly store: JobStore,
     readonly signal: AbortSignal,
     private readonly onLog: (line: string) => void = () => undefined,
+    private readonly lastAttempt = true,
   ) {}
+
+  willRetry(error: unknown): boolean {
+    return !this.lastAttempt && !this.signal.aborted && toPushError(error, this.signal).retryable;
+  }
 
   get job(): JobRecord {
     return this.current;

@@ -95,7 +95,7 @@ export class PushWorker {
         for (const t of j.tasks) { t.state = 'NotStarted'; delete t.startedAt; delete t.endedAt; delete t.message; t.errors = []; }
         j.errors = [];
       });
-      const ctx = new StoreJobContext(started, store, controller.signal, (line) => log.info(line));
+      const ctx = new StoreJobContext(started, store, controller.signal, (line) => log.info(line), attempt >= maxAttempts);
       ctx.log(`attempt ${attempt} of ${maxAttempts} on process server ${this.options.processServerId} (${this.instance})`);
       try {
         const outcome = await runPipeline(ctx, this.deps.pipeline);

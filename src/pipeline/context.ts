@@ -20,6 +20,8 @@ export interface JobContext {
   /** A line for the job's log (redacted on the way in). */
   log(line: string): void;
   setInstaller(installer: { file: string; sha256: string }, agentVersion: string): Promise<void>;
+  /** Whether this failure will be retried by another attempt (then the guest's staging folder is kept). */
+  willRetry(error: unknown): boolean;
 }
 
 /** How a pipeline ended when it did not throw. */

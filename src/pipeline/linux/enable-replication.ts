@@ -144,18 +144,25 @@ async function register(ctx: JobContext, guest: LinuxGuest, deps: PipelineDeps, 
   ctx.log(`registered with the configuration server ${cs.endpoint}; /usr/local/.vx_version shows ${state.version} and AGENT_CONFIGURATION_STATUS=Succeeded`);
 }
 
-/** Removes the staging folder; opens a fresh channel when the job's channel was closed by a cancel. */
+/**
+ * Removes the staging folder. When the job's channel is gone (torn down by a cancel, or the connection
+ * dropped), it cleans up over a fresh connection that is not bound to the job's signal.
+ */
 async function cleanUp(ctx: JobContext, deps: PipelineDeps, guest: LinuxGuest | undefined, stage: string): Promise<void> {
   if (!guest) return; // never connected: nothing was created on the machine
   const command = linuxCommands.removeTree(stage);
-  try {
-    if (!ctx.signal.aborted) {
+  if (!ctx.signal.aborted) {
+    try {
       await guest.run(command, { privileged: true });
       return;
+    } catch (e) {
+      ctx.log(`removing ${stage} over the job's connection failed (${(e as Error).message}); trying a new connection`);
     }
-    // The job's connection was torn down to abort it: clean up over a new one, not bound to the job's signal.
+  }
+  try {
     const fresh = await connectLinuxGuest(ctx, deps, AbortSignal.timeout(deps.settings.connectTimeoutMs * 2));
     try { await fresh.run(command, { privileged: true }); } finally { await fresh.channel.close(); }
+    ctx.log(`removed ${stage}`);
   } catch (e) {
     ctx.log(`could not remove the staging folder ${stage}: ${(e as Error).message}`);
   }
@@ -205,9 +212,13 @@ export async function enableReplicationLinux(ctx: JobContext, deps: PipelineDeps
     } else {
       await ctx.task('RegisterWithConfigurationServer', () => register(ctx, guest as LinuxGuest, deps, stage, agentDir, version));
     }
-    return { state: 'Succeeded', warnings: [] };
-  } finally {
     await cleanUp(ctx, deps, guest, stage);
+    return { state: 'Succeeded', warnings: [] };
+  } catch (e) {
+    if (ctx.willRetry(e)) ctx.log(`keeping ${stage} for the next attempt (the copy will be skipped if the installer is intact)`);
+    else await cleanUp(ctx, deps, guest, stage);
+    throw e;
+  } finally {
     await guest?.channel.close();
   }
 }

@@ -37,8 +37,9 @@ interface Pending {
   settled: boolean;
   timer: NodeJS.Timeout | undefined;
   charge: number;
-  /** The request was signed, so its reply must be too. */
+  /** The request was signed (or sealed), so its reply must be too. */
   signed: boolean;
+  sealed: boolean;
   cleanup: () => void;
   /** Restarts the timeout (an interim STATUS_PENDING reply shows the server is working on it). */
   rearm: () => void;
@@ -171,8 +172,9 @@ export class SmbConnection {
     });
     let wire = packet;
     let signed = false;
-    if (opts.encrypt && this.encryptor) {
-      wire = this.encryptor.encrypt(msg, this.sessionId, TRANSPORT_PREFIX);
+    const sealed = opts.encrypt === true && this.encryptor !== undefined;
+    if (sealed) {
+      wire = this.encryptor!.encrypt(msg, this.sessionId, TRANSPORT_PREFIX);
     } else if (opts.sign && this.signer) {
       this.signer.sign(msg);
       signed = true;
@@ -183,7 +185,7 @@ export class SmbConnection {
     const result = new Promise<Response>((resolve, reject) => {
       const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
       const entry: Pending = {
-        resolve, reject, settled: false, timer: undefined, charge, signed,
+        resolve, reject, settled: false, timer: undefined, charge, signed, sealed,
         cleanup: () => undefined, rearm: () => undefined,
       };
       const settle = (fn: () => void): void => {
@@ -314,6 +316,10 @@ export class SmbConnection {
     if (entry) this.outstandingCharge -= entry.charge;
     this.grantCredits(h.credits);
     if (!entry || entry.settled) return;
+    if (entry.sealed && !encrypted) {
+      entry.reject(new SmbError(`reply to command ${h.command} was not encrypted`, { ntStatusName: 'NOT_ENCRYPTED' }));
+      return;
+    }
     const mustBeSigned = (entry.signed || this.requireSignedResponses) && h.command !== Command.SESSION_SETUP;
     if (!encrypted && this.signer && h.sessionId === this.sessionId && (mustBeSigned || h.flags & HeaderFlag.SIGNED)) {
       if (!(h.flags & HeaderFlag.SIGNED) || !this.signer.verify(msg)) {

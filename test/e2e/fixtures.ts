@@ -1,0 +1,128 @@
+// Shared set-up for the end-to-end tests: a Redis, a daemon, a repository of test installers, and
+// helpers to create run-as accounts and submit jobs through the HTTP API.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { startTestDaemon, waitForJob, type TestDaemon, type TestDaemonOptions } from '../lab/daemon.ts';
+import { buildLinuxInstaller, installerFileName } from '../lab/installers.ts';
+import type { LinuxGuest } from '../lab/linux-guest.ts';
+import { startLabRedis, type LabRedis } from '../lab/redis.ts';
+import { copyFileSync } from 'node:fs';
+
+export interface JobBody {
+  id: string;
+  state: string;
+  type: string;
+  agentVersion?: string;
+  installer?: { file: string; sha256: string };
+  tasks: Array<{ name: string; state: string; message?: string; errors: ErrorBody[] }>;
+  errors: ErrorBody[];
+  attempts: number;
+  allowedActions: string[];
+  machine: { machineId: string };
+}
+export interface ErrorBody { code: number; message: string; possibleCauses: string; recommendedAction: string; retryable: boolean; details?: Record<string, unknown> }
+
+export interface Lab {
+  redis: LabRedis;
+  daemon: TestDaemon;
+  repo: string;
+  stop(): Promise<void>;
+}
+
+/** Builds installers (one tarball per version) and copies them under each tag's name. */
+export async function fillRepository(repo: string, entries: Array<{ tag: string; version: string; padMiB?: number }>): Promise<void> {
+  const built = new Map<string, string>();
+  for (const e of entries) {
+    const key = `${e.version}:${e.padMiB ?? 0}`;
+    let src = built.get(key);
+    if (!src) {
+      src = await buildLinuxInstaller(path.join(repo, '..', `src-${e.version}-${e.padMiB ?? 0}.tar.gz`), e.version, { padMiB: e.padMiB ?? 0 });
+      built.set(key, src);
+    }
+    copyFileSync(src, path.join(repo, installerFileName(e.version, e.tag)));
+  }
+}
+
+export async function startLab(opts: { installers?: Array<{ tag: string; version: string; padMiB?: number }>; env?: Record<string, string>; daemon?: Partial<TestDaemonOptions> } = {}): Promise<Lab> {
+  const redis = await startLabRedis();
+  const base = mkdtempSync(path.join(tmpdir(), 'pi-lab-'));
+  const repo = path.join(base, 'repository');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(repo, { recursive: true });
+  await fillRepository(repo, opts.installers ?? []);
+  const daemon = await startTestDaemon({ redisUrl: redis.url, repositoryDir: repo, env: { REPOSITORY_SETTLE_MS: '200', ...opts.env }, ...opts.daemon });
+  await waitForInstallers(daemon, (opts.installers ?? []).length);
+  return {
+    redis, daemon, repo,
+    async stop() {
+      await daemon.stop();
+      await redis.stop();
+      const { rmSync } = await import('node:fs');
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until the repository offers `count` installers (fresh files settle first). */
+export async function waitForInstallers(d: TestDaemon, count: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await d.api<{ installers: unknown[] }>('GET', '/api/v1/repository/installers');
+    if (res.status === 200 && res.body.installers.length >= count) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the repository did not offer ${count} installers within ${timeoutMs} ms`);
+}
+
+export async function createLinuxAccount(d: TestDaemon, user: { name: string; password: string }, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: `acct-${user.name}-${Math.random().toString(36).slice(2, 7)}`, osFamily: 'linux', username: user.name, password: user.password, ...extra });
+  if (res.status !== 201) throw new Error(`account creation failed: ${res.status} ${res.text}`);
+  return res.body.id;
+}
+
+export function machineFor(guest: LinuxGuest, accountId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { machineId: `vm-${guest.name}`, address: guest.address, port: guest.port, os: { family: 'linux' }, runAsAccountId: accountId, ...extra };
+}
+
+export async function enable(d: TestDaemon, machines: Array<Record<string, unknown>>, token?: string): Promise<Array<{ id: string; machineId: string; state: string; created: boolean; statusCode: number }>> {
+  const res = await d.api<{ jobs: Array<{ id: string; machineId: string; state: string; created: boolean; statusCode: number }> }>('POST', '/api/v1/replication/enable', { machines }, token);
+  if (res.status !== 202 && res.status !== 200) throw new Error(`enable failed: ${res.status} ${res.text}`);
+  return res.body.jobs;
+}
+
+/** Submits one machine and waits for its job to end. */
+export async function push(d: TestDaemon, machine: Record<string, unknown>, timeoutMs = 60_000): Promise<JobBody> {
+  const [job] = await enable(d, [machine]);
+  return waitForJob<JobBody>(d, (job as { id: string }).id, timeoutMs);
+}
+
+export function task(job: JobBody, name: string): JobBody['tasks'][number] {
+  const t = job.tasks.find((x) => x.name === name);
+  if (!t) throw new Error(`job has no task ${name}`);
+  return t;
+}
+
+/** Every value in Redis, as text (strings, hashes, lists, sets, sorted sets, streams). */
+export async function dumpRedis(redis: Redis): Promise<string> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const type = await redis.type(key);
+      out.push(key);
+      if (type === 'string') out.push((await redis.getBuffer(key))?.toString('latin1') ?? '');
+      else if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(key)));
+      else if (type === 'list') out.push(JSON.stringify(await redis.lrange(key, 0, -1)));
+      else if (type === 'set') out.push(JSON.stringify(await redis.smembers(key)));
+      else if (type === 'zset') out.push(JSON.stringify(await redis.zrange(key, '0', '-1')));
+      else if (type === 'stream') out.push(JSON.stringify(await redis.xrange(key, '-', '+')));
+    }
+  } while (cursor !== '0');
+  return out.join('\n');
+}
+
+export { waitForJob };
