@@ -75,7 +75,7 @@ export interface LinuxGuestOptions {
   os?: GuestOs;
   /** Size of the guest's root file system (tmpfs), MiB. Default 4096 (enough for every prerequisite). */
   sizeMiB?: number;
-  /** What `uname -m` answers. Default x86_64. */
+  /** What `uname -m` answers (via setarch: i686 or x86_64). Default x86_64. */
   arch?: string;
   /** GRUB kernel lines use /dev/sdX names (95320) instead of UUIDs. */
   grubDeviceNames?: boolean;
@@ -193,10 +193,6 @@ async function buildRoot(root: string, o: Required<Pick<LinuxGuestOptions, 'os' 
   writeFileSync(path.join(root, 'etc/hosts'), '127.0.0.1 localhost guest\n');
   for (const [file, content] of Object.entries(RELEASE_FILES[o.os])) writeFileSync(path.join(root, file), content);
   writeFileSync(path.join(root, 'boot/grub2/grub.cfg'), o.grubDeviceNames ? GRUB_DEVICES : GRUB_UUID);
-  if (o.arch !== 'x86_64') {
-    // The guest's kernel "is" another architecture: uname -m answers it.
-    writeFileSync(path.join(root, 'usr/local/bin/uname'), `#!/bin/sh\nif [ "$1" = "-m" ]; then echo ${o.arch}; else /bin/busybox uname "$@"; fi\n`, { mode: 0o755 });
-  }
 }
 
 /** Creates and starts a guest. Call destroy() when done (the runner also sweeps leftovers). */
@@ -207,6 +203,7 @@ export async function createLinuxGuest(options: LinuxGuestOptions = {}): Promise
   const base = path.join(GUESTS_DIR, name);
   const root = path.join(base, 'root');
   const etc = path.join(base, 'sshd');
+  const arch = options.arch ?? 'x86_64';
   let sshd: ChildProcess | null = null;
   let log = '';
   let destroyed = false;
@@ -245,7 +242,11 @@ export async function createLinuxGuest(options: LinuxGuestOptions = {}): Promise
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
     const startSshd = async () => {
-      const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(etc, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const args = ['-D', '-e', '-f', path.join(etc, 'sshd_config')];
+      // A 32-bit guest: sshd and its sessions run with the linux32 personality, so uname -m says i686.
+      const child = arch === 'x86_64'
+        ? spawn('/usr/sbin/sshd', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn('setarch', [arch, '/usr/sbin/sshd', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
       child.stderr?.on('data', (d: Buffer) => { log += d.toString(); if (log.length > 1_000_000) log = log.slice(-500_000); });
       sshd = child;
       const deadline = Date.now() + 10_000;

@@ -1,0 +1,170 @@
+// Every Linux failure the lab can produce, through the HTTP API: each ends Failed with one catalogue
+// code, its cause and recommended action, on the task where it happened, and leaves the guest clean.
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { createLinuxGuest, type LinuxGuest, type LinuxGuestOptions } from '../lab/linux-guest.ts';
+import { createLinuxAccount, machineFor, push, startLab, task, type JobBody, type Lab } from './fixtures.ts';
+
+function failedTask(job: JobBody): JobBody['tasks'][number] {
+  const t = job.tasks.find((x) => x.state === 'Failed');
+  assert.ok(t, `a task failed: ${JSON.stringify(job.tasks)}`);
+  return t;
+}
+
+function assertFailure(job: JobBody, code: number, taskName: string): JobBody['errors'][number] {
+  assert.equal(job.state, 'Failed', JSON.stringify(job, null, 2));
+  assert.equal(job.errors.length, 1);
+  const err = job.errors[0] as JobBody['errors'][number];
+  assert.equal(err.code, code, JSON.stringify(err));
+  assert.ok(err.message.length > 10 && err.possibleCauses.length > 10 && err.recommendedAction.length > 10, 'error has message, causes and action');
+  assert.equal(err.retryable, false, 'permanent failures are not retried');
+  assert.equal(job.attempts, 1, 'no retry of a permanent failure');
+  const t = failedTask(job);
+  assert.equal(t.name, taskName);
+  assert.deepEqual(t.errors[0], err);
+  return err;
+}
+
+describe('Linux push failures', () => {
+  let lab: Lab;
+  const guests: LinuxGuest[] = [];
+  let rootAccount: string;
+  const guest = async (o: LinuxGuestOptions) => {
+    const g = await createLinuxGuest({ ...o, behaviour: { passphrase: lab.daemon.passphrase, ...o.behaviour } });
+    guests.push(g);
+    return g;
+  };
+  const staged = (g: LinuxGuest) => readdirSync(g.hostPath('/tmp'));
+
+  before(async () => {
+    lab = await startLab({
+      installers: [
+        { tag: 'UBUNTU-20.04-64', version: '9.30.0.0' },
+        { tag: 'RHEL7-64', version: '9.30.0.0' },
+      ],
+    });
+    const g = await guest({ name: 'plain' });
+    rootAccount = await createLinuxAccount(lab.daemon, g.users.root);
+  });
+
+  after(async () => {
+    await Promise.all(guests.map((g) => g.destroy()));
+    await lab?.stop();
+  });
+
+  it('wrong architecture: 99010 at the prerequisite check', async () => {
+    const g = await guest({ name: 'i686', arch: 'i686' });
+    const job = await push(lab.daemon, machineFor(g, rootAccount, { os: { family: 'linux', name: 'Ubuntu 20.04.6 LTS' } }));
+    const err = assertFailure(job, 99010, 'PrerequisiteCheck');
+    assert.equal(err.details?.machine, 'i686');
+    assert.equal(task(job, 'CopyInstaller').state, 'Succeeded');
+    assert.equal(task(job, 'InstallMobilityService').state, 'NotStarted');
+    assert.deepEqual(staged(g), [], 'staging folder removed after a failure');
+  });
+
+  it('OS in the request differs from the guest: 99011', async () => {
+    const g = guests[0] as LinuxGuest;
+    const job = await push(lab.daemon, machineFor(g, rootAccount, { machineId: 'vm-mismatch', os: { family: 'linux', tag: 'RHEL7-64' } }));
+    const err = assertFailure(job, 99011, 'PrerequisiteCheck');
+    assert.equal(err.details?.installerOsTag, 'RHEL7-64');
+    assert.equal(err.details?.machineOsTag, 'UBUNTU-20.04-64');
+  });
+
+  it('GRUB with device names: 95320 naming the offending lines', async () => {
+    const g = await guest({ name: 'grub', grubDeviceNames: true });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    const err = assertFailure(job, 95320, 'PrerequisiteCheck');
+    assert.match(JSON.stringify(err.details), /root=\/dev\/sda2/);
+    assert.match(err.recommendedAction, /UUID/);
+  });
+
+  it('less than 100 MB free for the copy: 95524 before copying', async () => {
+    const g = await guest({ name: 'tiny', sizeMiB: 60 });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    const err = assertFailure(job, 95524, 'CopyInstaller');
+    assert.equal(err.details?.requiredMiB, 100);
+    assert.ok(Number(err.details?.freeMiB) < 100);
+    assert.deepEqual(staged(g), []);
+  });
+
+  it('less than 2 GB free on /: 99012 at the prerequisite check', async () => {
+    const g = await guest({ name: 'small', sizeMiB: 1024 });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    const err = assertFailure(job, 99012, 'PrerequisiteCheck');
+    assert.equal(err.details?.path, '/');
+    assert.equal(err.details?.requiredMiB, 2048);
+  });
+
+  it('installer exits non-zero: 99003 with the exit code and the installer log tail', async () => {
+    const g = await guest({ name: 'badinstall', behaviour: { installExit: 17, installMessage: 'kernel 5.4.0-999 is not supported by this agent' } });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    const err = assertFailure(job, 99003, 'InstallMobilityService');
+    assert.equal(err.details?.exitCode, 17);
+    assert.match(String(err.details?.installerLogTail), /kernel 5\.4\.0-999 is not supported/);
+    assert.match(err.message, /exit code 17/);
+    assert.deepEqual(staged(g), []);
+    assert.ok(!g.exists('/usr/local/.vx_version'));
+  });
+
+  it('configuration server refuses the passphrase: 99004, and the passphrase file is gone', async () => {
+    const g = await guest({ name: 'badpass', behaviour: { passphrase: 'the CS expects another passphrase' } });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    const err = assertFailure(job, 99004, 'RegisterWithConfigurationServer');
+    assert.match(String(err.details?.output), /passphrase is not valid/);
+    assert.equal(task(job, 'InstallMobilityService').state, 'Succeeded');
+    assert.deepEqual(staged(g), [], 'staging folder and passphrase file removed');
+    assert.match(g.read('/usr/local/.vx_version'), /AGENT_CONFIGURATION_STATUS=NotConfigured/);
+  });
+
+  it('wrong password: 95108', async () => {
+    const g = guests[0] as LinuxGuest;
+    const bad = await createLinuxAccount(lab.daemon, { name: g.users.root.name, password: 'not-the-password' });
+    const job = await push(lab.daemon, machineFor(g, bad, { machineId: 'vm-badpw' }));
+    const err = assertFailure(job, 95108, 'CopyInstaller');
+    assert.match(String(err.details?.reason), /authentication failed/);
+  });
+
+  it('an account that is not root and not a sudoer: 95108', async () => {
+    const g = guests[0] as LinuxGuest;
+    const user = await createLinuxAccount(lab.daemon, g.users.user);
+    const job = await push(lab.daemon, machineFor(g, user, { machineId: 'vm-nonroot' }));
+    const err = assertFailure(job, 95108, 'CopyInstaller');
+    assert.match(String(err.details?.reason), /not root/);
+  });
+
+  it('no SFTP subsystem: 95108', async () => {
+    const g = await guest({ name: 'nosftp', noSftp: true });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    const err = assertFailure(job, 95108, 'CopyInstaller');
+    assert.match(String(err.details?.reason), /SFTP/);
+  });
+
+  it('nothing listens at the address: 95117 (retryable, retried, then Failed)', async () => {
+    const [job] = [await push(lab.daemon, { machineId: 'vm-gone', address: '127.77.255.254', port: 22, os: { family: 'linux' }, runAsAccountId: rootAccount })];
+    assert.equal(job.state, 'Failed');
+    const err = job.errors[0] as JobBody['errors'][number];
+    assert.equal(err.code, 95117);
+    assert.equal(err.retryable, true);
+    assert.equal(job.attempts, 4, 'a transient fault is retried (JOB_RETRIES=3)');
+    assert.equal(task(job, 'CopyInstaller').state, 'Failed');
+  });
+
+  it('no installer for the OS: 99001 naming the file to place and where', async () => {
+    const g = await guest({ name: 'sles', os: 'sles-12' });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    const err = assertFailure(job, 99001, 'CopyInstaller');
+    assert.match(err.message, /SLES12-64/);
+    assert.match(err.message, /Microsoft-ASR_UA_<version>_SLES12-64_GA_<ddMonyyyy>_release\.tar\.gz/);
+    assert.match(err.message, /process server cs/);
+  });
+
+  it('an OS the agent does not support: 99002 listing the supported ones', async () => {
+    const g = await guest({ name: 'plan9', os: 'unknown' });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    assert.equal(job.state, 'Failed');
+    const err = job.errors[0] as JobBody['errors'][number];
+    assert.ok([99002, 99019].includes(err.code), `code ${err.code}`);
+    assert.match(err.message, /Ubuntu/);
+  });
+});
