@@ -150,9 +150,11 @@ export class SmbConnection {
     if (opts.signal?.aborted) throw abortError(opts.signal);
     const charge = this.multiCredit ? Math.max(1, opts.creditCharge ?? 1) : 1;
     await this.takeCredits(charge, opts.signal);
-    if (this.closedError) {
-      this.credits += charge;
-      throw this.closedError;
+    // From here to socket.write() everything is synchronous: a message id once taken is always sent
+    // (a hole in the sequence would stall the server's credit window).
+    if (this.closedError || opts.signal?.aborted) {
+      this.grantCredits(charge);
+      throw this.closedError ?? abortError(opts.signal!);
     }
     const messageId = this.nextMessageId;
     this.nextMessageId += BigInt(charge);
