@@ -2,9 +2,10 @@
 // to 127.0.0.1 on a free port, users created for this server only (prefix "pitest") and removed on
 // stop. Runs as root. Never started with --no-process-group: on SIGTERM smbd would then kill its whole
 // process group, i.e. the test runner; without it `kill <pid>` stops smbd and its children only.
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { openSync, rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -151,7 +152,7 @@ export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaSer
   let child: ChildProcess | undefined;
   try {
     for (const u of opts.users ?? [{ password: `Pw-${randomBytes(6).toString('hex')}` }]) await addUser(u.password);
-    const out = await import('node:fs').then((fs) => fs.openSync(logPath, 'a'));
+    const out = openSync(logPath, 'a');
     child = spawn('smbd', ['--foreground', '--debug-stdout', '-s', confPath], { stdio: ['ignore', out, out] });
     await waitForPort(port, child, logPath);
   } catch (e) {
@@ -161,8 +162,19 @@ export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaSer
     throw e;
   }
   const proc = child;
+  // If the test process exits without stop() (a crash, a closed stdout pipe), still take smbd and
+  // the test users down with it. Synchronous, as 'exit' handlers must be.
+  const onExit = (): void => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    for (const u of users) {
+      try { execFileSync('userdel', [u.name], { stdio: 'ignore' }); } catch { /* already gone */ }
+    }
+    rmSync(base, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
 
   const stop = async (): Promise<void> => {
+    process.removeListener('exit', onExit);
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise<void>((r) => proc.once('exit', () => r()));
       proc.kill('SIGTERM');
