@@ -45,6 +45,7 @@ export const repositoryRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (ap
                 properties: {
                   tag: { type: 'string' }, platform: { type: 'string' }, osNames: { type: 'array', items: { type: 'string' } },
                   manualPlacement: { type: 'boolean' }, present: { type: 'boolean' }, latestVersion: { type: 'string' },
+                  selectableVersion: { type: 'string' }, versions: { type: 'array', items: { type: 'string' } },
                 },
               },
             },
