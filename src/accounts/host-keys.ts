@@ -62,7 +62,7 @@ export class HostKeyStore {
       if (!pinned) {
         if (policy === 'strict') {
           throw new PushError(Codes.HostKeyMismatch, { host: id, presented: fingerprint, keyType, policy, pinned: null,
-            howToAccept: `pushinstalld-cli host-keys pin ${address} ${fingerprint} --port ${port}` },
+            howToAccept: `npm run cli -- host-keys pin ${address} ${fingerprint} --port ${port}` },
           { message: `Host key of ${id} is not pre-seeded and the policy is strict (it presented ${keyType} ${fingerprint}).` });
         }
         // Trust on first use; HSETNX so two jobs racing for the first pin cannot both win with different keys.
@@ -74,7 +74,7 @@ export class HostKeyStore {
       if (pinned.fingerprint !== fingerprint) {
         throw new PushError(Codes.HostKeyMismatch, {
           host: id, pinned: pinned.fingerprint, presented: fingerprint, keyType, pinnedAt: pinned.pinnedAt, source: pinned.source,
-          howToAccept: `pushinstalld-cli host-keys pin ${address} ${fingerprint} --port ${port}   (or DELETE /api/v1/host-keys/${encodeURIComponent(id)})`,
+          howToAccept: `npm run cli -- host-keys pin ${address} ${fingerprint} --port ${port}   (or DELETE /api/v1/host-keys/${encodeURIComponent(id)})`,
         }, { message: `Host key of ${id} changed: pinned ${pinned.fingerprint}, presented ${fingerprint}.` });
       }
       if (pinned.keyType === null || pinned.lastSeenAt === null || Date.parse(pinned.lastSeenAt) < Date.now() - 60_000) {

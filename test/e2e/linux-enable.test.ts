@@ -144,7 +144,7 @@ describe('enable replication on Linux', () => {
         redis: dump,
         api: [...apiBodies, accounts.text, account.text, jobs.text].join('\n'),
       };
-      assert.ok(haystacks.logs.length > 1000 && dump.length > 1000, 'there is something to scan');
+      assert.ok((haystacks.logs ?? '').length > 1000 && dump.length > 1000, 'there is something to scan');
       for (const secret of secrets) {
         const forms = [secret, Buffer.from(secret).toString('base64'), encodeURIComponent(secret)];
         for (const [where, text] of Object.entries(haystacks)) {
