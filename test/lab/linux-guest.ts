@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { must, run } from './exec.ts';
+import { installGuestSudo } from './guest-sudo.ts';
 import { ADDRESS_LOCKS, GUEST_NET, GUESTS_DIR } from './paths.ts';
 import { ensureLabUsers, type LabUsers } from './users.ts';
 
@@ -82,8 +83,11 @@ export interface LinuxGuestOptions {
   behaviour?: GuestBehaviour;
   /** Disable the SFTP subsystem (95108). */
   noSftp?: boolean;
-  /** Install a password-less sudo for pilab-sudo inside the guest (needs the host's sudo package). */
-  sudo?: boolean;
+  /**
+   * Install sudo inside the guest with pilab-sudo as a sudoer (needs the host's sudo package): `true`
+   * password-less (NOPASSWD), `'password'` a sudoer that must type a password.
+   */
+  sudo?: boolean | 'password';
   /** Port to listen on; default 22 when free on the address, else a free port. */
   port?: number;
 }
@@ -212,6 +216,7 @@ export async function createLinuxGuest(options: LinuxGuestOptions = {}): Promise
     mkdirSync(etc, { recursive: true, mode: 0o700 });
     await buildRoot(root, { os: options.os ?? 'ubuntu-20.04', sizeMiB: options.sizeMiB ?? 4096, arch: options.arch ?? 'x86_64', grubDeviceNames: options.grubDeviceNames ?? false }, users);
     writeFileSync(path.join(root, 'etc/pushinstall-test.conf'), behaviourConf(options.behaviour ?? {}));
+    if (options.sudo) await installGuestSudo(root, users.sudo.name, options.sudo === 'password' ? 'password' : 'nopasswd');
     const keyFile = path.join(etc, 'ssh_host_ed25519_key');
     await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
     mkdirSync(path.join(etc, 'authorized_keys'), { mode: 0o755 });
