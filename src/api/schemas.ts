@@ -38,6 +38,7 @@ export const machineSchema = {
     runAsAccountId: str(64, { pattern: '^[A-Za-z0-9-]+$' }),
     processServerId: str(63, { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
     port: { type: 'integer', minimum: 1, maximum: 65535 },
+    smbPort: { type: 'integer', minimum: 1, maximum: 65535 },
     windowsTransport: { type: 'string', enum: ['winrm-http', 'winrm-https', 'ssh'] },
     installLocation: str(240),
     hostKeyPolicy: { type: 'string', enum: ['tofu', 'strict', 'off'] },

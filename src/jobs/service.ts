@@ -59,6 +59,9 @@ export class JobService {
         if (info.platform !== m.os.family) throw new ValidationError(`${at}.os.tag`, `${info.tag} is a ${info.platform} tag but os.family is ${m.os.family}`);
       }
       if (m.os.family === 'linux' && m.windowsTransport !== undefined) throw new ValidationError(`${at}.windowsTransport`, 'applies to Windows machines only');
+      if (m.smbPort !== undefined && (m.os.family !== 'windows' || m.windowsTransport === 'ssh')) {
+        throw new ValidationError(`${at}.smbPort`, 'applies to Windows machines reached over SMB and WinRM only');
+      }
       if (m.installLocation !== undefined) {
         const ok = m.os.family === 'linux' ? isSafeAbsolutePath(m.installLocation) : isSafeWindowsPath(m.installLocation);
         if (!ok) throw new ValidationError(`${at}.installLocation`, m.os.family === 'linux'

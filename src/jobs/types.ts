@@ -23,6 +23,8 @@ export interface MachineRequest {
   runAsAccountId: string;
   processServerId?: string;
   port?: number;
+  /** SMB port of a Windows machine (default 445), e.g. behind port forwarding. */
+  smbPort?: number;
   windowsTransport?: WindowsTransport;
   installLocation?: string;
   hostKeyPolicy?: HostKeyPolicy;

@@ -3,11 +3,13 @@ import { PushError } from '../errors/push-error.ts';
 import type { JobContext, PipelineOutcome } from './context.ts';
 import type { PipelineDeps } from './deps.ts';
 import { enableReplicationLinux } from './linux/enable-replication.ts';
+import { enableReplicationWindows } from './windows/enable-replication.ts';
 
 /** Picks the pipeline for a job's type and OS family. */
 export async function runPipeline(ctx: JobContext, deps: PipelineDeps): Promise<PipelineOutcome> {
   const { type, request } = ctx.job;
   if (type === 'enable-replication' && request.os.family === 'linux') return enableReplicationLinux(ctx, deps);
+  if (type === 'enable-replication' && request.os.family === 'windows') return enableReplicationWindows(ctx, deps);
   throw new PushError(Codes.Internal, { type, osFamily: request.os.family }, {
     message: `Jobs of type ${type} for ${request.os.family} machines are not supported by this version of pushinstalld.`,
   });
@@ -15,5 +17,5 @@ export async function runPipeline(ctx: JobContext, deps: PipelineDeps): Promise<
 
 /** Whether this version can run a job of that type for that OS family (the API refuses the rest up front). */
 export function supportsJob(type: string, family: string): boolean {
-  return type === 'enable-replication' && family === 'linux';
+  return type === 'enable-replication' && (family === 'linux' || family === 'windows');
 }

@@ -1,0 +1,124 @@
+import { cmdQuote } from '../../transports/shell-quote.ts';
+
+/**
+ * The cmd.exe command lines the Windows steps send (guest-contract.md, Windows), built from validated
+ * values only and quoted with cmdQuote. Kept apart from the step logic so they read as the contract.
+ *
+ * No command line starts with a double quote: WinRS and Win32-OpenSSH hand the line to `cmd.exe /c`,
+ * which strips the first and the last quote of a line that starts with one (`cmd /?`, "old behavior").
+ * So every program run by its quoted path is preceded by `cd /d "<its folder>" &&`, which also gives the
+ * installer its own folder as working directory.
+ */
+export const PRODUCT_CODE = '{275197FC-14FD-4560-A5EB-38217F80CBD1}';
+/** asr-facts.md §6: present once the agent is installed (value DisplayVersion: the agent version). */
+export const UNINSTALL_KEY = `HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\${PRODUCT_CODE}`;
+/** asr-facts.md §6: AgentConfigurationStatus "Succeeded" once registered. */
+export const AGENT_KEY = 'HKLM\\SOFTWARE\\Wow6432Node\\InMage Systems\\Installed Products\\5';
+export const OS_VERSION_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
+export const ENVIRONMENT_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment';
+export const INSTALLER_LOG = 'C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedAgentInstaller.log';
+export const CONFIGURATOR_LOG = 'C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedAgentConfigurator.log';
+export const UNINSTALL_LOG = 'C:\\ProgramData\\ASRSetupLogs\\UnifiedAgentMSIUninstall.log';
+/**
+ * Parent of the per-job staging folders. A folder an administrator creates in C:\Windows\Temp inherits
+ * access for SYSTEM, Administrators and its creator only (the Users entries there apply to that folder
+ * alone), so the staging folder and the passphrase file in it are private without setting an ACL.
+ */
+export const STAGING_PARENT = 'C:\\Windows\\Temp';
+
+/** A path always in double quotes (cmdQuote refuses what cmd.exe would expand even inside quotes). */
+export function quotePath(p: string): string {
+  const q = cmdQuote(p);
+  return q.startsWith('"') ? q : `"${q}"`;
+}
+
+/** `C:\a\b` → `C:\a`; the folder holding a file. */
+export function windowsDirname(p: string): string {
+  const i = p.lastIndexOf('\\');
+  return i <= 2 ? p.slice(0, 3) : p.slice(0, i);
+}
+
+export function agentDir(installDir: string): string {
+  return `${installDir.replace(/\\+$/, '')}\\agent`;
+}
+
+function inFolder(folder: string, program: string, args: string): string {
+  return `cd /d ${quotePath(folder)} && ${quotePath(program)}${args ? ` ${args}` : ''}`;
+}
+
+export const windowsCommands = {
+  /** The token's groups: BUILTIN\Administrators must be an enabled group (not "deny only" after UAC filtering). */
+  whoamiGroups: () => 'whoami /groups /fo csv /nh',
+  regQuery: (key: string, value?: string) => (value === undefined ? `reg query ${quotePath(key)}` : `reg query ${quotePath(key)} /v ${cmdQuote(value)}`),
+  sha256: (file: string) => `certutil -hashfile ${quotePath(file)} SHA256`,
+  /** Free bytes of the volume holding `dir` (last line of the listing; /-c: no thousands separators). */
+  freeBytes: (dir: string) => `dir /-c ${quotePath(dir)}`,
+  extract: (installerExe: string, into: string) => inFolder(windowsDirname(installerExe), installerExe, `/q /x:${quotePath(into)}`),
+  install: (extracted: string, installDir: string) =>
+    inFolder(extracted, `${extracted}\\UnifiedAgent.exe`, `/Role "MS" /InstallLocation ${quotePath(installDir)} /Platform "VmWare" /Silent`),
+  register: (installDir: string, csEndpoint: string, passphraseFile: string) =>
+    inFolder(agentDir(installDir), `${agentDir(installDir)}\\UnifiedAgentConfigurator.exe`, `/CSEndPoint ${cmdQuote(csEndpoint)} /PassphraseFilePath ${quotePath(passphraseFile)}`),
+  uninstall: () => `MsiExec.exe /qn /x ${PRODUCT_CODE} /L+*V ${quotePath(UNINSTALL_LOG)}`,
+  vssUninstall: (installDir: string) => `cd /d ${quotePath(agentDir(installDir))} && InMageVSSProvider_Uninstall.cmd`,
+  vssInstall: (installDir: string) => `cd /d ${quotePath(agentDir(installDir))} && InMageVSSProvider_Install.cmd`,
+};
+
+export interface RegValue { type: string; data: string }
+
+/**
+ * Parses `reg query` output: the values of the first key listed (`    Name    REG_SZ    Data`), by name
+ * in lower case. Subkeys (lines that are full key paths) are ignored.
+ */
+export function parseRegQuery(text: string): Map<string, RegValue> {
+  const out = new Map<string, RegValue>();
+  let keys = 0;
+  for (const raw of text.split(/\r?\n/)) {
+    if (/^HKEY_/i.test(raw)) { keys++; if (keys > 1) break; continue; }
+    const m = /^ {4}(.+?) {4}(REG_[A-Z_]+)(?: {4}(.*))?$/.exec(raw);
+    if (m) out.set((m[1] as string).toLowerCase(), { type: m[2] as string, data: (m[3] ?? '').trimEnd() });
+  }
+  return out;
+}
+
+export function regString(values: Map<string, RegValue>, name: string): string | undefined {
+  return values.get(name.toLowerCase())?.data;
+}
+
+export interface TokenGroups {
+  /** BUILTIN\Administrators (S-1-5-32-544) is in the token as an enabled group. */
+  admin: boolean;
+  /** How the Administrators group appears, for the error (e.g. "Group used for deny only"). */
+  administratorsAttributes: string | null;
+  integrity: string | null;
+}
+
+/** Parses `whoami /groups /fo csv /nh`. */
+export function parseWhoamiGroups(text: string): TokenGroups {
+  let administratorsAttributes: string | null = null;
+  let integrity: string | null = null;
+  for (const line of text.split(/\r?\n/)) {
+    const cols = [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => (m[1] as string).replace(/""/g, '"'));
+    if (cols.length < 4) continue;
+    if (cols[2] === 'S-1-5-32-544') administratorsAttributes = cols[3] as string;
+    if ((cols[2] as string).startsWith('S-1-16-')) integrity = cols[0] as string;
+  }
+  const admin = administratorsAttributes !== null && /\bEnabled group\b/i.test(administratorsAttributes);
+  return { admin, administratorsAttributes, integrity };
+}
+
+/** The SHA-256 in `certutil -hashfile <f> SHA256` output (older versions print the bytes space-separated). */
+export function parseCertutilSha256(text: string): string | null {
+  for (const line of text.split(/\r?\n/)) {
+    const hex = line.replace(/\s+/g, '');
+    if (/^[0-9a-fA-F]{64}$/.test(hex)) return hex.toLowerCase();
+  }
+  return null;
+}
+
+/** Free bytes from the last line of `dir /-c` ("  3 Dir(s)  52613349376 bytes free", in any language). */
+export function parseDirFreeBytes(text: string): number | null {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const last = lines[lines.length - 1];
+  const m = last === undefined ? null : /(\d+)\D*$/.exec(last);
+  return m ? Number(m[1]) : null;
+}

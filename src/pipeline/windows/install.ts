@@ -1,0 +1,75 @@
+import { Codes } from '../../errors/catalogue.ts';
+import { PushError } from '../../errors/push-error.ts';
+import type { JobContext } from '../context.ts';
+import { tail } from '../linux/linux-guest.ts';
+import { INSTALLER_LOG, windowsCommands } from './commands.ts';
+import { isVssExitCode, vssError } from './vss.ts';
+import type { WindowsGuest } from './windows-guest.ts';
+
+/** Windows logs are often UTF-16LE with a BOM; anything else is read as UTF-8. */
+export function decodeLog(buf: Buffer): string {
+  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
+  return buf.toString('utf8').replace(/^\uFEFF/, '');
+}
+
+/** The last lines of a log on the guest, redacted; a missing log says so instead of failing. */
+export async function readLogTail(guest: WindowsGuest, path: string, lines = 50): Promise<string> {
+  try {
+    if (!(await guest.files.exists(path))) return `(no log at ${path})`;
+    return tail(decodeLog(await guest.files.readFile(path)).replace(/\r\n/g, '\n'), lines);
+  } catch (e) {
+    return `(could not read ${path}: ${(e as Error).message})`;
+  }
+}
+
+/** `"<stage>\<file>.exe" /q /x:"<stage>\Extracted"` (guest-contract.md, Windows step 4); any exit but 0 is 99013. */
+export async function extractInstaller(ctx: JobContext, guest: WindowsGuest, installerPath: string, extracted: string): Promise<void> {
+  await guest.files.deleteTree(extracted); // a previous attempt may have left a partial extraction
+  const res = await guest.run(windowsCommands.extract(installerPath, extracted));
+  if (res.code !== 0) {
+    throw new PushError(Codes.ExtractFailed, { exitCode: res.code, stdout: tail(res.stdout, 20), stderr: tail(res.stderr, 20) },
+      { message: `The installer package could not be extracted on the machine (exit code ${res.code}).` });
+  }
+  if (!(await guest.files.exists(`${extracted}\\UnifiedAgent.exe`))) {
+    throw new PushError(Codes.ExtractFailed, { reason: `UnifiedAgent.exe is not in ${extracted} after extraction`, stdout: tail(res.stdout, 20) });
+  }
+  ctx.log(`extracted the installer into ${extracted}`);
+}
+
+export interface InstallOutcome {
+  exitCode: number;
+  /** 3010: installed, a reboot loads the filter driver (95265). */
+  rebootRequired: boolean;
+  /** 511/512/517/806/802: the agent is installed but the VSS provider is not (99015). */
+  vssFailure?: PushError;
+}
+
+/**
+ * Runs UnifiedAgent.exe and reads its exit code (guest-contract.md, Windows step 5): 0 installed;
+ * 3010 installed, reboot pending; the VSS codes: agent installed, VSS provider failed (what that means
+ * for the job depends on the agent version, decided by the caller); anything else: 99003 with the tail
+ * of the installer log, read over the file channel.
+ */
+export async function runUnifiedAgent(ctx: JobContext, guest: WindowsGuest, extracted: string, installDir: string, agentVersion: string): Promise<InstallOutcome> {
+  const res = await guest.run(windowsCommands.install(extracted, installDir));
+  if (res.code === 0) {
+    ctx.log(`installed the Mobility Service and the VSS provider in ${installDir}`);
+    return { exitCode: 0, rebootRequired: false };
+  }
+  if (res.code === 3010) {
+    ctx.log(`installed the Mobility Service in ${installDir}; the installer asks for a reboot (3010)`);
+    return { exitCode: 3010, rebootRequired: true };
+  }
+  if (isVssExitCode(res.code)) {
+    ctx.log(`installed the Mobility Service in ${installDir}, but the VSS provider failed (exit code ${res.code})`);
+    return { exitCode: res.code, rebootRequired: false, vssFailure: vssError(res.code, agentVersion, installDir) };
+  }
+  const logTail = await readLogTail(guest, INSTALLER_LOG);
+  throw new PushError(Codes.InstallFailed, {
+    exitCode: res.code,
+    installerLog: INSTALLER_LOG,
+    installerLogTail: logTail,
+    stdout: tail(res.stdout, 20),
+    stderr: tail(res.stderr, 20),
+  }, { message: `The Mobility Service installer failed with exit code ${res.code}.` });
+}

@@ -1,0 +1,98 @@
+import { Codes } from '../../errors/catalogue.ts';
+import { PushError } from '../../errors/push-error.ts';
+import { resolveOsName } from '../../repository/os-mapping.ts';
+import { WINDOWS_VERSIONS, windowsMinAgentVersion } from '../../repository/windows.ts';
+import { compareVersions } from '../../repository/versions.ts';
+import type { JobContext } from '../context.ts';
+import type { SelectedInstaller } from '../deps.ts';
+import { tail } from '../linux/linux-guest.ts';
+import { ENVIRONMENT_KEY, OS_VERSION_KEY, parseRegQuery, parseWhoamiGroups, regString, windowsCommands } from './commands.ts';
+import type { WindowsGuest } from './windows-guest.ts';
+
+const MiB = 1024 * 1024;
+export const STAGING_MIN_BYTES = 100 * MiB;
+export const INSTALL_VOLUME_MIN_BYTES = 500 * MiB;
+
+/** Server builds to the versions asr-facts.md §5 names (the build tells 2016 from 2019 whatever the product name says). */
+const BUILDS: Record<string, string> = { 7601: '2008R2', 9200: '2012', 9600: '2012R2', 14393: '2016', 17763: '2019', 20348: '2022' };
+
+export interface WindowsOsInfo { productName: string; build: string; installationType: string; windowsVersion: string | undefined }
+
+export async function readWindowsOs(guest: WindowsGuest): Promise<WindowsOsInfo> {
+  const values = parseRegQuery(await guest.must(windowsCommands.regQuery(OS_VERSION_KEY), { what: 'read the Windows version' }));
+  const productName = regString(values, 'ProductName') ?? '';
+  const build = regString(values, 'CurrentBuildNumber') ?? regString(values, 'CurrentBuild') ?? '';
+  const installationType = regString(values, 'InstallationType') ?? 'Server';
+  let windowsVersion = BUILDS[build];
+  if (windowsVersion === undefined && productName) {
+    const res = resolveOsName('windows', productName);
+    if (res.ok) windowsVersion = res.windowsVersion;
+  }
+  return { productName, build, installationType, windowsVersion };
+}
+
+async function checkAdmin(guest: WindowsGuest, username: string): Promise<void> {
+  const groups = parseWhoamiGroups(await guest.must(windowsCommands.whoamiGroups(), { what: 'read the account\'s groups' }));
+  if (groups.admin) return;
+  throw new PushError(Codes.WindowsCredentials, {
+    reason: groups.administratorsAttributes === null
+      ? `${username} is not a member of the Administrators group on the machine`
+      : `${username} is in Administrators, but the group is not enabled in its logon token ("${groups.administratorsAttributes}"): remote UAC filtering of a local account`,
+    administratorsGroup: groups.administratorsAttributes,
+    integrityLevel: groups.integrity,
+    hint: 'For a local account set HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System LocalAccountTokenFilterPolicy (DWORD) = 1, or use a domain administrator.',
+  }, { message: 'The run-as account does not have administrator rights on the machine.' });
+}
+
+async function checkArchitecture(guest: WindowsGuest): Promise<void> {
+  const res = await guest.run(windowsCommands.regQuery(ENVIRONMENT_KEY, 'PROCESSOR_ARCHITECTURE'));
+  const arch = regString(parseRegQuery(res.stdout), 'PROCESSOR_ARCHITECTURE');
+  if (res.code !== 0 || arch === undefined) {
+    throw new PushError(Codes.CommandFailed, { what: 'read PROCESSOR_ARCHITECTURE', exitCode: res.code, stderr: tail(res.stderr, 5) });
+  }
+  if (arch.toUpperCase() !== 'AMD64') {
+    throw new PushError(Codes.UnsupportedArch, { PROCESSOR_ARCHITECTURE: arch }, { message: `The machine runs ${arch} Windows; the Mobility Service needs 64-bit x64 (AMD64) Windows.` });
+  }
+}
+
+function checkVersion(ctx: JobContext, os: WindowsOsInfo, installer: SelectedInstaller): void {
+  const seen = `${os.productName || 'Windows'} (build ${os.build || 'unknown'})`;
+  if (/client/i.test(os.installationType)) {
+    throw new PushError(Codes.UnsupportedOs, { productName: os.productName, build: os.build, installationType: os.installationType },
+      { message: `${seen} is a Windows client edition; the Mobility Service supports Windows Server only.` });
+  }
+  const requested = ctx.job.request.os.name;
+  if (requested) {
+    const res = resolveOsName('windows', requested);
+    if (res.ok && res.windowsVersion && os.windowsVersion && res.windowsVersion !== os.windowsVersion) {
+      ctx.log(`the request says "${requested}" but the machine runs ${seen}; checking what the machine runs`);
+    }
+  }
+  if (os.windowsVersion === undefined || !WINDOWS_VERSIONS.includes(os.windowsVersion)) {
+    throw new PushError(Codes.WindowsVersionUnsupported, { productName: os.productName, build: os.build, agentVersion: installer.version },
+      { message: `${seen} is not supported by the Mobility Service.` });
+  }
+  const min = windowsMinAgentVersion(os.windowsVersion);
+  if (min !== undefined && compareVersions(installer.version, min) < 0) {
+    throw new PushError(Codes.WindowsVersionUnsupported, {
+      windowsVersion: os.windowsVersion, productName: os.productName, build: os.build, agentVersion: installer.version, requiredAgentVersion: min,
+    }, { message: `Windows Server ${os.windowsVersion} needs agent ${min} or later; the repository offers ${installer.version}.` });
+  }
+}
+
+/**
+ * The prerequisite check (guest-contract.md, Windows step 3), each failing check its own error:
+ * administrator rights (95107), 64-bit (99010), Windows version for the agent version (99023),
+ * 500 MB free on the install volume (99012).
+ */
+export async function checkWindowsPrerequisites(ctx: JobContext, guest: WindowsGuest, installer: SelectedInstaller, installDir: string, username: string): Promise<void> {
+  await checkAdmin(guest, username);
+  await checkArchitecture(guest);
+  const os = await readWindowsOs(guest);
+  checkVersion(ctx, os, installer);
+  const free = await guest.files.freeBytes(installDir);
+  if (free < INSTALL_VOLUME_MIN_BYTES) {
+    throw new PushError(Codes.InstallSpace, { path: installDir, freeMiB: Math.floor(free / MiB), requiredMiB: INSTALL_VOLUME_MIN_BYTES / MiB });
+  }
+  ctx.log(`prerequisites passed: administrator, AMD64, ${os.productName} (build ${os.build}) with agent ${installer.version}, ${Math.floor(free / MiB)} MiB free for ${installDir}`);
+}

@@ -1,0 +1,45 @@
+import { Codes } from '../../errors/catalogue.ts';
+import { PushError } from '../../errors/push-error.ts';
+import { compareVersions } from '../../repository/versions.ts';
+import { agentDir } from './commands.ts';
+
+/** UnifiedAgent.exe exit codes that mean "agent installed, VSS provider failed", with their cause (asr-facts.md §3). */
+export const VSS_EXIT_CODES: ReadonlyMap<number, { cause: string; hresult?: string }> = new Map([
+  [511, { cause: 'An antivirus program blocks the VSS provider installation, or the machine does not have enough memory.', hresult: '0x800706BE / 0x7' }],
+  [512, { cause: 'The service control manager database is locked.', hresult: '0x8007041F' }],
+  [517, { cause: 'The VSS provider service is marked for deletion.', hresult: '0x80070430' }],
+  [806, { cause: 'The account the installer runs as is not allowed to run CSScript.' }],
+  [802, { cause: 'DCOM/COM+ is in a critical state.', hresult: '0x8004E00F' }],
+]);
+
+/** From this agent version on, a VSS provider failure leaves the agent installed and the job ends Warning. */
+export const VSS_WARNING_FROM = '9.23';
+
+export function isVssExitCode(code: number | null): code is number {
+  return code !== null && VSS_EXIT_CODES.has(code);
+}
+
+/** Whether a VSS failure with this agent version is a warning (≥ 9.23) or fails the install (≤ 9.22). */
+export function vssFailureIsWarning(agentVersion: string): boolean {
+  return compareVersions(agentVersion, VSS_WARNING_FROM) >= 0;
+}
+
+/** The VSS provider error (99015) for an installer exit code, with its cause and the manual remedy. */
+export function vssError(exitCode: number, agentVersion: string, installDir: string): PushError {
+  const entry = VSS_EXIT_CODES.get(exitCode);
+  const folder = agentDir(installDir);
+  const warning = vssFailureIsWarning(agentVersion);
+  const details: Record<string, unknown> = {
+    exitCode,
+    cause: entry?.cause ?? 'unknown',
+    agentVersion,
+    remedy: `Correct the cause, then in ${folder} run InMageVSSProvider_Uninstall.cmd and then InMageVSSProvider_Install.cmd as an administrator (or turn off application-consistent recovery points).`,
+    impact: warning
+      ? 'The agent is installed and registered; crash-consistent recovery points are unaffected, application-consistent ones need the VSS provider.'
+      : `Agent ${agentVersion} (9.22 and earlier) treats a VSS provider failure as a failed agent installation.`,
+  };
+  if (entry?.hresult) details.hresult = entry.hresult;
+  return new PushError(Codes.VssFailed, details, {
+    message: `The VSS provider could not be installed (installer exit code ${exitCode}): ${entry?.cause ?? 'unknown cause'}`,
+  });
+}
