@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AccountStore } from './accounts/accounts.ts';
 import { HostKeyStore } from './accounts/host-keys.ts';
-import { ensureVaultKey, readVaultKeys, type VaultKey } from './accounts/vault-key.ts';
+import { VaultKeyring } from './accounts/keyring.ts';
 import { buildApp } from './api/app.ts';
 import { TokenStore } from './api/tokens.ts';
 import type { Config } from './config.ts';
@@ -50,13 +50,12 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
   try {
     const tokens = new TokenStore(config.apiTokensFile);
     const firstAdminToken = config.roles.includes('api') ? tokens.ensure() : null;
-    const vault = ensureVaultKey(config.vaultKeyFile);
+    const vault = VaultKeyring.open(config.vaultKeyFile, (message) => logger.warn({ file: config.vaultKeyFile }, message));
     if (vault.created) logger.info({ file: config.vaultKeyFile }, 'created a new vault key (mode 0600); back it up: without it the run-as accounts cannot be decrypted');
-    let keys: VaultKey[] = vault.keys;
     // A key rotation (CLI) rewrites the key file; pick the new key list up without a restart.
-    const keyReload = setInterval(() => { try { keys = readVaultKeys(config.vaultKeyFile); } catch { /* keep the last good keys */ } }, 2000);
-    keyReload.unref();
-    cleanups.push(async () => clearInterval(keyReload));
+    const keyring = vault.keyring;
+    keyring.watch(2000);
+    cleanups.push(async () => keyring.stop());
 
     let embedded: EmbeddedRedis | null = null;
     let redisUrl = config.redisUrl;
@@ -77,13 +76,13 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     await repository.start();
     cleanups.push(() => repository.stop());
 
-    const lockout = { lockoutThreshold: config.accountLockoutThreshold };
+    const lockout = { lockoutThreshold: config.accountLockoutThreshold, reloadKeys: () => keyring.reload() };
     const workerStore = new JobStore(workerRedis);
     const apiStore = new JobStore(apiRedis);
-    const workerAccounts = new AccountStore(workerRedis, () => keys, { ...lockout, inUse: (id) => workerStore.activeJobIdsUsingAccount(id) });
-    const apiAccounts = new AccountStore(apiRedis, () => keys, { ...lockout, inUse: (id) => apiStore.activeJobIdsUsingAccount(id) });
+    const workerAccounts = new AccountStore(workerRedis, () => keyring.keys(), { ...lockout, inUse: (id) => workerStore.activeJobIdsUsingAccount(id) });
+    const apiAccounts = new AccountStore(apiRedis, () => keyring.keys(), { ...lockout, inUse: (id) => apiStore.activeJobIdsUsingAccount(id) });
     const registry = new ProcessServerRegistry(workerRedis);
-    const hostKeys = new HostKeyStore(workerRedis);
+    const hostKeys = new HostKeyStore(workerRedis, logger);
 
     let worker: PushWorker | null = null;
     if (config.roles.includes('worker')) {

@@ -4,7 +4,7 @@ import { Codes } from '../errors/catalogue.ts';
 import { PushError } from '../errors/push-error.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { redactor } from '../logging/redactor.ts';
-import { open, seal } from './cipher.ts';
+import { keyIdOf, open, seal, VaultDecryptError, VaultUnknownKeyError } from './cipher.ts';
 import type { VaultKey } from './vault-key.ts';
 
 export type OsFamily = 'windows' | 'linux';
@@ -21,7 +21,7 @@ export interface RunAsAccount {
   hasPrivateKey: boolean;
   createdAt: string;
   updatedAt: string;
-  /** Consecutive authentication failures across machines. */
+  /** Consecutive authentication failures across machines (frozen once the account is suspended). */
   authFailures: number;
   suspended: boolean;
   suspendedAt: string | null;
@@ -74,11 +74,41 @@ export function normaliseWindowsAccount(username: string, domain: string | null 
   return { username: user, domain: dom };
 }
 
+const PUBLIC_FIELDS = [
+  'id', 'name', 'osFamily', 'username', 'domain', 'useSudo', 'hasPassword', 'hasPrivateKey', 'createdAt', 'updatedAt',
+  'authFailures', 'suspended', 'suspendedAt',
+] as const satisfies ReadonlyArray<keyof RunAsAccount>;
+
+/** Only the public fields of a stored record, whatever else the record may hold. */
+function publicView(raw: string): RunAsAccount {
+  const stored = JSON.parse(raw) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const f of PUBLIC_FIELDS) out[f] = stored[f] ?? null;
+  out.authFailures = Number(stored.authFailures ?? 0);
+  out.suspended = stored.suspended === true;
+  out.useSudo = stored.useSudo === true;
+  return out as unknown as RunAsAccount;
+}
+
+export interface AccountStoreOptions {
+  /** Consecutive authentication failures that suspend an account (ACCOUNT_LOCKOUT_THRESHOLD). */
+  lockoutThreshold: number;
+  /** Queued or running jobs that use the account (delete is refused while there are any). */
+  inUse: (accountId: string) => Promise<string[]>;
+  /** Re-reads the key file now (see VaultKeyring): before sealing, and for a record under a key not loaded yet. */
+  reloadKeys?: () => VaultKey[];
+}
+
+/**
+ * Run-as accounts: public fields in clear (`meta`), secrets sealed with AES-256-GCM under the vault key
+ * (`secret`). Only ciphertext reaches Redis; secrets are decrypted for one connection (`forConnection`)
+ * and for an update, and registered with the redactor whenever they are in memory.
+ */
 export class AccountStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: () => VaultKey[],
-    private readonly options: { lockoutThreshold: number; inUse: (accountId: string) => Promise<string[]> },
+    private readonly options: AccountStoreOptions,
   ) {}
 
   private validate(input: AccountInput, existing?: RunAsAccount & { secrets: AccountSecrets }): { meta: RunAsAccount; secrets: AccountSecrets } {
@@ -106,7 +136,10 @@ export class AccountStore {
       secrets.privateKey = input.privateKey;
       if (input.passphrase === undefined) delete secrets.passphrase;
     }
-    if (input.passphrase !== undefined) secrets.passphrase = input.passphrase;
+    if (input.passphrase !== undefined) {
+      if (secrets.privateKey === undefined) throw new ValidationError('passphrase', 'applies to a privateKey only');
+      secrets.passphrase = input.passphrase;
+    }
     if (secrets.password === undefined && secrets.privateKey === undefined) {
       throw new ValidationError(osFamily === 'windows' ? 'password' : 'password', osFamily === 'windows' ? 'is required' : 'or privateKey is required');
     }
@@ -131,7 +164,9 @@ export class AccountStore {
   }
 
   private async write(meta: RunAsAccount, secrets: AccountSecrets): Promise<void> {
-    const key = this.keys()[0];
+    // Sealed under the key file's current key as of now, not as of the last periodic reload, so a
+    // record written during a key rotation never lands under a key that is about to be dropped.
+    const key = (this.options.reloadKeys?.() ?? this.keys())[0];
     if (!key) throw new Error('no vault key loaded');
     const sealed = seal(key, meta.id, Buffer.from(JSON.stringify(secrets), 'utf8'));
     await this.redis.multi().hset(K.account(meta.id), 'meta', JSON.stringify(meta), 'secret', sealed).sadd(K.all, meta.id).exec();
@@ -145,7 +180,17 @@ export class AccountStore {
   }
 
   async update(id: string, input: AccountInput): Promise<RunAsAccount> {
-    const existing = await this.getWithSecrets(id);
+    let existing: RunAsAccount & { secrets: AccountSecrets };
+    try {
+      existing = await this.getWithSecrets(id);
+    } catch (e) {
+      if (!(e instanceof VaultDecryptError)) throw e;
+      // A secret that cannot be decrypted any more (tampered, or its key is gone) can still be replaced.
+      if (input.password === undefined && input.privateKey === undefined) {
+        throw new ValidationError('password', `the stored secret of this account cannot be decrypted (${e.message}); give the password or privateKey again`);
+      }
+      existing = { ...(await this.get(id)), secrets: {} };
+    }
     const { meta, secrets } = this.validate(input, existing);
     registerSecrets(secrets);
     await this.write(meta, secrets);
@@ -155,7 +200,7 @@ export class AccountStore {
   async get(id: string): Promise<RunAsAccount> {
     const meta = await this.redis.hget(K.account(id), 'meta');
     if (!meta) throw new NotFoundError('run-as account', id);
-    return JSON.parse(meta) as RunAsAccount;
+    return publicView(meta);
   }
 
   async find(id: string): Promise<RunAsAccount | null> {
@@ -168,7 +213,7 @@ export class AccountStore {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hget(K.account(id), 'meta');
     const rows = (await pipe.exec()) ?? [];
-    return rows.map(([, v]) => (v ? (JSON.parse(v as string) as RunAsAccount) : null)).filter((a): a is RunAsAccount => a !== null)
+    return rows.map(([, v]) => (v ? publicView(v as string) : null)).filter((a): a is RunAsAccount => a !== null)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
@@ -182,40 +227,50 @@ export class AccountStore {
   private async getWithSecrets(id: string): Promise<RunAsAccount & { secrets: AccountSecrets }> {
     const [meta, sealed] = await this.redis.hmget(K.account(id), 'meta', 'secret');
     if (!meta || !sealed) throw new NotFoundError('run-as account', id);
-    const secrets = JSON.parse(open(this.keys(), id, sealed).toString('utf8')) as AccountSecrets;
+    const secrets = JSON.parse(this.decrypt(id, sealed).toString('utf8')) as AccountSecrets;
     registerSecrets(secrets);
-    return { ...(JSON.parse(meta) as RunAsAccount), secrets };
+    return { ...publicView(meta), secrets };
+  }
+
+  /** Decrypts a record; a record under a key not loaded yet (a rotation just began) re-reads the key file once. */
+  private decrypt(id: string, sealed: string): Buffer {
+    try {
+      return open(this.keys(), id, sealed);
+    } catch (e) {
+      if (!(e instanceof VaultUnknownKeyError) || !this.options.reloadKeys) throw e;
+      return open(this.options.reloadKeys(), id, sealed);
+    }
   }
 
   /**
-   * The account and its decrypted secrets, for one connection. Refuses a suspended account (99006) and a
-   * missing one (99017); the secrets are registered with the redactor before anyone can log them.
+   * The account and its decrypted secrets, for one connection. Refuses a missing account (99017) and a
+   * suspended one (99006) before decrypting anything; the secrets are registered with the redactor
+   * before anyone can log them.
    */
   async forConnection(id: string): Promise<RunAsAccount & { secrets: AccountSecrets }> {
-    let account: RunAsAccount & { secrets: AccountSecrets };
-    try {
-      account = await this.getWithSecrets(id);
-    } catch (e) {
-      if (e instanceof NotFoundError) throw new PushError(Codes.AccountMissing, { runAsAccountId: id });
-      throw e;
-    }
-    if (account.suspended) {
-      throw new PushError(Codes.AccountSuspended, { runAsAccountId: id, suspendedAt: account.suspendedAt, failures: account.authFailures }, {
-        message: `The run-as account "${account.name}" is suspended after ${account.authFailures} failed logons: update its credentials.`,
-      });
-    }
-    return account;
+    const [meta, sealed] = await this.redis.hmget(K.account(id), 'meta', 'secret');
+    if (!meta || !sealed) throw new PushError(Codes.AccountMissing, { runAsAccountId: id });
+    const account = publicView(meta);
+    if (account.suspended) throw suspendedError(account);
+    const secrets = JSON.parse(this.decrypt(id, sealed).toString('utf8')) as AccountSecrets;
+    registerSecrets(secrets);
+    return { ...account, secrets };
   }
 
-  /** Counts an authentication failure; returns true when this failure suspended the account. */
+  /**
+   * Counts an authentication failure (atomically, across every worker); returns true when this failure
+   * suspended the account. The count stops at the suspension, so the error names the failures that
+   * caused it.
+   */
   async recordAuthFailure(id: string): Promise<boolean> {
     const script = `
       local m = redis.call('HGET', KEYS[1], 'meta')
       if not m then return 0 end
       local a = cjson.decode(m)
-      a.authFailures = (a.authFailures or 0) + 1
+      if a.suspended == true then return 0 end
+      a.authFailures = (tonumber(a.authFailures) or 0) + 1
       local suspendedNow = 0
-      if a.authFailures >= tonumber(ARGV[1]) and not a.suspended then
+      if a.authFailures >= tonumber(ARGV[1]) then
         a.suspended = true
         a.suspendedAt = ARGV[2]
         suspendedNow = 1
@@ -232,14 +287,14 @@ export class AccountStore {
       local m = redis.call('HGET', KEYS[1], 'meta')
       if not m then return 0 end
       local a = cjson.decode(m)
-      if (a.authFailures or 0) == 0 then return 0 end
+      if a.suspended == true or (tonumber(a.authFailures) or 0) == 0 then return 0 end
       a.authFailures = 0
       redis.call('HSET', KEYS[1], 'meta', cjson.encode(a))
       return 1`;
     await this.redis.eval(script, 1, K.account(id));
   }
 
-  /** Re-encrypts every record under the current (first) key. Returns how many records were rewritten. */
+  /** Re-encrypts every record not yet under the current (first) key. Returns how many records were rewritten. */
   async reencryptAll(): Promise<number> {
     const keys = this.keys();
     const current = keys[0];
@@ -247,7 +302,7 @@ export class AccountStore {
     let count = 0;
     for (const id of await this.redis.smembers(K.all)) {
       const sealed = await this.redis.hget(K.account(id), 'secret');
-      if (!sealed) continue;
+      if (!sealed || keyIdOf(sealed) === current.id) continue;
       const plain = open(keys, id, sealed);
       const resealed = seal(current, id, plain);
       // Only replace what we read: an update racing with us keeps its own (already current-key) value.
@@ -258,6 +313,23 @@ export class AccountStore {
     }
     return count;
   }
+
+  /** Ids of the accounts whose secret is sealed under another key than `keyId`. */
+  async recordsNotUnder(keyId: string): Promise<string[]> {
+    const stale: string[] = [];
+    for (const id of await this.redis.smembers(K.all)) {
+      const sealed = await this.redis.hget(K.account(id), 'secret');
+      if (sealed && keyIdOf(sealed) !== keyId) stale.push(id);
+    }
+    return stale;
+  }
+}
+
+/** 99006, worded as the operator needs it: what happened and what lifts it. */
+export function suspendedError(account: RunAsAccount): PushError {
+  return new PushError(Codes.AccountSuspended, { runAsAccountId: account.id, suspendedAt: account.suspendedAt, failedLogons: account.authFailures }, {
+    message: `Run-as account "${account.name}" suspended after ${account.authFailures} failed logons: update its credentials.`,
+  });
 }
 
 function registerSecrets(secrets: AccountSecrets): void {

@@ -9,6 +9,8 @@ import type { VaultKey } from './vault-key.ts';
 const VERSION = 1;
 
 export class VaultDecryptError extends Error {}
+/** The record names a key the loaded key list does not hold (yet: a rotation may have just added it). */
+export class VaultUnknownKeyError extends VaultDecryptError {}
 
 export function seal(key: VaultKey, accountId: string, plaintext: Buffer): string {
   const nonce = randomBytes(12);
@@ -27,7 +29,7 @@ export function open(keys: VaultKey[], accountId: string, sealed: string): Buffe
   if (buf.length < 1 + 8 + 12 + 16 || buf[0] !== VERSION) throw new VaultDecryptError(`account ${accountId}: unknown secret format`);
   const keyId = buf.subarray(1, 9).toString('hex');
   const key = keys.find((k) => k.id === keyId);
-  if (!key) throw new VaultDecryptError(`account ${accountId}: its secret is encrypted under key ${keyId}, which VAULT_KEY_FILE does not hold`);
+  if (!key) throw new VaultUnknownKeyError(`account ${accountId}: its secret is encrypted under key ${keyId}, which VAULT_KEY_FILE does not hold`);
   const decipher = createDecipheriv('aes-256-gcm', key.key, buf.subarray(9, 21));
   decipher.setAAD(Buffer.from(`pushinstalld:run-as-account:${accountId}`));
   decipher.setAuthTag(buf.subarray(21, 37));

@@ -3,6 +3,7 @@ import { Codes } from '../errors/catalogue.ts';
 import { PushError } from '../errors/push-error.ts';
 import { ValidationError } from '../errors/validation-error.ts';
 import type { HostKeyPolicy } from '../jobs/types.ts';
+import type { Logger } from '../logging/logger.ts';
 
 export interface HostKeyPin {
   /** `address:port` */
@@ -26,7 +27,8 @@ export function hostId(address: string, port: number): string {
  * different one later; `strict` accepts only pre-seeded pins; `off` accepts anything (and says so).
  */
 export class HostKeyStore {
-  constructor(private readonly redis: Redis) {}
+  /** `logger`: where `off` also warns at warn level (besides the job log). */
+  constructor(private readonly redis: Redis, private readonly logger?: Pick<Logger, 'warn'>) {}
 
   async list(): Promise<HostKeyPin[]> {
     const all = await this.redis.hgetall(KEY);
@@ -53,33 +55,44 @@ export class HostKeyStore {
 
   verifier(address: string, port: number, policy: HostKeyPolicy, log: (line: string) => void): (fingerprint: string, keyType: string) => Promise<void> {
     const id = hostId(address, port);
-    return async (fingerprint, keyType) => {
+    const acceptCommand = (fingerprint: string) => `npm run cli -- host-keys pin ${address} ${fingerprint} --port ${port}`;
+    const verify = async (fingerprint: string, keyType: string): Promise<void> => {
       if (policy === 'off') {
-        log(`WARNING: host key checking is off for ${id}; accepted ${keyType} key ${fingerprint} without verification`);
+        const warning = `WARNING: host key checking is off for ${id}; accepted ${keyType} key ${fingerprint} without verification`;
+        log(warning);
+        this.logger?.warn({ host: id, fingerprint, keyType, policy }, warning);
         return;
       }
-      const pinned = await this.get(address, port);
+      const raw = await this.redis.hget(KEY, id);
+      const pinned = raw ? (JSON.parse(raw) as HostKeyPin) : null;
       if (!pinned) {
         if (policy === 'strict') {
-          throw new PushError(Codes.HostKeyMismatch, { host: id, presented: fingerprint, keyType, policy, pinned: null,
-            howToAccept: `npm run cli -- host-keys pin ${address} ${fingerprint} --port ${port}` },
-          { message: `Host key of ${id} is not pre-seeded and the policy is strict (it presented ${keyType} ${fingerprint}).` });
+          throw new PushError(Codes.HostKeyMismatch, { host: id, presented: fingerprint, keyType, policy, pinned: null, howToAccept: acceptCommand(fingerprint) }, {
+            message: `Host key of ${id} is not pre-seeded and the host key policy is strict (the machine presented ${keyType} ${fingerprint}). `
+              + `If that is the machine's key, pre-seed it: ${acceptCommand(fingerprint)}`,
+          });
         }
         // Trust on first use; HSETNX so two jobs racing for the first pin cannot both win with different keys.
         const pin: HostKeyPin = { host: id, fingerprint, keyType, source: 'first-use', pinnedAt: new Date().toISOString(), lastSeenAt: new Date().toISOString() };
-        const set = await this.redis.hsetnx(KEY, id, JSON.stringify(pin));
-        if (set === 1) { log(`pinned ${keyType} host key ${fingerprint} for ${id} (trust on first use)`); return; }
-        return this.verifier(address, port, policy, log)(fingerprint, keyType);
+        if ((await this.redis.hsetnx(KEY, id, JSON.stringify(pin))) === 1) { log(`pinned ${keyType} host key ${fingerprint} for ${id} (trust on first use)`); return; }
+        return verify(fingerprint, keyType);
       }
       if (pinned.fingerprint !== fingerprint) {
         throw new PushError(Codes.HostKeyMismatch, {
-          host: id, pinned: pinned.fingerprint, presented: fingerprint, keyType, pinnedAt: pinned.pinnedAt, source: pinned.source,
-          howToAccept: `npm run cli -- host-keys pin ${address} ${fingerprint} --port ${port}   (or DELETE /api/v1/host-keys/${encodeURIComponent(id)})`,
-        }, { message: `Host key of ${id} changed: pinned ${pinned.fingerprint}, presented ${fingerprint}.` });
+          host: id, pinned: pinned.fingerprint, presented: fingerprint, keyType, pinnedAt: pinned.pinnedAt, source: pinned.source, policy,
+          howToAccept: `${acceptCommand(fingerprint)}   (or forget the pin: DELETE /api/v1/host-keys/${encodeURIComponent(id)})`,
+        }, {
+          message: `Host key of ${id} changed: pinned ${pinned.fingerprint}, presented ${fingerprint}. `
+            + `If the new key is right (verify it out of band), accept it: ${acceptCommand(fingerprint)}`,
+        });
       }
+      log(`host key of ${id} matches the pinned ${pinned.keyType ?? keyType} key ${fingerprint}`);
       if (pinned.keyType === null || pinned.lastSeenAt === null || Date.parse(pinned.lastSeenAt) < Date.now() - 60_000) {
-        await this.redis.hset(KEY, id, JSON.stringify({ ...pinned, keyType: pinned.keyType ?? keyType, lastSeenAt: new Date().toISOString() }));
+        // Only if the pin is still the one we read: never write an old pin back over a new one.
+        const next = JSON.stringify({ ...pinned, keyType: pinned.keyType ?? keyType, lastSeenAt: new Date().toISOString() });
+        await this.redis.eval(`if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end return 0`, 1, KEY, id, raw as string, next);
       }
     };
+    return verify;
   }
 }

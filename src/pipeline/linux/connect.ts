@@ -2,7 +2,7 @@ import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import type { JobContext } from '../context.ts';
 import type { PipelineDeps } from '../deps.ts';
-import { LinuxGuest } from './linux-guest.ts';
+import { LinuxGuest, sudoPasswordError, sudoWantsPassword, tail } from './linux-guest.ts';
 import { linuxCommands } from './commands.ts';
 
 /**
@@ -44,6 +44,7 @@ export async function connectLinuxGuest(ctx: JobContext, deps: PipelineDeps, sig
   await deps.accounts.recordAuthSuccess(account.id);
   const guest = new LinuxGuest(channel, {
     useSudo: account.useSudo,
+    username: account.username,
     signal,
     timeoutMs: deps.settings.stepTimeoutMs,
     log: (l) => ctx.log(l),
@@ -56,7 +57,14 @@ export async function connectLinuxGuest(ctx: JobContext, deps: PipelineDeps, sig
       }
       const res = await guest.run(linuxCommands.sudoCheck(), { privileged: false });
       if (res.code !== 0) {
-        throw new PushError(Codes.LinuxCredentials, { reason: `sudo -n fails for ${account.username} (password-less sudo is required with useSudo)`, stderr: res.stderr.slice(-400) });
+        if (sudoWantsPassword(res.stderr)) throw sudoPasswordError(account.username, res.stderr);
+        const missing = res.code === 127 || /not found/i.test(res.stderr);
+        throw new PushError(Codes.LinuxCredentials, {
+          reason: missing
+            ? `useSudo is set but sudo is not installed on the machine (uid ${uid})`
+            : `sudo -n true fails for ${account.username} (exit ${res.code}): the account needs password-less sudo for every command (useSudo)`,
+          uid, stderr: tail(res.stderr, 10),
+        });
       }
     }
   } catch (e) {

@@ -13,6 +13,19 @@ export interface RunOptions {
 
 const SUDO_PROMPT = /a password is required|a terminal is required|no tty present|askpass/i;
 
+/** Whether sudo's output says it wanted a password (sudo -n never prompts: it fails instead). */
+export function sudoWantsPassword(stderr: string): boolean {
+  return SUDO_PROMPT.test(stderr);
+}
+
+/** 95108 for a sudo that asks for a password (useSudo needs password-less sudo). */
+export function sudoPasswordError(username: string, stderr: string): PushError {
+  return new PushError(Codes.LinuxCredentials, {
+    reason: `sudo asks for a password for ${username} (useSudo needs password-less sudo: a NOPASSWD rule in sudoers)`,
+    stderr: tail(stderr),
+  }, { message: `sudo asks for a password: the run-as account ${username} needs password-less sudo (NOPASSWD) for useSudo.` });
+}
+
 /**
  * A Linux guest reached through a channel: runs POSIX sh commands, as root directly or through
  * `sudo -n` when the run-as account is a sudoer (guest-contract.md, Linux).
@@ -20,7 +33,7 @@ const SUDO_PROMPT = /a password is required|a terminal is required|no tty presen
 export class LinuxGuest {
   constructor(
     readonly channel: GuestChannel,
-    private readonly opts: { useSudo: boolean; signal: AbortSignal; timeoutMs: number; log: (line: string) => void },
+    private readonly opts: { useSudo: boolean; username?: string; signal: AbortSignal; timeoutMs: number; log: (line: string) => void },
   ) {}
 
   get useSudo(): boolean {
@@ -33,8 +46,8 @@ export class LinuxGuest {
     const execOptions: Parameters<GuestChannel['exec']>[1] = { signal: this.opts.signal, timeoutMs: this.opts.timeoutMs };
     if (options.stdin !== undefined) execOptions.stdin = options.stdin;
     const res = await this.channel.exec(wrapped, execOptions);
-    if (options.privileged && this.opts.useSudo && res.code === 1 && SUDO_PROMPT.test(res.stderr)) {
-      throw new PushError(Codes.LinuxCredentials, { reason: 'sudo asks for a password (useSudo needs password-less sudo: NOPASSWD)', stderr: tail(res.stderr) });
+    if (options.privileged && this.opts.useSudo && res.code === 1 && sudoWantsPassword(res.stderr)) {
+      throw sudoPasswordError(this.opts.username ?? 'the run-as account', res.stderr);
     }
     return res;
   }
