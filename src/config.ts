@@ -38,6 +38,8 @@ export interface Config {
   repositorySettleMs: number;
   /** Cap on concurrent pushes across every process server (0 = no cap). */
   globalConcurrency: number;
+  /** Cap on concurrent pushes of all workers of this process server together (0 = no cap). */
+  processServerConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -147,6 +149,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     accountLockoutThreshold: integer(env, 'ACCOUNT_LOCKOUT_THRESHOLD', 3, 1, 100),
     hostKeyPolicy,
     globalConcurrency: integer(env, 'GLOBAL_CONCURRENCY', 0, 0, 100_000),
+    processServerConcurrency: integer(env, 'PROCESS_SERVER_CONCURRENCY', 0, 0, 100_000),
     repositorySettleMs: integer(env, 'REPOSITORY_SETTLE_MS', 2000, 0, 600_000),
   };
 }

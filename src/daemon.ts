@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { ProcessServerRegistry } from './jobs/process-servers.ts';
 import { Queues } from './jobs/queues.ts';
 import { JobService } from './jobs/service.ts';
+import { GlobalSlots } from './jobs/global-slots.ts';
 import { JobStore } from './jobs/store.ts';
 import { PushWorker } from './jobs/worker.ts';
 import type { Logger } from './logging/logger.ts';
@@ -105,8 +106,11 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
         connectSsh: (o) => SshChannel.connect(o),
       };
       worker = new PushWorker(
-        { connection: workerRedis, subscriber, store: workerStore, registry, pipeline, logger },
-        { processServerId: config.processServerId, concurrency: config.workerConcurrency, lockDurationMs: config.jobLockMs, shutdownGraceMs: config.shutdownGraceSec * 1000 },
+        { connection: workerRedis, subscriber, store: workerStore, registry, pipeline, logger, slots: new GlobalSlots(workerRedis, config.globalConcurrency) },
+        {
+          processServerId: config.processServerId, concurrency: config.workerConcurrency, processServerConcurrency: config.processServerConcurrency,
+          lockDurationMs: config.jobLockMs, shutdownGraceMs: config.shutdownGraceSec * 1000,
+        },
       );
       await worker.start();
       cleanups.push(() => (worker as PushWorker).stop());

@@ -205,6 +205,18 @@ export class JobStore {
     return res[0]?.[0] ?? '0-0';
   }
 
+  /** Ids of every queued or running job (from the one-active-job-per-machine index). */
+  async activeJobIds(): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', 'pi:active:*', 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) ids.push(...((await this.redis.mget(...keys)).filter((v): v is string => v !== null)));
+    } while (cursor !== '0');
+    return ids;
+  }
+
   /** Queued or running jobs that use the run-as account. */
   async activeJobIdsUsingAccount(accountId: string): Promise<string[]> {
     return this.redis.smembers(K.accountJobs(accountId));

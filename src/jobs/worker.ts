@@ -1,13 +1,15 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Codes } from '../errors/catalogue.ts';
+import { PushError } from '../errors/push-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { PipelineDeps } from '../pipeline/deps.ts';
 import { runPipeline } from '../pipeline/run.ts';
 import { redactedJobError, StoreJobContext, toPushError } from './job-context.ts';
 import type { ProcessServerRegistry } from './process-servers.ts';
+import type { GlobalSlots } from './global-slots.ts';
 import { BULL_PREFIX, queueName, type QueueJobData } from './queues.ts';
 import { CANCEL_CHANNEL, markCancelled } from './service.ts';
 import type { JobStore } from './store.ts';
@@ -15,7 +17,10 @@ import { isFinal, type JobRecord } from './types.ts';
 
 export interface WorkerOptions {
   processServerId: string;
+  /** Jobs this worker process runs at once. */
   concurrency: number;
+  /** Jobs all workers of this process server run at once (0: no cap beyond each worker's own). */
+  processServerConcurrency: number;
   lockDurationMs: number;
   shutdownGraceMs: number;
 }
@@ -29,6 +34,9 @@ export class PushWorker {
   private worker: Worker<QueueJobData> | null = null;
   private readonly running = new Map<string, AbortController>();
   private heartbeat: NodeJS.Timeout | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  private queue: Queue<QueueJobData> | null = null;
+  private stopping = false;
   readonly instance = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
@@ -37,6 +45,7 @@ export class PushWorker {
       subscriber: Redis;
       store: JobStore;
       registry: ProcessServerRegistry;
+      slots: GlobalSlots;
       pipeline: PipelineDeps;
       logger: Logger;
     },
@@ -52,7 +61,14 @@ export class PushWorker {
     this.deps.subscriber.on('message', (channel: string, jobId: string) => {
       if (channel === CANCEL_CHANNEL) this.running.get(jobId)?.abort(new Error('cancelled'));
     });
-    this.worker = new Worker<QueueJobData>(queueName(processServerId), (job) => this.process(job), {
+    this.queue = new Queue<QueueJobData>(queueName(processServerId), { connection: this.deps.connection, prefix: BULL_PREFIX });
+    // BullMQ's queue-wide concurrency is this process server's cap, shared by all its workers (0 would mean "none may run").
+    if (this.options.processServerConcurrency > 0) await this.queue.setGlobalConcurrency(this.options.processServerConcurrency);
+    else await this.queue.removeGlobalConcurrency();
+    await this.requeueOrphans();
+    this.sweeper = setInterval(() => void this.requeueOrphans().catch(() => undefined), 60_000);
+    this.sweeper.unref();
+    this.worker = new Worker<QueueJobData>(queueName(processServerId), (job, token) => this.process(job, token), {
       connection: this.deps.connection,
       prefix: BULL_PREFIX,
       concurrency,
@@ -61,6 +77,19 @@ export class PushWorker {
       maxStalledCount: 3,
     });
     this.worker.on('error', (e) => this.deps.logger.warn({ err: e.message }, 'worker error'));
+    // BullMQ fails a job itself when it stalled too often (its workers kept dying): end the record too.
+    this.worker.on('failed', (job, err) => {
+      // Only when BullMQ gives up on its own; our processor has already recorded every other failure.
+      if (!job || !/stalled/i.test(err.message)) return;
+      void this.deps.store.update(job.data.jobId, (j) => {
+        if (isFinal(j.state)) return false;
+        const now = new Date().toISOString();
+        j.state = 'Failed';
+        j.endedAt = now;
+        j.errors = [redactedJobError(new PushError(Codes.Internal, { reason: err.message }, { message: `The job could not be completed: ${err.message}` }))];
+        closeAttempt(j, now, j.errors[0]);
+      }).catch(() => undefined);
+    });
     this.deps.logger.info({ processServerId, concurrency, queue: queueName(processServerId) }, 'worker started');
   }
 
@@ -70,8 +99,27 @@ export class PushWorker {
     });
   }
 
-  private async process(bullJob: Job<QueueJobData>): Promise<void> {
-    const { store, logger } = this.deps;
+  /**
+   * Puts back on the queue any job of this process server whose record is active but whose queue entry
+   * is gone (a crash between storing the record and queueing it, or an AOF tail lost with Redis): no job
+   * is lost.
+   */
+  private async requeueOrphans(): Promise<void> {
+    const queue = this.queue;
+    if (!queue) return;
+    for (const jobId of await this.deps.store.activeJobIds()) {
+      const record = await this.deps.store.get(jobId);
+      if (!record || isFinal(record.state) || record.processServerId !== this.options.processServerId) continue;
+      if (await queue.getJob(jobId)) continue;
+      // Created just now by the API and about to be queued: leave it alone.
+      if (Date.now() - Date.parse(record.createdAt) < 30_000) continue;
+      await queue.add('push', { jobId }, { jobId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 } });
+      this.deps.logger.warn({ jobId }, 'job record had no queue entry; queued it again');
+    }
+  }
+
+  private async process(bullJob: Job<QueueJobData>, token?: string): Promise<void> {
+    const { store } = this.deps;
     const jobId = bullJob.data.jobId;
     const record = await store.get(jobId);
     if (!record || isFinal(record.state)) return;
@@ -79,6 +127,19 @@ export class PushWorker {
       await store.update(jobId, (j) => { if (!isFinal(j.state)) markCancelled(j); else return false; });
       return;
     }
+    if (!(await this.deps.slots.acquire(jobId))) {
+      // The global cap is reached: back to the queue shortly, without counting an attempt.
+      await bullJob.moveToDelayed(Date.now() + 1000 + Math.floor(Math.random() * 1000), token);
+      throw new DelayedError();
+    }
+    return this.deps.slots.hold(jobId, () => this.run(bullJob, token));
+  }
+
+  private async run(bullJob: Job<QueueJobData>, token?: string): Promise<void> {
+    const { store, logger } = this.deps;
+    const jobId = bullJob.data.jobId;
+    const record = await store.get(jobId);
+    if (!record || isFinal(record.state)) return;
     const attempt = bullJob.attemptsMade + 1;
     const maxAttempts = bullJob.opts.attempts ?? 1;
     const controller = new AbortController();
@@ -87,6 +148,12 @@ export class PushWorker {
     try {
       const started = await store.update(jobId, (j) => {
         const now = new Date().toISOString();
+        const previous = j.attemptLog?.[j.attemptLog.length - 1];
+        if (previous && !previous.endedAt) {
+          // The worker running the previous attempt died (stalled-job recovery brought the job here).
+          previous.endedAt = now;
+          previous.error = redactedJobError(new PushError(Codes.ConnectionLost, { reason: `worker ${previous.worker} stopped during the attempt` }, { message: 'The process server running this attempt stopped; the job was taken up again.', retryable: true }));
+        }
         j.state = 'InProgress';
         j.startedAt ??= now;
         j.attempts += 1;
@@ -112,6 +179,19 @@ export class PushWorker {
       } catch (e) {
         const err = toPushError(e, controller.signal);
         await ctx.flushLog();
+        if (this.stopping && controller.signal.aborted && controller.signal.reason instanceof Error && controller.signal.reason.message === 'shutdown') {
+          // Hand the job back: another worker (or this one after a restart) runs it again from the start.
+          await store.update(jobId, (j) => {
+            if (isFinal(j.state)) return false;
+            j.state = 'NotStarted';
+            const last = j.attemptLog?.[j.attemptLog.length - 1];
+            if (last && !last.endedAt) last.endedAt = new Date().toISOString();
+            for (const t of j.tasks) if (t.state === 'InProgress' || t.state === 'Cancelled') t.state = 'NotStarted';
+          });
+          await store.appendLog(jobId, `worker ${this.instance} is shutting down: job handed back to the queue`);
+          await bullJob.moveToDelayed(Date.now(), token);
+          throw new DelayedError();
+        }
         const latest = await store.get(jobId);
         if (controller.signal.aborted || err.code === Codes.Cancelled || latest?.cancelRequested) {
           await store.update(jobId, (j) => {
@@ -153,7 +233,9 @@ export class PushWorker {
 
   /** Stops taking jobs and waits for the running ones (bounded by shutdownGraceMs). */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.sweeper) clearInterval(this.sweeper);
     const worker = this.worker;
     if (!worker) return;
     const closing = worker.close();
@@ -162,6 +244,7 @@ export class PushWorker {
     }, this.options.shutdownGraceMs);
     await closing;
     clearTimeout(timer);
+    await this.queue?.close();
     await this.deps.subscriber.unsubscribe(CANCEL_CHANNEL).catch(() => undefined);
   }
 
