@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AccountStore } from './accounts/accounts.ts';
 import { HostKeyStore } from './accounts/host-keys.ts';
+import { TlsPinStore } from './accounts/tls-pins.ts';
 import { VaultKeyring } from './accounts/keyring.ts';
 import { buildApp } from './api/app.ts';
 import { TokenStore } from './api/tokens.ts';
@@ -19,6 +20,7 @@ import { createRedis } from './redis/connection.ts';
 import { startRedisServer, type EmbeddedRedis } from './redis/embedded.ts';
 import { InstallerRepository } from './repository/repository.ts';
 import { SshChannel } from './transports/ssh/ssh-channel.ts';
+import { WinrmClient } from './transports/winrm/index.ts';
 
 export interface Daemon {
   /** Where the API listens (when the api role runs). */
@@ -104,6 +106,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
         accounts: workerAccounts,
         hostKeys,
         connectSsh: (o) => SshChannel.connect(o),
+        connectWinrm: (o) => WinrmClient.connect(o),
+        tlsPins: new TlsPinStore(workerRedis),
       };
       worker = new PushWorker(
         { connection: workerRedis, subscriber, store: workerStore, registry, pipeline, logger, slots: new GlobalSlots(workerRedis, config.globalConcurrency) },
