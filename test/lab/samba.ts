@@ -22,6 +22,8 @@ export interface SambaUser {
 export interface SambaShare {
   /** Extra `key = value` lines for the share section. */
   options?: string[];
+  /** An existing directory to export (e.g. a simulated C: drive as `C$`); default: a new one. */
+  path?: string;
 }
 
 export interface StartSambaOptions {
@@ -99,9 +101,11 @@ export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaSer
   const shareSections: string[] = [];
   const shares: Record<string, SambaShare> = { share: {}, ...opts.shares };
   for (const [name, share] of Object.entries(shares)) {
-    const dir = join(base, 'shares', name);
-    await mkdir(dir, { recursive: true });
-    await chmod(dir, 0o777);
+    const dir = share.path ?? join(base, 'shares', name);
+    if (share.path === undefined) {
+      await mkdir(dir, { recursive: true });
+      await chmod(dir, 0o777);
+    }
     shareDirs[name] = dir;
     shareSections.push(`[${name}]`, `  path = ${dir}`, '  read only = no', ...(share.options ?? []).map((l) => `  ${l}`));
   }
