@@ -53,6 +53,8 @@ export interface WinrmServer {
   url: string;
   stop(): Promise<void>;
   stats(): WinrmServerStats;
+  /** Closes every client connection (and its NTLM context), as an idle timeout or a restart would; shells stay. */
+  dropConnections(): void;
 }
 
 interface Connection {
@@ -201,6 +203,7 @@ export async function startWinrmServer(o: WinrmServerOptions): Promise<WinrmServ
     port,
     url: `${isHttps ? 'https' : 'http'}://${hostPart}:${port}/wsman`,
     stats: () => ({ ...shells.stats, ...counters }),
+    dropConnections: () => server.closeAllConnections(),
     stop: async () => {
       shells.abortAll();
       server.closeAllConnections();
