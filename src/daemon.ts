@@ -11,7 +11,7 @@ import type { Config } from './config.ts';
 import { ProcessServerRegistry } from './jobs/process-servers.ts';
 import { Queues } from './jobs/queues.ts';
 import { JobService } from './jobs/service.ts';
-import { GlobalSlots } from './jobs/global-slots.ts';
+import { LeaseSet } from './jobs/leases.ts';
 import { JobStore } from './jobs/store.ts';
 import { PushWorker } from './jobs/worker.ts';
 import type { Logger } from './logging/logger.ts';
@@ -110,7 +110,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
         tlsPins: new TlsPinStore(workerRedis),
       };
       worker = new PushWorker(
-        { connection: workerRedis, subscriber, store: workerStore, registry, pipeline, logger, slots: new GlobalSlots(workerRedis, config.globalConcurrency) },
+        { connection: workerRedis, subscriber, store: workerStore, registry, pipeline, logger, slots: new LeaseSet(workerRedis, 'pi:global-slots', config.globalConcurrency) },
         {
           processServerId: config.processServerId, concurrency: config.workerConcurrency, processServerConcurrency: config.processServerConcurrency,
           lockDurationMs: config.jobLockMs, shutdownGraceMs: config.shutdownGraceSec * 1000,

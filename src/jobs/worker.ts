@@ -9,7 +9,7 @@ import type { PipelineDeps } from '../pipeline/deps.ts';
 import { runPipeline } from '../pipeline/run.ts';
 import { redactedJobError, StoreJobContext, toPushError } from './job-context.ts';
 import type { ProcessServerRegistry } from './process-servers.ts';
-import type { GlobalSlots } from './global-slots.ts';
+import { guestLeaseKey, LeaseSet } from './leases.ts';
 import { BULL_PREFIX, queueName, type QueueJobData } from './queues.ts';
 import { CANCEL_CHANNEL, markCancelled } from './service.ts';
 import type { JobStore } from './store.ts';
@@ -45,7 +45,8 @@ export class PushWorker {
       subscriber: Redis;
       store: JobStore;
       registry: ProcessServerRegistry;
-      slots: GlobalSlots;
+      /** The cap on concurrent pushes across every process server. */
+      slots: LeaseSet;
       pipeline: PipelineDeps;
       logger: Logger;
     },
@@ -127,12 +128,25 @@ export class PushWorker {
       await store.update(jobId, (j) => { if (!isFinal(j.state)) markCancelled(j); else return false; });
       return;
     }
-    if (!(await this.deps.slots.acquire(jobId))) {
-      // The global cap is reached: back to the queue shortly, without counting an attempt.
-      await bullJob.moveToDelayed(Date.now() + 1000 + Math.floor(Math.random() * 1000), token);
+    // One push at a time per guest address (two inventory entries for one machine must not run two
+    // installers side by side), and at most GLOBAL_CONCURRENCY pushes across all process servers.
+    const guest = new LeaseSet(this.deps.connection, guestLeaseKey(record.machine.address), 1);
+    const gotSlot = await this.deps.slots.acquire(jobId);
+    const gotGuest = gotSlot && (await guest.acquire(jobId));
+    if (!gotGuest) {
+      if (gotSlot) await this.deps.slots.release(jobId);
+      // Back to the queue shortly, without counting an attempt.
+      await bullJob.moveToDelayed(Date.now() + 500 + Math.floor(Math.random() * 1000), token);
       throw new DelayedError();
     }
-    return this.deps.slots.hold(jobId, () => this.run(bullJob, token));
+    const releaseSlot = this.deps.slots.keep(jobId);
+    const releaseGuest = guest.keep(jobId);
+    try {
+      return await this.run(bullJob, token);
+    } finally {
+      await releaseGuest();
+      await releaseSlot();
+    }
   }
 
   private async run(bullJob: Job<QueueJobData>, token?: string): Promise<void> {

@@ -1,0 +1,163 @@
+// Jobs survive what happens to process servers and Redis: a worker killed with SIGKILL mid-copy (the
+// job is taken up again and finishes), SIGTERM (running jobs handed back, exit 0), Redis restarted with
+// jobs in flight (API 503 meanwhile, nothing lost or duplicated), and a batch of 100 machines across
+// two process servers, each a separate worker process.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startCluster, type Cluster } from '../lab/cluster.ts';
+import { startFaultProxy } from '../lab/fault-proxy.ts';
+import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
+import { startLabRedis, type LabRedis } from '../lab/redis.ts';
+import { fillRepository, machineFor, startLab, type JobBody } from './fixtures.ts';
+import { createLinuxAccount, enable, waitForJob } from './fixtures.ts';
+
+interface Job extends JobBody { attemptLog?: Array<{ attempt: number; endedAt?: string; error?: { code: number; message: string } }> }
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const FINAL = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
+
+describe('recovery across worker processes', () => {
+  let redis: LabRedis;
+  let cluster: Cluster;
+  let repo: string;
+  let account: string;
+  const guests: LinuxGuest[] = [];
+
+  before(async () => {
+    redis = await startLabRedis();
+    repo = path.join(mkdtempSync(path.join(tmpdir(), 'pi-rec-')), 'repository');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(repo, { recursive: true });
+    await fillRepository(repo, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0', padMiB: 16 }]);
+    cluster = await startCluster({ redisUrl: redis.url, env: { JOB_LOCK_MS: '3000', SHUTDOWN_GRACE_SEC: '2', WORKER_CONCURRENCY: '16' } });
+    // The account is created through the API process (the workers decrypt it with the shared vault key).
+    const g = await createLinuxGuest({ name: 'rec', behaviour: { passphrase: cluster.passphrase } });
+    guests.push(g);
+    const res = await cluster.call<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'root', osFamily: 'linux', username: g.users.root.name, password: g.users.root.password });
+    assert.equal(res.status, 201);
+    account = res.body.id;
+  });
+
+  after(async () => {
+    await cluster?.stop();
+    await Promise.all(guests.map((g) => g.destroy()));
+    await redis?.stop();
+  });
+
+  const get = async (id: string) => (await cluster.call<Job>('GET', `/api/v1/jobs/${id}`)).body;
+  const waitFinal = (id: string, timeoutMs = 90_000) => until(`job ${id} to end`, async () => { const j = await get(id); return FINAL.includes(j.state) ? j : undefined; }, timeoutMs);
+
+  it('a worker killed with SIGKILL mid-copy: the job is taken up by another worker and finishes', async () => {
+    const g = guests[0] as LinuxGuest;
+    const proxy = await startFaultProxy({ host: '127.0.0.1', target: { host: g.address, port: g.port }, rate: 1024 * 1024 });
+    try {
+      const w1 = await cluster.startWorker('cs', repo);
+      await until('the installer to be offered', async () => w1.output().includes('Microsoft-ASR_UA_9.30.0.0') || readdirSync(repo).length > 0);
+      const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: [{ ...machineFor(g, account, { machineId: 'vm-kill' }), address: proxy.host, port: proxy.port }] });
+      assert.equal(sub.status, 202, JSON.stringify(sub.body));
+      const id = sub.body.jobs[0]?.id as string;
+      await until('the copy to be under way', async () => proxy.bytesUp() > 2 * 1024 * 1024);
+      w1.kill('SIGKILL');
+      await w1.exited();
+      assert.equal((await get(id)).state, 'InProgress', 'the record still says in progress');
+      proxy.setRate(0);
+      await cluster.startWorker('cs', repo);
+      const done = await waitFinal(id);
+      assert.equal(done.state, 'Succeeded', JSON.stringify(done, null, 2));
+      assert.equal(done.attempts, 2);
+      assert.match(done.attemptLog?.[0]?.error?.message ?? '', /process server running this attempt stopped/);
+      assert.match(g.read('/usr/local/.vx_version'), /AGENT_CONFIGURATION_STATUS=Succeeded/);
+      assert.deepEqual(readdirSync(g.hostPath('/tmp')), [], 'staging folder removed');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('SIGTERM: the worker stops taking jobs, hands the running one back within its grace time and exits 0', async () => {
+    for (const w of cluster.workers.splice(0)) { if (w.child.exitCode === null) { w.kill('SIGTERM'); await w.exited(); } }
+    const g = await createLinuxGuest({ name: 'drain', behaviour: { passphrase: cluster.passphrase, installSleep: 60 } });
+    guests.push(g);
+    const w = await cluster.startWorker('cs', repo);
+    const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: [machineFor(g, account, { machineId: 'vm-drain' })] });
+    const id = sub.body.jobs[0]?.id as string;
+    await until('the install to be running', async () => (await get(id)).tasks.find((t) => t.name === 'InstallMobilityService')?.state === 'InProgress');
+    w.kill('SIGTERM');
+    const exit = await w.exited();
+    assert.equal(exit.code, 0, w.output().slice(-2000));
+    const handedBack = await get(id);
+    assert.equal(handedBack.state, 'NotStarted', JSON.stringify(handedBack));
+    assert.ok(handedBack.allowedActions.includes('Cancel'));
+    g.setBehaviour({ passphrase: cluster.passphrase });
+    await cluster.startWorker('cs', repo);
+    const done = await waitFinal(id);
+    assert.equal(done.state, 'Succeeded', JSON.stringify(done, null, 2));
+  });
+
+  it('a batch of 100 machines across two process servers (two worker processes) all reach a final state', async () => {
+    const repo2 = path.join(path.dirname(repo), 'repository-ps2');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(repo2, { recursive: true });
+    await fillRepository(repo2, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
+    await cluster.startWorker('ps2', repo2);
+    const batchGuests = await Promise.all(Array.from({ length: 10 }, (_, i) => createLinuxGuest({ name: `b${i}`, behaviour: { passphrase: cluster.passphrase } })));
+    guests.push(...batchGuests);
+    const machines = Array.from({ length: 100 }, (_, i) => ({
+      ...machineFor(batchGuests[i % 10] as LinuxGuest, account, { machineId: `vm-batch-${i}` }),
+      processServerId: i % 2 === 0 ? 'cs' : 'ps2',
+    }));
+    const sub = await cluster.call<{ jobs: Array<{ id: string; created: boolean }> }>('POST', '/api/v1/replication/enable', { machines });
+    assert.equal(sub.status, 202);
+    assert.equal(sub.body.jobs.length, 100);
+    const ids = sub.body.jobs.map((j) => j.id);
+    assert.equal(new Set(ids).size, 100);
+    const jobs = await until('all 100 jobs to end', async () => {
+      const all = await Promise.all(ids.map(get));
+      return all.every((j) => FINAL.includes(j.state)) ? all : undefined;
+    }, 180_000);
+    const byState = jobs.reduce<Record<string, number>>((acc, j) => { acc[j.state] = (acc[j.state] ?? 0) + 1; return acc; }, {});
+    assert.deepEqual(byState, { Succeeded: 100 }, JSON.stringify(jobs.filter((j) => j.state !== 'Succeeded').slice(0, 3), null, 2));
+    const ps = jobs.reduce<Record<string, number>>((acc, j) => { const p = (j as unknown as { processServerId: string }).processServerId; acc[p] = (acc[p] ?? 0) + 1; return acc; }, {});
+    assert.deepEqual(ps, { cs: 50, ps2: 50 });
+    for (const g of batchGuests) assert.match(g.read('/usr/local/.vx_version'), /AGENT_CONFIGURATION_STATUS=Succeeded/);
+  });
+});
+
+describe('Redis restarted with jobs in flight', () => {
+  it('the API answers 503 while Redis is down; workers reconnect; every job ends once, none is lost or duplicated', async () => {
+    const lab = await startLab({ installers: [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }] });
+    const gs = await Promise.all([0, 1, 2].map((i) => createLinuxGuest({ name: `redis${i}`, behaviour: { passphrase: lab.daemon.passphrase, installSleep: 3 } })));
+    try {
+      const acct = await createLinuxAccount(lab.daemon, (gs[0] as LinuxGuest).users.root);
+      const subs = await enable(lab.daemon, gs.map((g) => machineFor(g, acct)));
+      await until('the installs to be running', async () => {
+        const all = await Promise.all(subs.map(async (s) => (await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${s.id}`)).body));
+        return all.every((j) => j.tasks.find((t) => t.name === 'InstallMobilityService')?.state === 'InProgress');
+      });
+      await lab.redis.stopOnly();
+      const during = await lab.daemon.api<{ message: string }>('GET', '/api/v1/jobs');
+      assert.equal(during.status, 503, during.text);
+      const ready = await lab.daemon.api('GET', '/readyz', undefined, null);
+      assert.equal(ready.status, 503);
+      await lab.redis.startAgain();
+      const done = await Promise.all(subs.map((s) => waitForJob<JobBody>(lab.daemon, s.id, 90_000)));
+      assert.deepEqual(done.map((j) => j.state), ['Succeeded', 'Succeeded', 'Succeeded'], JSON.stringify(done, null, 2));
+      const list = await lab.daemon.api<{ jobs: JobBody[] }>('GET', '/api/v1/jobs?limit=1000');
+      assert.equal(list.body.jobs.length, 3, 'no job lost or duplicated');
+    } finally {
+      await Promise.all(gs.map((g) => g.destroy()));
+      await lab.stop();
+    }
+  });
+});

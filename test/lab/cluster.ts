@@ -1,0 +1,78 @@
+// Several daemon processes against one Redis: an API process and worker processes (process servers),
+// sharing a data dir (tokens, vault key) as a deployment would share them.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TokenStore } from '../../src/api/tokens.ts';
+import { spawnDaemon, type DaemonProcess } from './daemon-process.ts';
+
+export interface Cluster {
+  url: string;
+  token: string;
+  passphrase: string;
+  dataDir: string;
+  api: DaemonProcess;
+  workers: DaemonProcess[];
+  /** Starts a worker process for a process server (its own repository dir). */
+  startWorker(processServerId: string, repositoryDir: string, env?: Record<string, string>): Promise<DaemonProcess>;
+  call<T = unknown>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startCluster(opts: { redisUrl: string; env?: Record<string, string> }): Promise<Cluster> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'pi-cluster-'));
+  const token = new TokenStore(path.join(dataDir, 'tokens.json')).add('cluster-admin', 'admin');
+  const passphrase = `CsPass-${randomBytes(10).toString('hex')}`;
+  writeFileSync(path.join(dataDir, 'cs.passphrase'), passphrase + '\n', { mode: 0o600 });
+  const common = {
+    REDIS_URL: opts.redisUrl, DATA_DIR: dataDir, CS_ENDPOINT: '10.0.0.4', CS_PASSPHRASE_FILE: path.join(dataDir, 'cs.passphrase'),
+    CONNECT_TIMEOUT_MS: '5000', JOB_BACKOFF_MS: '300', REPOSITORY_SETTLE_MS: '200', LOG_LEVEL: 'info', ...opts.env,
+  };
+  const port = await freePort();
+  const emptyRepo = path.join(dataDir, 'api-repository');
+  mkdirSync(emptyRepo);
+  const api = spawnDaemon({ ...common, ROLES: 'api', PORT: String(port), REPOSITORY_DIR: emptyRepo });
+  await api.waitFor(/API listening/);
+  const url = `http://127.0.0.1:${port}`;
+  const workers: DaemonProcess[] = [];
+  const cluster: Cluster = {
+    url, token, passphrase, dataDir, api, workers,
+    async startWorker(processServerId, repositoryDir, env = {}) {
+      const w = spawnDaemon({ ...common, ROLES: 'worker', PROCESS_SERVER_ID: processServerId, REPOSITORY_DIR: repositoryDir, ...env });
+      await w.waitFor(/worker started/);
+      workers.push(w);
+      return w;
+    },
+    async call(method, route, body) {
+      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(url + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try { parsed = JSON.parse(text); } catch { /* text */ }
+      return { status: res.status, body: parsed as never };
+    },
+    async stop() {
+      for (const p of [...workers, api]) {
+        if (p.child.exitCode === null && p.child.signalCode === null) { p.kill('SIGTERM'); }
+      }
+      await Promise.all([...workers, api].map((p) => Promise.race([p.exited(), new Promise((r) => setTimeout(r, 15_000))])));
+      for (const p of [...workers, api]) if (p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}
