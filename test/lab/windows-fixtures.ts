@@ -1,0 +1,58 @@
+// Helpers for the Windows end-to-end tests: a lab whose repository holds Windows installer stand-ins,
+// Windows run-as accounts, machine entries for the API, and the checks every Windows test repeats.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startLab, waitForInstallers, type Lab } from '../e2e/fixtures.ts';
+import type { TestDaemon } from './daemon.ts';
+import { installerFileName } from './installers.ts';
+import type { WindowsGuest } from './windows-guest.ts';
+import { buildWindowsInstaller } from './windows-installer.ts';
+import type { SimulatedWindows } from './windows-machine.ts';
+
+/** A lab (Redis + daemon) whose repository offers the Windows installer of each version given. */
+export async function startWindowsLab(versions: string[], opts: { env?: Record<string, string> } = {}): Promise<Lab> {
+  const lab = await startLab(opts.env ? { env: opts.env } : {});
+  for (const v of versions) buildWindowsInstaller(path.join(lab.repo, installerFileName(v, 'Windows')), v);
+  await waitForInstallers(lab.daemon, versions.length);
+  return lab;
+}
+
+export async function createWindowsAccount(d: TestDaemon, user: { username: string; password: string; domain?: string }): Promise<string> {
+  const res = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', {
+    name: `win-${user.username}-${Math.random().toString(36).slice(2, 7)}`, osFamily: 'windows',
+    username: user.username, password: user.password, domain: user.domain ?? '.',
+  });
+  if (res.status !== 201) throw new Error(`account creation failed: ${res.status} ${res.text}`);
+  return res.body.id;
+}
+
+/** The API's machine entry for a simulated guest (SMB and WinRM ports of the lab guest). */
+export function windowsMachineFor(guest: WindowsGuest, accountId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    machineId: `vm-${guest.computerName.toLowerCase()}-${Math.random().toString(36).slice(2, 6)}`,
+    address: guest.address,
+    port: guest.winrmPort,
+    smbPort: guest.smbPort,
+    os: { family: 'windows', name: 'Microsoft Windows Server 2016 (64-bit)' },
+    runAsAccountId: accountId,
+    ...extra,
+  };
+}
+
+/** The simulator refused no command line (our quoting never needed a second look). */
+export function assertNoRefusals(machine: SimulatedWindows): void {
+  assert.deepEqual(machine.refusals, [], 'the simulator refused command lines');
+}
+
+/** No command line carried the secret, and no file on C: holds it. */
+export function assertSecretNotOnGuest(machine: SimulatedWindows, secret: string): void {
+  for (const c of machine.commands) assert.ok(!c.commandLine.includes(secret), `a command line carried the secret: ${c.commandLine}`);
+  for (const f of machine.drive.allFiles()) {
+    assert.ok(!machine.drive.read(f).toString('latin1').includes(secret), `${f} holds the secret`);
+  }
+}
+
+/** The staging folders of C:\Windows\Temp (pushinstall-<job id>). */
+export function stagingFolders(machine: SimulatedWindows): string[] {
+  return machine.drive.list('C:\\Windows\\Temp').filter((n) => n.startsWith('pushinstall-'));
+}

@@ -1,0 +1,356 @@
+// The Windows guest simulator's command semantics: a C: folder (windows-fs.ts), a registry
+// (windows-registry.ts), and an interpreter for the cmd.exe command lines of the guest contract
+// (guest-contract.md, Windows), parsed strictly (windows-cmdline.ts). The WinRM server and the OpenSSH
+// guest both hand it their command lines. It runs only the programs the contract names, and only
+// stand-in files the suite built (windows-installer.ts); every line it refuses is recorded, so tests
+// can assert that our quoting never needed a second look.
+import { createHash } from 'node:crypto';
+import { CommandLineError, INTERNAL_COMMANDS, parseCmdLine, type ParsedCommand } from './windows-cmdline.ts';
+import { WindowsDrive, WindowsPathError } from './windows-fs.ts';
+import { parseStandIn, standIn } from './windows-installer.ts';
+import { Registry } from './windows-registry.ts';
+
+export type WindowsVersion = '2008' | '2012R2' | '2016' | '2019' | '2022';
+
+export const PRODUCT_CODE = '{275197FC-14FD-4560-A5EB-38217F80CBD1}';
+export const UNINSTALL_KEY = `HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\${PRODUCT_CODE}`;
+export const AGENT_KEY = 'HKLM\\SOFTWARE\\Wow6432Node\\InMage Systems\\Installed Products\\5';
+export const VSS_SERVICE_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\Azure Site Recovery VSS Provider';
+const OS_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
+const ENV_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment';
+export const INSTALLER_LOG = 'C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedAgentInstaller.log';
+export const CONFIGURATOR_LOG = 'C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedAgentConfigurator.log';
+
+const VERSIONS: Record<WindowsVersion, { productName: string; build: string; currentVersion: string }> = {
+  2008: { productName: 'Windows Server (R) 2008 Standard', build: '6002', currentVersion: '6.0' },
+  '2012R2': { productName: 'Windows Server 2012 R2 Datacenter', build: '9600', currentVersion: '6.3' },
+  2016: { productName: 'Windows Server 2016 Datacenter', build: '14393', currentVersion: '6.3' },
+  2019: { productName: 'Windows Server 2019 Datacenter', build: '17763', currentVersion: '6.3' },
+  2022: { productName: 'Windows Server 2022 Datacenter', build: '20348', currentVersion: '6.3' },
+};
+
+/** What this guest's installer and account do: every branch of the contract, selectable per guest. */
+export interface WindowsBehaviour {
+  /** The account's token has BUILTIN\Administrators enabled (default); false: UAC-filtered local account. */
+  admin?: boolean;
+  /** UnifiedAgent.exe's exit code: 0, 3010, a VSS code (511, 512, 517, 806, 802) or a failure. */
+  installExit?: number;
+  /** The line a failing installer writes to its log. */
+  installMessage?: string;
+  /** The passphrase the "configuration server" accepts (undefined: any non-empty one). */
+  passphrase?: string;
+  /** UnifiedAgentConfigurator.exe's exit code when the passphrase is right. */
+  registerExit?: number;
+  /** InMageVSSProvider_Install.cmd's exit code. */
+  vssInstallExit?: number;
+  /** Free bytes `dir` reports (the SMB share's free space is Samba's `dfree command`). */
+  freeBytes?: number;
+}
+
+export interface CommandRecord { user: string; commandLine: string; exitCode: number; refused?: string }
+
+interface Result { exitCode: number; stdout: string; stderr: string }
+
+const ok = (stdout = ''): Result => ({ exitCode: 0, stdout, stderr: '' });
+const fail = (exitCode: number, stderr: string, stdout = ''): Result => ({ exitCode, stdout, stderr: stderr.endsWith('\r\n') ? stderr : `${stderr}\r\n` });
+
+function timestamp(): string {
+  return new Date().toISOString().replace('T', ' ').replace('Z', '');
+}
+
+export class SimulatedWindows {
+  readonly registry = new Registry();
+  /** Every command line run, in order. */
+  readonly commands: CommandRecord[] = [];
+  /** Command lines refused because real cmd.exe could read them differently. */
+  readonly refusals: string[] = [];
+  /** Passphrase files the configurator read (path), to check they were gone afterwards. */
+  readonly passphraseFilesRead: string[] = [];
+  behaviour: WindowsBehaviour;
+
+  constructor(
+    readonly drive: WindowsDrive,
+    readonly options: { computerName: string; windowsVersion: WindowsVersion; arch?: 'AMD64' | 'x86'; behaviour?: WindowsBehaviour },
+  ) {
+    this.behaviour = options.behaviour ?? {};
+    const v = VERSIONS[options.windowsVersion];
+    this.registry.set(OS_KEY, 'SystemRoot', 'C:\\Windows');
+    this.registry.set(OS_KEY, 'CurrentBuildNumber', v.build);
+    this.registry.set(OS_KEY, 'CurrentVersion', v.currentVersion);
+    this.registry.set(OS_KEY, 'ProductName', v.productName);
+    this.registry.set(OS_KEY, 'InstallationType', 'Server');
+    this.registry.set(OS_KEY, 'EditionID', 'ServerDatacenter');
+    this.registry.set(ENV_KEY, 'PROCESSOR_ARCHITECTURE', options.arch ?? 'AMD64');
+    this.registry.set(ENV_KEY, 'NUMBER_OF_PROCESSORS', '2');
+    for (const dir of ['C:\\Windows\\Temp', 'C:\\Windows\\System32', 'C:\\ProgramData', 'C:\\Program Files', 'C:\\Program Files (x86)', 'C:\\Users']) drive.mkdirp(dir);
+  }
+
+  /** Runs one command line as cmd.exe /c would, for the WinRM server and the OpenSSH shell. */
+  execute = async (commandLine: string, ctx: { username: string; domain?: string }): Promise<Result> => {
+    const record: CommandRecord = { user: ctx.username, commandLine, exitCode: 0 };
+    this.commands.push(record);
+    let result: Result;
+    try {
+      result = this.runLine(commandLine);
+    } catch (e) {
+      if (!(e instanceof CommandLineError) && !(e instanceof WindowsPathError)) throw e;
+      record.refused = e.message;
+      this.refusals.push(`${e.message}: ${commandLine}`);
+      result = fail(1, `SIMULATOR: refused command line (${e.message})`);
+    }
+    record.exitCode = result.exitCode;
+    return result;
+  };
+
+  private runLine(line: string): Result {
+    const steps = parseCmdLine(line);
+    let cwd = 'C:\\';
+    let last: Result = ok();
+    const out: string[] = [];
+    const err: string[] = [];
+    for (const step of steps) {
+      if (step.op === '&&' && last.exitCode !== 0) continue;
+      if (step.op === '||' && last.exitCode === 0) continue;
+      const res = this.run(step.command, cwd, (next) => { cwd = next; });
+      out.push(res.stdout);
+      err.push(res.stderr);
+      last = res;
+    }
+    return { exitCode: last.exitCode, stdout: out.join(''), stderr: err.join('') };
+  }
+
+  private run(c: ParsedCommand, cwd: string, chdir: (dir: string) => void): Result {
+    const name = c.program.toLowerCase();
+    const bare = name.replace(/\.exe$/, '');
+    if (INTERNAL_COMMANDS.has(bare)) return this.internal(bare, c.args, cwd, chdir);
+    const isPath = c.program.includes('\\') || c.program.includes(':');
+    if (!isPath && this.drive.exists(c.program, cwd) && !this.drive.isDirectory(c.program, cwd)) return this.runFile(`${cwd.replace(/\\+$/, '')}\\${c.program}`, c.args, cwd);
+    if (!isPath) {
+      switch (bare) {
+        case 'reg': return this.reg(c.args);
+        case 'whoami': return this.whoami(c.args);
+        case 'certutil': return this.certutil(c.args, cwd);
+        case 'msiexec': return this.msiexec(c.args);
+        default: return fail(9009, `'${c.program}' is not recognized as an internal or external command,\r\noperable program or batch file.`);
+      }
+    }
+    if (!this.drive.exists(c.program, cwd)) return fail(9009, `'${c.program}' is not recognized as an internal or external command,\r\noperable program or batch file.`);
+    return this.runFile(c.program, c.args, cwd);
+  }
+
+  private internal(name: string, args: string[], cwd: string, chdir: (dir: string) => void): Result {
+    switch (name) {
+      case 'cd': case 'chdir': {
+        const target = args[0]?.toLowerCase() === '/d' ? args[1] : args[0];
+        if (target === undefined || args.length > (args[0]?.toLowerCase() === '/d' ? 2 : 1)) return fail(1, 'The syntax of the command is incorrect.');
+        if (!this.drive.isDirectory(target, cwd)) return fail(1, 'The system cannot find the path specified.');
+        chdir(this.drive.toWindows(this.drive.resolve(target, cwd)));
+        return ok();
+      }
+      case 'dir': {
+        const paths = args.filter((a) => !a.startsWith('/'));
+        if (args.some((a) => a.startsWith('/') && a.toLowerCase() !== '/-c') || paths.length > 1) return fail(1, 'The parameter is incorrect.');
+        const target = paths[0] ?? cwd;
+        if (!this.drive.isDirectory(target, cwd)) return fail(1, 'File Not Found');
+        const entries = this.drive.list(target, cwd);
+        const free = this.behaviour.freeBytes ?? this.drive.freeBytes();
+        const lines = [` Directory of ${this.drive.toWindows(this.drive.resolve(target, cwd))}`, '', ...entries.map((e) => `01/01/2024  12:00 PM    ${e}`),
+          `               ${entries.length} File(s)`, `               0 Dir(s)  ${free} bytes free`];
+        return ok(lines.join('\r\n') + '\r\n');
+      }
+      case 'mkdir': case 'md': {
+        if (args.length !== 1) return fail(1, 'The syntax of the command is incorrect.');
+        if (this.drive.exists(args[0] as string, cwd)) return fail(1, `A subdirectory or file ${args[0]} already exists.`);
+        this.drive.mkdirp(args[0] as string, cwd);
+        return ok();
+      }
+      default: { // rmdir / rd
+        const target = args.filter((a) => !a.startsWith('/'));
+        if (target.length !== 1) return fail(1, 'The syntax of the command is incorrect.');
+        if (!this.drive.exists(target[0] as string, cwd)) return fail(2, 'The system cannot find the file specified.');
+        if (!args.some((a) => a.toLowerCase() === '/s') && this.drive.list(target[0] as string, cwd).length > 0) return fail(145, 'The directory is not empty.');
+        this.drive.remove(target[0] as string, cwd);
+        return ok();
+      }
+    }
+  }
+
+  private reg(args: string[]): Result {
+    if (args[0]?.toLowerCase() !== 'query' || args[1] === undefined) return fail(1, 'ERROR: Invalid syntax.\r\nType "REG /?" for usage.');
+    if (args.length === 2) return this.registry.query(args[1]);
+    if (args.length === 4 && args[2]?.toLowerCase() === '/v') return this.registry.query(args[1], args[3]);
+    return fail(1, 'ERROR: Invalid syntax.\r\nType "REG QUERY /?" for usage.');
+  }
+
+  private whoami(args: string[]): Result {
+    if (args.map((a) => a.toLowerCase()).join(' ') !== '/groups /fo csv /nh') return fail(1, 'ERROR: Invalid argument/option.');
+    const admin = this.behaviour.admin ?? true;
+    const rows = [
+      ['Everyone', 'Well-known group', 'S-1-1-0', 'Mandatory group, Enabled by default, Enabled group'],
+      ['BUILTIN\\Administrators', 'Alias', 'S-1-5-32-544', admin ? 'Mandatory group, Enabled by default, Enabled group, Group owner' : 'Group used for deny only'],
+      ['BUILTIN\\Users', 'Alias', 'S-1-5-32-545', 'Mandatory group, Enabled by default, Enabled group'],
+      ['NT AUTHORITY\\NETWORK', 'Well-known group', 'S-1-5-2', 'Mandatory group, Enabled by default, Enabled group'],
+      ['NT AUTHORITY\\Authenticated Users', 'Well-known group', 'S-1-5-11', 'Mandatory group, Enabled by default, Enabled group'],
+      [admin ? 'Mandatory Label\\High Mandatory Level' : 'Mandatory Label\\Medium Mandatory Level', 'Label', admin ? 'S-1-16-12288' : 'S-1-16-8192', ''],
+    ];
+    return ok(rows.map((r) => r.map((c) => `"${c}"`).join(',')).join('\r\n') + '\r\n');
+  }
+
+  private certutil(args: string[], cwd: string): Result {
+    if (args.length !== 3 || args[0]?.toLowerCase() !== '-hashfile' || args[2]?.toUpperCase() !== 'SHA256') return fail(-2147024809, 'CertUtil: -hashfile command FAILED: 0x80070057 (WIN32: 87 ERROR_INVALID_PARAMETER)');
+    const file = args[1] as string;
+    if (!this.drive.exists(file, cwd) || this.drive.isDirectory(file, cwd)) {
+      return fail(-2147024894, 'CertUtil: -hashfile command FAILED: 0x80070002 (WIN32: 2 ERROR_FILE_NOT_FOUND)', 'CertUtil: The system cannot find the file specified.\r\n');
+    }
+    const hash = createHash('sha256').update(this.drive.read(file, cwd)).digest('hex');
+    return ok(`SHA256 hash of ${file}:\r\n${hash}\r\nCertUtil: -hashfile command completed successfully.\r\n`);
+  }
+
+  private runFile(file: string, args: string[], cwd: string): Result {
+    const what = parseStandIn(this.drive.read(file, cwd));
+    if (!what) return fail(216, `This version of ${file} is not compatible with the version of Windows you're running.`);
+    switch (what.role) {
+      case 'installer': return this.extract(args, what.version, cwd);
+      case 'unified-agent': return this.unifiedAgent(args, what.version, cwd);
+      case 'configurator': return this.configurator(args, cwd);
+      case 'vss-install': return this.vssScript(true);
+      case 'vss-uninstall': return this.vssScript(false);
+    }
+  }
+
+  /** `<installer>.exe /q /x:<folder>`: the self-extractor lays down UnifiedAgent.exe. */
+  private extract(args: string[], version: string, cwd: string): Result {
+    const q = args.find((a) => a.toLowerCase() === '/q');
+    const x = args.find((a) => a.toLowerCase().startsWith('/x:'));
+    if (args.length !== 2 || !q || !x) return fail(1, `extractor: expected /q /x:<folder>, got ${JSON.stringify(args)}`);
+    const into = x.slice(3);
+    if (!/^[A-Za-z]:\\/.test(into)) return fail(1, `extractor: /x needs an absolute folder, got ${into}`);
+    this.drive.mkdirp(into, cwd);
+    this.drive.write(`${into}\\UnifiedAgent.exe`, standIn('unified-agent', version));
+    this.drive.write(`${into}\\MobilityServiceSetup.msi.txt`, `Mobility Service ${version} (simulated payload)\r\n`);
+    return ok();
+  }
+
+  private log(file: string, line: string): void {
+    this.drive.append(file, `${timestamp()} ${line}\r\n`);
+  }
+
+  /** `UnifiedAgent.exe /Role "MS" /InstallLocation "<dir>" /Platform "VmWare" /Silent`. */
+  private unifiedAgent(args: string[], version: string, cwd: string): Result {
+    const opts = new Map<string, string>();
+    for (let i = 0; i < args.length; i++) {
+      const a = (args[i] as string).toLowerCase();
+      if (a === '/silent') { opts.set('silent', ''); continue; }
+      if (!['/role', '/installlocation', '/platform'].includes(a) || args[i + 1] === undefined) return fail(1, `UnifiedAgent.exe: unexpected argument ${JSON.stringify(args[i])}`);
+      opts.set(a.slice(1), args[++i] as string);
+    }
+    const dir = opts.get('installlocation');
+    if (opts.get('role') !== 'MS' || opts.get('platform') !== 'VmWare' || !opts.has('silent') || !dir || !/^[A-Za-z]:\\/.test(dir)) {
+      return fail(1, `UnifiedAgent.exe: expected /Role MS /InstallLocation <dir> /Platform VmWare /Silent, got ${JSON.stringify(args)}`);
+    }
+    this.log(INSTALLER_LOG, `Starting Mobility Service ${version} installation (role MS, platform VmWare) into ${dir}`);
+    if (!(this.behaviour.admin ?? true)) {
+      this.log(INSTALLER_LOG, 'ERROR: the installer needs administrator rights.');
+      return fail(1603, 'Fatal error during installation.');
+    }
+    const exit = this.behaviour.installExit ?? 0;
+    const vssFailed = [511, 512, 517, 806, 802].includes(exit);
+    if (exit !== 0 && exit !== 3010 && !vssFailed) {
+      this.log(INSTALLER_LOG, `ERROR: ${this.behaviour.installMessage ?? 'simulated installer failure'}`);
+      this.log(INSTALLER_LOG, `Installation failed with exit code ${exit}.`);
+      return fail(exit, 'Installation failed.');
+    }
+    const agent = `${dir.replace(/\\+$/, '')}\\agent`;
+    this.drive.mkdirp(agent, cwd);
+    this.drive.write(`${agent}\\UnifiedAgentConfigurator.exe`, standIn('configurator', version));
+    this.drive.write(`${agent}\\InMageVSSProvider_Install.cmd`, standIn('vss-install', version));
+    this.drive.write(`${agent}\\InMageVSSProvider_Uninstall.cmd`, standIn('vss-uninstall', version));
+    this.registry.set(UNINSTALL_KEY, 'DisplayName', 'Microsoft Azure Site Recovery Mobility Service/Master Target Server');
+    this.registry.set(UNINSTALL_KEY, 'DisplayVersion', version);
+    this.registry.set(UNINSTALL_KEY, 'Publisher', 'Microsoft Corporation');
+    this.registry.set(UNINSTALL_KEY, 'InstallLocation', dir);
+    this.registry.set(AGENT_KEY, 'InstallDirectory', dir);
+    this.registry.set(AGENT_KEY, 'Version', version);
+    this.registry.set(AGENT_KEY, 'Role', 'MS');
+    this.registry.set(AGENT_KEY, 'PostInstallActions', 'Succeeded');
+    this.log(INSTALLER_LOG, `Mobility Service ${version} installed.`);
+    if (vssFailed) {
+      this.registry.deleteKey(VSS_SERVICE_KEY);
+      this.log(INSTALLER_LOG, `ERROR: VSS provider installation failed with exit code ${exit}.`);
+      return fail(exit, 'VSS provider installation failed.');
+    }
+    this.registry.set(VSS_SERVICE_KEY, 'ImagePath', `"${agent}\\InMageVSSProvider.exe"`);
+    this.log(INSTALLER_LOG, 'VSS provider installed.');
+    if (exit === 3010) {
+      this.log(INSTALLER_LOG, 'A reboot is required to load the filter driver.');
+      return { exitCode: 3010, stdout: '', stderr: '' };
+    }
+    return ok();
+  }
+
+  /** `UnifiedAgentConfigurator.exe /CSEndPoint <cs> /PassphraseFilePath <file>`. */
+  private configurator(args: string[], cwd: string): Result {
+    const lower = args.map((a) => a.toLowerCase());
+    const cs = args[lower.indexOf('/csendpoint') + 1];
+    const file = args[lower.indexOf('/passphrasefilepath') + 1];
+    if (args.length !== 4 || !lower.includes('/csendpoint') || !lower.includes('/passphrasefilepath') || !cs || !file) {
+      return fail(1, `UnifiedAgentConfigurator.exe: expected /CSEndPoint <cs> /PassphraseFilePath <file>, got ${args.length} arguments`);
+    }
+    if (!this.registry.hasKey(AGENT_KEY)) return fail(1, 'UnifiedAgentConfigurator.exe: the agent is not installed.');
+    if (!this.drive.exists(file, cwd)) {
+      this.log(CONFIGURATOR_LOG, `ERROR: passphrase file ${file} not found.`);
+      return fail(1, 'Registration failed: the passphrase file was not found.');
+    }
+    this.passphraseFilesRead.push(file);
+    const given = this.drive.read(file, cwd).toString('utf8').replace(/\r?\n$/, '');
+    const expected = this.behaviour.passphrase;
+    if (given === '' || (expected !== undefined && given !== expected)) {
+      this.log(CONFIGURATOR_LOG, `ERROR: registration with ${cs} failed: the passphrase is not valid.`);
+      return fail(1, 'Registration failed: invalid passphrase.');
+    }
+    const exit = this.behaviour.registerExit ?? 0;
+    if (exit !== 0) {
+      this.log(CONFIGURATOR_LOG, `ERROR: registration with ${cs} failed with exit code ${exit}.`);
+      return fail(exit, 'Registration failed.');
+    }
+    this.registry.set(AGENT_KEY, 'CSEndPoint', cs);
+    this.registry.set(AGENT_KEY, 'AgentConfigurationStatus', 'Succeeded');
+    this.log(CONFIGURATOR_LOG, `Registered with the configuration server ${cs}.`);
+    return ok('Registration succeeded.\r\n');
+  }
+
+  /** `MsiExec.exe /qn /x {275197FC-...} /L+*V "<log>"` (asr-facts.md §7). */
+  private msiexec(args: string[]): Result {
+    const lower = args.map((a) => a.toLowerCase());
+    const product = args[lower.indexOf('/x') + 1];
+    const logFile = args[lower.indexOf('/l+*v') + 1];
+    if (args.length !== 5 || lower[0] !== '/qn' || !lower.includes('/x') || !lower.includes('/l+*v') || !logFile) return fail(1639, 'Invalid command line argument.');
+    if (product?.toUpperCase() !== PRODUCT_CODE || !this.registry.hasKey(UNINSTALL_KEY)) {
+      this.log(logFile, `MSI (s): product ${product} is not installed.`);
+      return fail(1605, '');
+    }
+    const dir = this.registry.get(UNINSTALL_KEY, 'InstallLocation');
+    if (dir && this.drive.exists(dir)) this.drive.remove(dir);
+    this.registry.deleteKey(UNINSTALL_KEY);
+    this.registry.deleteKey(AGENT_KEY);
+    this.registry.deleteKey(VSS_SERVICE_KEY);
+    this.log(logFile, 'MSI (s): Product: Microsoft Azure Site Recovery Mobility Service/Master Target Server -- Removal completed successfully.');
+    return ok();
+  }
+
+  private vssScript(install: boolean): Result {
+    if (!install) {
+      this.registry.deleteKey(VSS_SERVICE_KEY);
+      return ok('VSS provider uninstalled.\r\n');
+    }
+    const exit = this.behaviour.vssInstallExit ?? 0;
+    if (exit !== 0) return fail(exit, `VSS provider installation failed with exit code ${exit}.`);
+    this.registry.set(VSS_SERVICE_KEY, 'ImagePath', '"InMageVSSProvider.exe"');
+    return ok('VSS provider installed.\r\n');
+  }
+
+  /** Whether the VSS provider service is registered (installed). */
+  get vssInstalled(): boolean {
+    return this.registry.hasKey(VSS_SERVICE_KEY);
+  }
+}
