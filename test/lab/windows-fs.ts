@@ -13,6 +13,7 @@ export class WindowsPathError extends Error {
   }
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what Windows refuses in names
 const BAD_NAME = /[<>:"|?*\x00-\x1f]/;
 const DEVICE = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
 

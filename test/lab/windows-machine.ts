@@ -6,7 +6,7 @@
 // can assert that our quoting never needed a second look.
 import { createHash } from 'node:crypto';
 import { CommandLineError, INTERNAL_COMMANDS, parseCmdLine, type ParsedCommand } from './windows-cmdline.ts';
-import { WindowsDrive, WindowsPathError } from './windows-fs.ts';
+import { WindowsPathError, type WindowsDrive } from './windows-fs.ts';
 import { parseStandIn, standIn } from './windows-installer.ts';
 import { Registry } from './windows-registry.ts';
 
