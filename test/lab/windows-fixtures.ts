@@ -56,3 +56,30 @@ export function assertSecretNotOnGuest(machine: SimulatedWindows, secret: string
 export function stagingFolders(machine: SimulatedWindows): string[] {
   return machine.drive.list('C:\\Windows\\Temp').filter((n) => n.startsWith('pushinstall-'));
 }
+
+/** No secret (in raw, base64 or URL-encoded form) in the daemon's logs, any Redis key, the jobs' logs or API bodies. */
+export async function assertNoSecretsAnywhere(lab: Lab, secrets: string[], apiBodies: string[]): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const { dumpRedis } = await import('../e2e/fixtures.ts');
+  const redis = new Redis(lab.redis.url);
+  try {
+    const jobs = await lab.daemon.api<{ jobs: Array<{ id: string }> }>('GET', '/api/v1/jobs?limit=1000');
+    const jobLogs: string[] = [];
+    for (const j of jobs.body.jobs) jobLogs.push((await lab.daemon.api('GET', `/api/v1/jobs/${j.id}/log`)).text);
+    const accounts = await lab.daemon.api('GET', '/api/v1/run-as-accounts');
+    const haystacks: Record<string, string> = {
+      logs: lab.daemon.logs.join(''),
+      redis: await dumpRedis(redis),
+      api: [...apiBodies, jobs.text, accounts.text, ...jobLogs].join('\n'),
+    };
+    assert.ok((haystacks.logs ?? '').length > 1000 && (haystacks.redis ?? '').length > 1000, 'there is something to scan');
+    for (const secret of secrets) {
+      const forms = [secret, Buffer.from(secret).toString('base64'), encodeURIComponent(secret)];
+      for (const [where, text] of Object.entries(haystacks)) {
+        for (const f of forms) assert.ok(!text.includes(f), `a secret (form ${forms.indexOf(f)}) appears in ${where}`);
+      }
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
