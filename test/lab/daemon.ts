@@ -1,7 +1,7 @@
 // Runs the daemon for a test, in this process, against the lab's Redis, with one token per role and a
 // configuration server passphrase, and collects its (redacted) log lines for secret scans.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TokenStore } from '../../src/api/tokens.ts';
@@ -26,7 +26,7 @@ export interface TestDaemonOptions {
   repositoryDir?: string;
   env?: Record<string, string>;
   passphrase?: string;
-  /** Re-use a data dir (tokens, vault key) of another daemon: a second process server. */
+  /** Re-use the data dir (tokens, vault key, passphrase) of another daemon: a second process server (its tokens stay empty; call the first daemon's API). */
   dataDir?: string;
 }
 
@@ -35,14 +35,17 @@ export async function startTestDaemon(opts: TestDaemonOptions): Promise<TestDaem
   const ownsData = opts.dataDir === undefined;
   const repositoryDir = opts.repositoryDir ?? path.join(dataDir, 'repository');
   mkdirSync(repositoryDir, { recursive: true });
-  const passphrase = opts.passphrase ?? `CsPass-${randomBytes(12).toString('hex')}`;
   const passphraseFile = path.join(dataDir, 'cs.passphrase');
-  writeFileSync(passphraseFile, passphrase + '\n', { mode: 0o600 });
-  const tokenStore = new TokenStore(path.join(dataDir, 'tokens.json'));
   const tokens = { admin: '', portal: '', operator: '' };
-  for (const role of ['admin', 'portal', 'operator'] as const) {
-    const name = `test-${role}`;
-    try { tokens[role] = tokenStore.add(name, role); } catch { tokenStore.revoke(name); tokens[role] = tokenStore.add(name, role); }
+  let passphrase: string;
+  if (ownsData) {
+    passphrase = opts.passphrase ?? `CsPass-${randomBytes(12).toString('hex')}`;
+    writeFileSync(passphraseFile, passphrase + '\n', { mode: 0o600 });
+    const tokenStore = new TokenStore(path.join(dataDir, 'tokens.json'));
+    for (const role of ['admin', 'portal', 'operator'] as const) tokens[role] = tokenStore.add(`test-${role}`, role);
+  } else {
+    // Another process server of the same deployment: same tokens, vault key and passphrase.
+    passphrase = readFileSync(passphraseFile, 'utf8').trim();
   }
   const config = loadConfig({
     HOST: '127.0.0.1', PORT: '0', REDIS_URL: opts.redisUrl, DATA_DIR: dataDir, REPOSITORY_DIR: repositoryDir,
