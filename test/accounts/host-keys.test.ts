@@ -1,0 +1,123 @@
+// HostKeyStore against a real Redis: TOFU pins the first key, a different key is refused with both
+// fingerprints and the command to accept it, strict takes pre-seeded pins only, off accepts anything
+// and warns each time, and a pin replaced by an operator is never overwritten by a stale one.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { HostKeyStore } from '../../src/accounts/host-keys.ts';
+import { PushError } from '../../src/errors/push-error.ts';
+import { ValidationError } from '../../src/errors/validation-error.ts';
+import { startLabRedis, type LabRedis } from '../lab/redis.ts';
+
+const fp = () => `SHA256:${createHash('sha256').update(randomBytes(32)).digest('base64').replace(/=+$/, '')}`;
+
+function hostKeyError(e: unknown): PushError {
+  assert.ok(e instanceof PushError, String(e));
+  assert.equal(e.code, 99005);
+  return e;
+}
+
+describe('HostKeyStore', () => {
+  let lab: LabRedis;
+  let redis: Redis;
+  let store: HostKeyStore;
+  const warnings: Array<{ fields: unknown; message: string }> = [];
+  const lines: string[] = [];
+  const log = (l: string) => { lines.push(l); };
+
+  before(async () => {
+    lab = await startLabRedis();
+    redis = new Redis(lab.url);
+    store = new HostKeyStore(redis, { warn: ((fields: unknown, message: string) => { warnings.push({ fields, message }); }) as never });
+  });
+  after(async () => {
+    redis?.disconnect();
+    await lab?.stop();
+  });
+
+  it('tofu: pins the first key, accepts it again, refuses another with both fingerprints and how to accept', async () => {
+    const first = fp();
+    await store.verifier('10.0.0.5', 22, 'tofu', log)(first, 'ssh-ed25519');
+    const pin = await store.get('10.0.0.5', 22);
+    assert.equal(pin?.fingerprint, first);
+    assert.equal(pin?.source, 'first-use');
+    assert.equal(pin?.keyType, 'ssh-ed25519');
+    await store.verifier('10.0.0.5', 22, 'tofu', log)(first, 'ssh-ed25519');
+    const second = fp();
+    await assert.rejects(store.verifier('10.0.0.5', 22, 'tofu', log)(second, 'ssh-ed25519'), (e: unknown) => {
+      const err = hostKeyError(e);
+      assert.ok(err.message.includes(first) && err.message.includes(second), err.message);
+      assert.ok(err.message.includes(`npm run cli -- host-keys pin 10.0.0.5 ${second} --port 22`), err.message);
+      assert.equal(err.details.pinned, first);
+      assert.equal(err.details.presented, second);
+      assert.match(String(err.details.howToAccept), /DELETE \/api\/v1\/host-keys\/10\.0\.0\.5%3A22/);
+      return true;
+    });
+    assert.equal((await store.get('10.0.0.5', 22))?.fingerprint, first, 'a refused key is not pinned');
+    // Pins are per address and port.
+    await store.verifier('10.0.0.5', 2222, 'tofu', log)(second, 'ssh-ed25519');
+    assert.equal((await store.get('10.0.0.5', 2222))?.fingerprint, second);
+  });
+
+  it('two first connections racing with different keys: exactly one is pinned', async () => {
+    const [a, b] = [fp(), fp()];
+    const results = await Promise.allSettled([
+      store.verifier('10.0.0.6', 22, 'tofu', log)(a, 'ssh-ed25519'),
+      store.verifier('10.0.0.6', 22, 'tofu', log)(b, 'ssh-ed25519'),
+    ]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const winner = results[0]?.status === 'fulfilled' ? a : b;
+    assert.equal((await store.get('10.0.0.6', 22))?.fingerprint, winner);
+  });
+
+  it('strict: refuses an unknown host (and pins nothing), accepts a pre-seeded fingerprint, refuses another', async () => {
+    const key = fp();
+    await assert.rejects(store.verifier('10.0.0.7', 22, 'strict', log)(key, 'ssh-ed25519'), (e: unknown) => {
+      const err = hostKeyError(e);
+      assert.match(err.message, /not pre-seeded and the host key policy is strict/);
+      assert.ok(err.message.includes(`npm run cli -- host-keys pin 10.0.0.7 ${key} --port 22`));
+      return true;
+    });
+    assert.equal(await store.get('10.0.0.7', 22), null);
+    const pin = await store.pin('10.0.0.7', 22, key);
+    assert.equal(pin.source, 'pre-seeded');
+    await store.verifier('10.0.0.7', 22, 'strict', log)(key, 'ssh-ed25519');
+    await assert.rejects(store.verifier('10.0.0.7', 22, 'strict', log)(fp(), 'ssh-ed25519'), (e: unknown) => /changed: pinned/.test(hostKeyError(e).message));
+    await assert.rejects(store.pin('10.0.0.7', 22, 'MD5:aa:bb'), ValidationError);
+    await assert.rejects(store.pin('10.0.0.7', 22, 'SHA256:short'), ValidationError);
+  });
+
+  it('off: accepts any key, pins nothing, warns in the job log and at warn level every time', async () => {
+    const before = warnings.length;
+    await store.pin('10.0.0.8', 22, fp());
+    for (let i = 0; i < 2; i++) await store.verifier('10.0.0.8', 22, 'off', log)(fp(), 'ssh-ed25519');
+    assert.equal(warnings.length - before, 2);
+    assert.match(warnings.at(-1)?.message ?? '', /WARNING: host key checking is off for 10\.0\.0\.8:22/);
+    assert.equal(lines.filter((l) => /WARNING: host key checking is off for 10\.0\.0\.8:22/.test(l)).length, 2);
+  });
+
+  it('forget removes a pin; a stale pin is never written back over a newer one', async () => {
+    const old = fp();
+    await store.pin('10.0.0.9', 22, old);
+    // The pin has no keyType yet, so a verification records it (compare-and-set on the pin it read).
+    const raw = await redis.hget('pi:host-keys', '10.0.0.9:22');
+    const replaced = fp();
+    const originalHget = redis.hget.bind(redis);
+    // Simulate an operator replacing the pin between the verifier's read and its lastSeen write.
+    (redis as unknown as { hget: unknown }).hget = async (key: string, field: string) => {
+      const value = await originalHget(key, field);
+      if (key === 'pi:host-keys' && field === '10.0.0.9:22' && value === raw) await store.pin('10.0.0.9', 22, replaced);
+      return value;
+    };
+    try {
+      await store.verifier('10.0.0.9', 22, 'tofu', log)(old, 'ssh-ed25519');
+    } finally {
+      (redis as unknown as { hget: unknown }).hget = originalHget;
+    }
+    assert.equal((await store.get('10.0.0.9', 22))?.fingerprint, replaced, 'the operator\'s pin survives');
+    assert.equal(await store.forget('10.0.0.9', 22), true);
+    assert.equal(await store.forget('10.0.0.9', 22), false);
+    assert.equal(await store.get('10.0.0.9', 22), null);
+  });
+});
