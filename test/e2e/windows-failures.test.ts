@@ -1,0 +1,90 @@
+// Windows connection and space failures, end to end: wrong password (95107, counted by the lockout
+// guard), an account locked out on the guest (95520: smbd answers STATUS_ACCOUNT_LOCKED_OUT after
+// `pdbedit -c [L]`), SMB port closed (95105), WinRM port closed (95103), too little space to copy
+// (95524) or to install (99012).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { closedPort, createWindowsGuest, type WindowsGuest } from '../lab/windows-guest.ts';
+import { createWindowsAccount, stagingFolders, startWindowsLab, windowsMachineFor } from '../lab/windows-fixtures.ts';
+import { UNINSTALL_KEY } from '../lab/windows-machine.ts';
+import { push, task, type Lab } from './fixtures.ts';
+
+describe('Windows connection and prerequisite failures', () => {
+  let lab: Lab;
+  let guest: WindowsGuest;
+  let locked: WindowsGuest;
+  let small: WindowsGuest;
+
+  before(async () => {
+    lab = await startWindowsLab(['9.30.0.0']);
+    const passphrase = lab.daemon.passphrase;
+    [guest, locked, small] = await Promise.all([
+      createWindowsGuest({ name: 'guest', behaviour: { passphrase } }),
+      createWindowsGuest({ name: 'locked', behaviour: { passphrase } }),
+      createWindowsGuest({ name: 'small', behaviour: { passphrase }, freeMiB: 60 }),
+    ]);
+    await locked.lockAccount();
+  });
+
+  after(async () => {
+    await Promise.all([guest, locked, small].map((g) => g?.stop()));
+    await lab?.stop();
+  });
+
+  it('wrong password: 95107 at the SMB logon, not retried, counted towards the account\'s lockout guard', async () => {
+    const id = await createWindowsAccount(lab.daemon, { username: guest.account.username, password: 'Wrong-password-1' });
+    const job = await push(lab.daemon, windowsMachineFor(guest, id));
+    assert.equal(job.state, 'Failed', JSON.stringify(job, null, 2));
+    assert.equal(task(job, 'CopyInstaller').state, 'Failed');
+    assert.equal(job.errors[0]?.code, 95107);
+    assert.equal(job.errors[0]?.details?.ntStatus, 'STATUS_LOGON_FAILURE');
+    assert.equal(job.attempts, 1);
+    const account = await lab.daemon.api<{ authFailures: number }>('GET', `/api/v1/run-as-accounts/${id}`);
+    assert.equal(account.body.authFailures, 1);
+    assert.equal(guest.machine.commands.length, 0, 'no command ran');
+  });
+
+  it('account locked out on the guest: 95520', async () => {
+    const job = await push(lab.daemon, windowsMachineFor(locked, await createWindowsAccount(lab.daemon, locked.account)));
+    assert.equal(job.state, 'Failed', JSON.stringify(job, null, 2));
+    assert.equal(job.errors[0]?.code, 95520);
+    assert.equal(job.errors[0]?.details?.ntStatus, 'STATUS_ACCOUNT_LOCKED_OUT');
+    assert.match(job.errors[0]?.recommendedAction ?? '', /credentials/);
+  });
+
+  it('SMB port closed (File and Printer Sharing off): 95105, before anything else is tried', async () => {
+    const job = await push(lab.daemon, windowsMachineFor(guest, await createWindowsAccount(lab.daemon, guest.account), { smbPort: await closedPort() }));
+    assert.equal(job.state, 'Failed', JSON.stringify(job, null, 2));
+    assert.ok([95105, 95106].includes(job.errors[0]?.code as number), String(job.errors[0]?.code));
+    assert.equal(job.errors[0]?.details?.ntStatus, 'ECONNREFUSED');
+    assert.equal(job.errors[0]?.retryable, false);
+  });
+
+  it('WinRM port closed: 95103 after the SMB session worked', async () => {
+    const job = await push(lab.daemon, windowsMachineFor(guest, await createWindowsAccount(lab.daemon, guest.account), { port: await closedPort() }));
+    assert.equal(job.state, 'Failed', JSON.stringify(job, null, 2));
+    assert.equal(job.errors[0]?.code, 95103);
+    assert.match(job.errors[0]?.recommendedAction ?? '', /WinRM/);
+    const log = await lab.daemon.api('GET', `/api/v1/jobs/${job.id}/log`);
+    assert.match(log.text, /SMB session up/);
+  });
+
+  it('less than 100 MB free: 95524 before copying; between 100 and 500 MB: 99012 at the prerequisite check', async () => {
+    const id = await createWindowsAccount(lab.daemon, small.account);
+    const tooSmall = await push(lab.daemon, windowsMachineFor(small, id));
+    assert.equal(tooSmall.state, 'Failed', JSON.stringify(tooSmall, null, 2));
+    assert.equal(task(tooSmall, 'CopyInstaller').state, 'Failed');
+    assert.equal(tooSmall.errors[0]?.code, 95524);
+    assert.equal(tooSmall.errors[0]?.details?.freeMiB, 60);
+
+    small.setFreeMiB(300);
+    const tight = await push(lab.daemon, windowsMachineFor(small, id));
+    assert.equal(tight.state, 'Failed', JSON.stringify(tight, null, 2));
+    assert.equal(task(tight, 'CopyInstaller').state, 'Succeeded');
+    assert.equal(task(tight, 'PrerequisiteCheck').state, 'Failed');
+    assert.equal(tight.errors[0]?.code, 99012);
+    assert.equal(tight.errors[0]?.details?.requiredMiB, 500);
+    assert.ok(!small.machine.registry.hasKey(UNINSTALL_KEY));
+    assert.deepEqual(stagingFolders(small.machine), []);
+  });
+});
