@@ -133,6 +133,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
       app = await buildApp({
         redis: apiRedis, logger, tokens, accounts: apiAccounts, jobs, store: apiStore, hostKeys: new HostKeyStore(apiRedis),
         processServers: new ProcessServerRegistry(apiRedis), repository,
+        queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
         blockingRedis: () => {
           const r = createRedis(redisUrl as string, 'blocking');
           r.on('error', () => undefined);

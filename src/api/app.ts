@@ -14,6 +14,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hostKeyRoutes } from './routes/host-keys.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { repositoryRoutes, type RepositoryView } from './routes/repository.ts';
 import { submitRoutes } from './routes/submit.ts';
 import type { TokenRole, TokenStore } from './tokens.ts';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   hostKeys: HostKeyStore;
   processServers: ProcessServerRegistry;
   repository: RepositoryView;
+  /** BullMQ job counts of a process server's queue (waiting, active, delayed, ...). */
+  queueCounts: (processServerId: string) => Promise<Record<string, number>>;
   /** A fresh connection for a blocking reader (one per SSE stream). */
   blockingRedis: () => Redis;
 }
@@ -85,6 +88,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { deps });
+  await app.register(metricsRoutes, { deps });
   await app.register(accountRoutes, { deps });
   await app.register(submitRoutes, { deps });
   await app.register(jobRoutes, { deps });

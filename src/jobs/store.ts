@@ -31,6 +31,7 @@ end
 redis.call('SET', KEYS[6], ARGV[2])
 local seq = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[1], 'data', ARGV[1], 'rev', '0', 'state', 'NotStarted', 'seq', seq)
+redis.call('HINCRBY', 'pi:stats:jobs-by-state', 'NotStarted', 1)
 redis.call('ZADD', KEYS[2], seq, ARGV[2])
 redis.call('SADD', KEYS[7], ARGV[2])
 local n = (#ARGV - 3) / 4
@@ -48,6 +49,11 @@ const UPDATE_SCRIPT = `
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if not rev then return -1 end
 if rev ~= ARGV[1] then return 0 end
+local old = redis.call('HGET', KEYS[1], 'state')
+if old ~= ARGV[4] then
+  redis.call('HINCRBY', 'pi:stats:jobs-by-state', old, -1)
+  redis.call('HINCRBY', 'pi:stats:jobs-by-state', ARGV[4], 1)
+end
 redis.call('HSET', KEYS[1], 'data', ARGV[2], 'rev', tostring(tonumber(rev) + 1), 'state', ARGV[4])
 if ARGV[5] == '1' then
   if redis.call('GET', KEYS[4]) == ARGV[3] then redis.call('DEL', KEYS[4]) end
@@ -203,6 +209,12 @@ export class JobStore {
   async lastEventCursor(): Promise<string> {
     const res = (await this.redis.xrevrange(K.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
     return res[0]?.[0] ?? '0-0';
+  }
+
+  /** How many job records are in each state (kept by the create/update scripts). */
+  async countsByState(): Promise<Record<string, number>> {
+    const raw = await this.redis.hgetall('pi:stats:jobs-by-state');
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
   }
 
   /** Ids of every queued or running job (from the one-active-job-per-machine index). */

@@ -136,6 +136,15 @@ describe('API contract', () => {
     assert.equal((await lab.daemon.api('GET', '/api/v1/nothing-here')).status, 404);
   });
 
+  it('serves Prometheus metrics to any token holder', async () => {
+    assert.equal((await lab.daemon.api('GET', '/metrics', undefined, null)).status, 401);
+    const res = await lab.daemon.api<string>('GET', '/metrics', undefined, lab.daemon.tokens.operator);
+    assert.equal(res.status, 200);
+    assert.match(res.text, /^pushinstalld_jobs\{state="Failed"\} \d+$/m);
+    assert.match(res.text, /^pushinstalld_queue_jobs\{process_server="cs",state="waiting"\} 0$/m);
+    assert.match(res.text, /^pushinstalld_repository_installers 0$/m);
+  });
+
   it('serves its OpenAPI description', async () => {
     const res = await lab.daemon.api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/openapi.json', undefined, null);
     assert.equal(res.status, 200);
