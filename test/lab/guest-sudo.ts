@@ -6,7 +6,11 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, rmSync, w
 import path from 'node:path';
 import { must } from './exec.ts';
 
-export type GuestSudoMode = 'nopasswd' | 'password';
+/**
+ * `nopasswd`: password-less for every command; `password`: must type a password; `true-only`:
+ * password-less for `true` only (so `sudo -n true` passes but every real command asks for a password).
+ */
+export type GuestSudoMode = 'nopasswd' | 'password' | 'true-only';
 
 const SUDO = '/usr/bin/sudo';
 const PLUGIN_DIRS = ['/usr/libexec/sudo', '/usr/lib/sudo'];
@@ -74,7 +78,9 @@ export async function installGuestSudo(root: string, user: string, mode: GuestSu
     'Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"',
     'Defaults !lecture, !mail_badpass, !mail_no_user, !mail_no_perms, !syslog, !fqdn',
     'root ALL=(ALL:ALL) ALL',
+    // The last matching rule wins.
     mode === 'nopasswd' ? `${user} ALL=(ALL:ALL) NOPASSWD: ALL` : `${user} ALL=(ALL:ALL) ALL`,
+    ...(mode === 'true-only' ? [`${user} ALL=(ALL:ALL) NOPASSWD: /bin/true, /usr/bin/true`] : []),
   ].join('\n') + '\n', 0o440);
   // PAM: account and session always pass; authentication never does (a password-less sudoer never
   // reaches it, and `sudo -n` stops before asking for a password).

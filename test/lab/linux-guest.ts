@@ -85,9 +85,10 @@ export interface LinuxGuestOptions {
   noSftp?: boolean;
   /**
    * Install sudo inside the guest with pilab-sudo as a sudoer (needs the host's sudo package): `true`
-   * password-less (NOPASSWD), `'password'` a sudoer that must type a password.
+   * password-less (NOPASSWD), `'password'` a sudoer that must type a password, `'true-only'`
+   * password-less for `true` only.
    */
-  sudo?: boolean | 'password';
+  sudo?: boolean | 'password' | 'true-only';
   /** Port to listen on; default 22 when free on the address, else a free port. */
   port?: number;
 }
@@ -216,7 +217,7 @@ export async function createLinuxGuest(options: LinuxGuestOptions = {}): Promise
     mkdirSync(etc, { recursive: true, mode: 0o700 });
     await buildRoot(root, { os: options.os ?? 'ubuntu-20.04', sizeMiB: options.sizeMiB ?? 4096, arch: options.arch ?? 'x86_64', grubDeviceNames: options.grubDeviceNames ?? false }, users);
     writeFileSync(path.join(root, 'etc/pushinstall-test.conf'), behaviourConf(options.behaviour ?? {}));
-    if (options.sudo) await installGuestSudo(root, users.sudo.name, options.sudo === 'password' ? 'password' : 'nopasswd');
+    if (options.sudo) await installGuestSudo(root, users.sudo.name, options.sudo === true ? 'nopasswd' : options.sudo);
     const keyFile = path.join(etc, 'ssh_host_ed25519_key');
     await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
     mkdirSync(path.join(etc, 'authorized_keys'), { mode: 0o755 });
