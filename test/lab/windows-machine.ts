@@ -45,6 +45,8 @@ export interface WindowsBehaviour {
   vssInstallExit?: number;
   /** Free bytes `dir` reports (the SMB share's free space is Samba's `dfree command`). */
   freeBytes?: number;
+  /** How many `certutil -hashfile` answers are wrong (a copy corrupted in transit), counted down. */
+  corruptHashes?: number;
 }
 
 export interface CommandRecord { user: string; commandLine: string; exitCode: number; refused?: string }
@@ -202,7 +204,11 @@ export class SimulatedWindows {
     if (!this.drive.exists(file, cwd) || this.drive.isDirectory(file, cwd)) {
       return fail(-2147024894, 'CertUtil: -hashfile command FAILED: 0x80070002 (WIN32: 2 ERROR_FILE_NOT_FOUND)', 'CertUtil: The system cannot find the file specified.\r\n');
     }
-    const hash = createHash('sha256').update(this.drive.read(file, cwd)).digest('hex');
+    let hash = createHash('sha256').update(this.drive.read(file, cwd)).digest('hex');
+    if ((this.behaviour.corruptHashes ?? 0) > 0) {
+      this.behaviour.corruptHashes = (this.behaviour.corruptHashes ?? 1) - 1;
+      hash = createHash('sha256').update(`corrupted ${hash}`).digest('hex');
+    }
     return ok(`SHA256 hash of ${file}:\r\n${hash}\r\nCertUtil: -hashfile command completed successfully.\r\n`);
   }
 
