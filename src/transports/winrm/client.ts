@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import type { ExecOptions, ExecResult } from '../transport.ts';
-import { WsmanFault, toPushError } from './errors.ts';
+import { WsmanFault, callerError, toPushError } from './errors.ts';
 import type { ErrorContext } from './errors.ts';
 import { WinrmHttpTransport } from './http-transport.ts';
 import { operation } from './operation.ts';
@@ -77,7 +77,7 @@ export class WinrmClient {
     } catch (e) {
       transport.close();
       if (op.signal.aborted) throw op.signal.reason as PushError;
-      throw toPushError(e, { ...where, operation: 'connect' });
+      throw callerError(e, { ...where, operation: 'connect' });
     } finally {
       op.dispose();
     }
@@ -172,6 +172,10 @@ export class WinrmClient {
         stdout.push(...r.stdout);
         stderr.push(...r.stderr);
         if (r.done) {
+          // Release the finished command on the guest, as WSManCloseCommand (and pywinrm) do.
+          await this.protocol.signal(shellId, commandId, 'terminate', { signal }).catch((e: unknown) => {
+            if (signal.aborted) throw e;
+          });
           // Decoded once at the end: a chunk boundary may split a multi-byte character.
           return { code: r.exitCode ?? null, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
         }
@@ -181,7 +185,7 @@ export class WinrmClient {
         if (started && shellId !== undefined) await this.terminate(shellId, commandId);
         throw signal.reason as PushError;
       }
-      throw toPushError(e, { ...this.where, operation: 'exec' });
+      throw callerError(e, { ...this.where, operation: 'exec' });
     }
   }
 

@@ -39,6 +39,14 @@ export class WinrmAuthError extends Error {
   }
 }
 
+/** The caller's certificate pin check refused the server: its own error goes back to the caller unchanged. */
+export class CertificateRejected extends Error {
+  constructor(readonly rejection: unknown) {
+    super('the WinRM certificate was refused by the pin check');
+    this.name = 'CertificateRejected';
+  }
+}
+
 /** A reply that is not what WS-Management or the encryption framing allows. */
 export class WinrmProtocolError extends Error {
   readonly httpStatus: number | undefined;
@@ -57,9 +65,18 @@ export interface ErrorContext {
   operation: string;
 }
 
+/** What the caller of the client sees: whatever the certificate verifier threw, else a PushError. */
+export function callerError(e: unknown, ctx: ErrorContext): unknown {
+  return e instanceof CertificateRejected ? e.rejection : toPushError(e, ctx);
+}
+
 /** Maps any failure of the WinRM stack to a PushError; a PushError passes through unchanged. */
 export function toPushError(e: unknown, ctx: ErrorContext): PushError {
   if (e instanceof PushError) return e;
+  if (e instanceof CertificateRejected) {
+    if (e.rejection instanceof PushError) return e.rejection;
+    return new PushError(Codes.CertificateMismatch, { host: ctx.host, port: ctx.port, reason: (e.rejection as Error)?.message ?? String(e.rejection) });
+  }
   const where = { host: ctx.host, port: ctx.port, transport: ctx.transport, operation: ctx.operation };
   if (e instanceof HttpConnectionError) {
     if (e.phase === 'connect') {

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { NtlmSession } from '../ntlm/index.ts';
 import type { NtlmCredentials } from '../ntlm/index.ts';
 import { ENCRYPTED_CONTENT_TYPE, decryptMessage, encryptMessage, isEncryptedContentType } from './encryption.ts';
-import { WinrmAuthError, WinrmProtocolError } from './errors.ts';
+import { CertificateRejected, WinrmAuthError, WinrmProtocolError } from './errors.ts';
 import { HttpConnection, HttpConnectionError } from './http-connection.ts';
 import type { HttpResponse } from './http-connection.ts';
 
@@ -139,7 +139,11 @@ export class WinrmHttpTransport {
         const cert = conn.peerCertificate();
         if (!cert) throw new WinrmProtocolError('the server sent no TLS certificate');
         if (!o.verifyCertificate) throw new TypeError('verifyCertificate is required for https');
-        await o.verifyCertificate(cert.fingerprint256, cert.pem);
+        try {
+          await o.verifyCertificate(cert.fingerprint256, cert.pem);
+        } catch (e) {
+          throw new CertificateRejected(e);
+        }
       }
       if (signal?.aborted) throw new HttpConnectionError('aborted', 'ABORT_ERR', 'request');
       this.ntlm = await this.authenticate(conn);

@@ -61,6 +61,7 @@ test('exit codes come back as the command ended, on one shell and one connection
   }
   const s = server.stats();
   assert.equal(s.commands - before.commands, 6);
+  assert.equal(s.signals - before.signals, 6, 'each finished command released with Signal terminate');
   assert.equal(s.shells, 1, 'one shell reused for every command');
   assert.equal(client.connections, 1, 'one authenticated connection');
   assert.ok(s.encryptedMessages - before.encryptedMessages >= 12, 'every request went sealed');

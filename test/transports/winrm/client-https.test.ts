@@ -90,6 +90,11 @@ test('https: a certificate that does not match the pin fails with the verifier\'
   assert.equal(server.stats().authentications, auths, 'no NTLM exchange with an unpinned server');
 });
 
+test('https: a verifier that throws a plain Error: that very error reaches the caller', async () => {
+  const refusal = new Error('not the pinned certificate');
+  await assert.rejects(WinrmClient.connect(opts({ verifyCertificate: async () => { throw refusal; } })), (e: unknown) => e === refusal);
+});
+
 test('https: wrong password is 95107; https without a verifier is refused', async () => {
   await assert.rejects(WinrmClient.connect(opts({ password: 'nope-nope' })), (e: unknown) => e instanceof PushError && e.code === 95107);
   const { verifyCertificate: _omit, ...noVerifier } = opts();

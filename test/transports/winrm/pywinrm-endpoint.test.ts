@@ -63,7 +63,7 @@ test('our client against pywinrm/ntlm-auth code: logon, sealed requests and repl
   // The endpoint's log lines come over a pipe, independently of the HTTP replies.
   await until(() => events.some((e) => e.action === 'Delete'));
   const soap = events.filter((e) => e.event === 'soap').map((e) => e.action);
-  assert.deepEqual(soap, ['Create', 'Command', 'Send', 'Receive', 'Receive', 'Command', 'Send', 'Receive', 'Receive', 'Delete']);
+  assert.deepEqual(soap, ['Create', 'Command', 'Send', 'Receive', 'Receive', 'Signal', 'Command', 'Send', 'Receive', 'Receive', 'Signal', 'Delete']);
   const create = events.find((e) => e.event === 'soap' && e.action === 'Create')!;
   assert.deepEqual(create.options, { WINRS_NOPROFILE: 'TRUE', WINRS_CODEPAGE: '65001' });
   assert.equal(events.filter((e) => e.event === 'authenticated').length, 1);
