@@ -44,7 +44,11 @@ export interface PipelineDeps {
     processServerId: string;
     hostKeyPolicy: HostKeyPolicy;
   };
-  repository: { select(osTag: string): Promise<SelectedInstaller> };
+  repository: {
+    select(osTag: string): Promise<SelectedInstaller>;
+    /** Every installer the repository offers (for updates in steps). */
+    installers(): SelectedInstaller[];
+  };
   accounts: {
     forConnection(id: string): Promise<RunAsAccount & { secrets: AccountSecrets }>;
     recordAuthFailure(id: string): Promise<boolean>;

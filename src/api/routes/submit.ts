@@ -24,7 +24,9 @@ export const submitRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
     }, async (req, reply) => {
       req.body.machines.forEach((m, i) => {
         if (!supportsJob(type, m.os.family)) {
-          throw new ValidationError(`machines[${i}].os.family`, `${type} jobs for ${m.os.family} machines are not supported by this version of pushinstalld`);
+          throw new ValidationError(`machines[${i}].os.family`, type === 'install-vss-provider' && m.os.family === 'linux'
+            ? 'the VSS provider exists on Windows only'
+            : `${type} jobs for ${m.os.family} machines are not supported by this version of pushinstalld`);
         }
       });
       const results = await deps.jobs.submit(type, req.body.machines);

@@ -1,0 +1,29 @@
+import { Codes } from '../../errors/catalogue.ts';
+import { PushError } from '../../errors/push-error.ts';
+import type { JobContext, PipelineOutcome } from '../context.ts';
+import { readCsSettings } from '../cs-settings.ts';
+import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
+import { resolveJobOsTag } from './detect-os.ts';
+import { checkPrerequisites, freeKiB, installDirOf, withLinuxSession } from './steps.ts';
+
+const STAGING_MIN_KIB = 100 * 1024;
+
+/** Every check a push would make, nothing copied or installed: connectivity, credentials, OS, installer, prerequisites. */
+export async function readinessCheckLinux(ctx: JobContext, deps: PipelineDeps): Promise<PipelineOutcome> {
+  const installDir = installDirOf(ctx.job.request.installLocation);
+  return withLinuxSession(ctx, deps, null, async (session) => {
+    let installer!: SelectedInstaller;
+    await ctx.task('ConnectivityCheck', async () => {
+      await readCsSettings(deps.settings);
+      const guest = await session.connect();
+      const tag = await resolveJobOsTag(ctx, guest);
+      installer = await deps.repository.select(tag);
+      await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
+      const free = await freeKiB(guest, '/tmp');
+      if (free < STAGING_MIN_KIB) throw new PushError(Codes.CopySpace, { path: '/tmp', freeMiB: Math.floor(free / 1024), requiredMiB: 100 });
+      await ctx.note('ConnectivityCheck', `reachable over SSH with the run-as account; ${installer.file} would be pushed`);
+    });
+    await ctx.task('PrerequisiteCheck', () => checkPrerequisites(ctx, session.guest, installer.osTag, installDir));
+    return { state: 'Succeeded', warnings: [] };
+  });
+}
