@@ -7,27 +7,29 @@ import { after, before, describe, it } from 'node:test';
 import { closedPort, createWindowsGuest, type WindowsGuest } from '../lab/windows-guest.ts';
 import { createWindowsAccount, stagingFolders, startWindowsLab, windowsMachineFor } from '../lab/windows-fixtures.ts';
 import { UNINSTALL_KEY } from '../lab/windows-machine.ts';
-import { push, task, type Lab } from './fixtures.ts';
+import { enable, push, task, waitForJob, type JobBody, type Lab } from './fixtures.ts';
 
 describe('Windows connection and prerequisite failures', () => {
   let lab: Lab;
   let guest: WindowsGuest;
   let locked: WindowsGuest;
   let small: WindowsGuest;
+  let slow: WindowsGuest;
 
   before(async () => {
     lab = await startWindowsLab(['9.30.0.0']);
     const passphrase = lab.daemon.passphrase;
-    [guest, locked, small] = await Promise.all([
+    [guest, locked, small, slow] = await Promise.all([
       createWindowsGuest({ name: 'guest', behaviour: { passphrase } }),
       createWindowsGuest({ name: 'locked', behaviour: { passphrase } }),
       createWindowsGuest({ name: 'small', behaviour: { passphrase }, freeMiB: 60 }),
+      createWindowsGuest({ name: 'slow', behaviour: { passphrase, installDelayMs: 20_000 } }),
     ]);
     await locked.lockAccount();
   });
 
   after(async () => {
-    await Promise.all([guest, locked, small].map((g) => g?.stop()));
+    await Promise.all([guest, locked, small, slow].map((g) => g?.stop()));
     await lab?.stop();
   });
 
@@ -86,5 +88,25 @@ describe('Windows connection and prerequisite failures', () => {
     assert.equal(tight.errors[0]?.details?.requiredMiB, 500);
     assert.ok(!small.machine.registry.hasKey(UNINSTALL_KEY));
     assert.deepEqual(stagingFolders(small.machine), []);
+  });
+
+  it('cancel during the install: the installer is terminated, the job ends Cancelled, the staging folder is removed', async () => {
+    const [submitted] = await enable(lab.daemon, [windowsMachineFor(slow, await createWindowsAccount(lab.daemon, slow.account))]);
+    const id = (submitted as { id: string }).id;
+    for (;;) {
+      const j = await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${id}`);
+      if (task(j.body, 'InstallMobilityService').state === 'InProgress' && slow.machine.commands.some((c) => /UnifiedAgent\.exe"/.test(c.commandLine))) break;
+      assert.ok(!['Succeeded', 'Warning', 'Failed', 'Cancelled'].includes(j.body.state), JSON.stringify(j.body));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await lab.daemon.api('POST', `/api/v1/jobs/${id}/cancel`)).status, 202);
+    const job = await waitForJob<JobBody>(lab.daemon, id);
+    assert.equal(job.state, 'Cancelled', JSON.stringify(job, null, 2));
+    assert.equal(task(job, 'InstallMobilityService').state, 'Cancelled');
+    assert.deepEqual(stagingFolders(slow.machine), [], 'staging folder removed over a fresh connection');
+    const installer = slow.machine.commands.find((c) => /UnifiedAgent\.exe"/.test(c.commandLine));
+    for (let i = 0; i < 100 && installer?.exitCode !== -1; i++) await new Promise((r) => setTimeout(r, 50)); // the terminate reaches the guest after the job ends
+    assert.equal(installer?.exitCode, -1, 'WinRS terminated the installer');
+    assert.ok(!slow.machine.registry.hasKey(UNINSTALL_KEY), 'the terminated installer installed nothing');
   });
 });

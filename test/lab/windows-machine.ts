@@ -47,6 +47,8 @@ export interface WindowsBehaviour {
   freeBytes?: number;
   /** How many `certutil -hashfile` answers are wrong (a copy corrupted in transit), counted down. */
   corruptHashes?: number;
+  /** UnifiedAgent.exe takes this long (ms) before it does anything; an aborted command stops waiting. */
+  installDelayMs?: number;
 }
 
 export interface CommandRecord { user: string; commandLine: string; exitCode: number; refused?: string }
@@ -88,9 +90,18 @@ export class SimulatedWindows {
   }
 
   /** Runs one command line as cmd.exe /c would, for the WinRM server and the OpenSSH shell. */
-  execute = async (commandLine: string, ctx: { username: string; domain?: string }): Promise<Result> => {
+  execute = async (commandLine: string, ctx: { username: string; domain?: string; signal?: AbortSignal }): Promise<Result> => {
     const record: CommandRecord = { user: ctx.username, commandLine, exitCode: 0 };
     this.commands.push(record);
+    const delay = this.behaviour.installDelayMs ?? 0;
+    if (delay > 0 && /\\UnifiedAgent\.exe"/i.test(commandLine)) {
+      // A long installer, for cancel tests: WinRS terminates the command when the client signals it.
+      const stopped = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), delay);
+        ctx.signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(true); }, { once: true });
+      });
+      if (stopped) { record.exitCode = -1; return fail(-1, 'terminated'); }
+    }
     let result: Result;
     try {
       result = this.runLine(commandLine);
