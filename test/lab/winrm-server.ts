@@ -6,8 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { WindowsLikeNtlmServer } from './winrm-ntlm.ts';
-import type { NtlmServer } from '../../src/transports/ntlm/index.ts';
+import { NtlmServer } from '../../src/transports/ntlm/index.ts';
 import { ENCRYPTED_CONTENT_TYPE, decryptMessage, encryptMessage, isEncryptedContentType } from '../../src/transports/winrm/index.ts';
 import { AccountTable } from './winrm-accounts.ts';
 import type { Account, WinrmUser } from './winrm-accounts.ts';
@@ -108,7 +107,7 @@ export async function startWinrmServer(o: WinrmServerOptions): Promise<WinrmServ
       const scheme = m[1]!;
       const type = token.readUInt32LE(8);
       if (type === 1) {
-        conn.ntlm = new WindowsLikeNtlmServer({ computerName: o.computerName, domainName: o.domainName ?? o.computerName });
+        conn.ntlm = new NtlmServer({ computerName: o.computerName, domainName: o.domainName ?? o.computerName });
         conn.account = null;
         let challenge: Buffer;
         try {

@@ -56,9 +56,11 @@ export class NtlmServer {
 
   processNegotiate(negotiateMsg: Buffer): Buffer {
     const neg = decodeNegotiate(negotiateMsg);
-    if (!(neg.flags & NegotiateFlags.UNICODE)) throw new NtlmAuthError('client does not offer Unicode');
+    // Like Windows, answer in Unicode even to a client that offered OEM strings only (ntlm-auth,
+    // pywinrm's NTLM, does): the client then encodes AUTHENTICATE as the CHALLENGE says.
+    if (!(neg.flags & (NegotiateFlags.UNICODE | NegotiateFlags.OEM))) throw new NtlmAuthError('client offers neither Unicode nor OEM strings');
     const o = this.options;
-    const flags = ((SERVER_FLAGS & (neg.flags | NegotiateFlags.TARGET_INFO | NegotiateFlags.VERSION)) |
+    const flags = ((SERVER_FLAGS & (neg.flags | NegotiateFlags.UNICODE | NegotiateFlags.TARGET_INFO | NegotiateFlags.VERSION)) |
       NegotiateFlags.TARGET_TYPE_SERVER) >>> 0;
     const pairs: AvPairs = new Map();
     pairs.set(AvId.NB_DOMAIN_NAME, Buffer.from(o.domainName, 'utf16le'));
