@@ -125,4 +125,15 @@ export async function dumpRedis(redis: Redis): Promise<string> {
   return out.join('\n');
 }
 
+/** Polls `fn` until it returns something truthy (then returns it), or fails after `timeoutMs`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 export { waitForJob };

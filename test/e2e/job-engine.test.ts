@@ -6,17 +6,8 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startFaultProxy, type FaultProxy } from '../lab/fault-proxy.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
-import { createLinuxAccount, enable, machineFor, startLab, task, waitForJob, type JobBody, type Lab } from './fixtures.ts';
+import { createLinuxAccount, enable, machineFor, startLab, task, until, waitForJob, type JobBody, type Lab } from './fixtures.ts';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 interface SseEvent { id: string; kind: string; state: string; task?: string; jobId: string }
 

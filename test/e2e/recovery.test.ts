@@ -11,20 +11,10 @@ import { startCluster, type Cluster } from '../lab/cluster.ts';
 import { startFaultProxy } from '../lab/fault-proxy.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { fillRepository, machineFor, startLab, type JobBody } from './fixtures.ts';
-import { createLinuxAccount, enable, waitForJob } from './fixtures.ts';
+import { createLinuxAccount, enable, fillRepository, machineFor, startLab, until, waitForJob, type JobBody } from './fixtures.ts';
 
 interface Job extends JobBody { attemptLog?: Array<{ attempt: number; endedAt?: string; error?: { code: number; message: string } }> }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const FINAL = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
 

@@ -8,21 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { startTestDaemon, type TestDaemon } from '../lab/daemon.ts';
 import { buildLinuxInstaller, installerFileName } from '../lab/installers.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
-import { createLinuxAccount, machineFor, push, startLab, type Lab } from './fixtures.ts';
+import { createLinuxAccount, machineFor, push, startLab, until, type Lab } from './fixtures.ts';
 
 interface Installer { file: string; osTag: string; version: string; sha256: string; size: number; platform: string; releaseDate: string }
 interface Listing { installers: Installer[]; rejected: Array<{ file: string; reason: string }> }
 interface OsSupport { tag: string; manualPlacement: boolean; present: boolean; latestVersion?: string; selectableVersion?: string; osNames: string[] }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('installer repository through the daemon', () => {
   let lab: Lab;
