@@ -252,7 +252,16 @@ export class AccountStore {
     if (!meta || !sealed) throw new PushError(Codes.AccountMissing, { runAsAccountId: id });
     const account = publicView(meta);
     if (account.suspended) throw suspendedError(account);
-    const secrets = JSON.parse(this.decrypt(id, sealed).toString('utf8')) as AccountSecrets;
+    let plain: Buffer;
+    try {
+      plain = this.decrypt(id, sealed);
+    } catch (e) {
+      if (!(e instanceof VaultDecryptError)) throw e;
+      throw new PushError(Codes.Internal, { runAsAccountId: id, cause: e.message }, {
+        message: `The stored secret of run-as account "${account.name}" cannot be decrypted (tampered with, or sealed under a key VAULT_KEY_FILE no longer holds): update the account's credentials.`,
+      });
+    }
+    const secrets = JSON.parse(plain.toString('utf8')) as AccountSecrets;
     registerSecrets(secrets);
     return { ...account, secrets };
   }

@@ -72,12 +72,17 @@ describe('AccountStore', () => {
     const sealedA = (await redis.hget(`pi:account:${a.id}`, 'secret')) as string;
     // Moved: a's (valid) ciphertext on b's record.
     await redis.hset(`pi:account:${b.id}`, 'secret', sealedA);
-    await assert.rejects(store.forConnection(b.id), /failed authentication \(tampered or wrong key\)/);
+    await assert.rejects(store.forConnection(b.id), (e: unknown) => {
+      assert.ok(e instanceof PushError);
+      assert.match(e.message, /stored secret of run-as account "b" cannot be decrypted/);
+      assert.match(String(e.details.cause), /failed authentication \(tampered or wrong key\)/);
+      return true;
+    });
     // Tampered: one byte of a's ciphertext flipped.
     const buf = Buffer.from(sealedA, 'base64');
     buf[buf.length - 1] = (buf[buf.length - 1] as number) ^ 0x80;
     await redis.hset(`pi:account:${a.id}`, 'secret', buf.toString('base64'));
-    await assert.rejects(store.forConnection(a.id), /failed authentication/);
+    await assert.rejects(store.forConnection(a.id), /cannot be decrypted/);
     // An update that does not give the secret again cannot keep it.
     await assert.rejects(store.update(a.id, { name: 'renamed' }), (e: unknown) => e instanceof ValidationError && /cannot be decrypted.*give the password or privateKey again/.test((e as Error).message));
     await store.update(a.id, { password: 'new-password-of-a' });
