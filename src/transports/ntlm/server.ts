@@ -6,8 +6,7 @@ import { AV_FLAG_MIC_PRESENT, AvId, NegotiateFlags } from './flags.ts';
 import { decodeAuthenticate, decodeAvPairs, decodeNegotiate, encodeAvPairs, encodeChallenge } from './messages.ts';
 import type { AvPairs } from './messages.ts';
 import { rc4 } from './rc4.ts';
-import { NtlmSecurity } from './security.ts';
-import type { SealedMessage } from './security.ts';
+import { EstablishedNtlm } from './established.ts';
 
 export class NtlmAuthError extends Error {
   constructor(message: string) {
@@ -42,15 +41,14 @@ const SERVER_FLAGS =
   NegotiateFlags.TARGET_INFO | NegotiateFlags.VERSION | NegotiateFlags.KEY_128 | NegotiateFlags.KEY_EXCH |
   NegotiateFlags.KEY_56;
 
-export class NtlmServer {
+export class NtlmServer extends EstablishedNtlm {
   private readonly options: NtlmServerOptions;
   private negotiateMsg: Buffer | undefined;
   private challengeMsg: Buffer | undefined;
   private serverChallenge: Buffer | undefined;
-  private security: NtlmSecurity | undefined;
-  private exportedKey: Buffer | undefined;
 
   constructor(options: NtlmServerOptions) {
+    super();
     this.options = options;
   }
 
@@ -114,38 +112,8 @@ export class NtlmServer {
       const mic = hmacMd5(exportedKey, this.negotiateMsg, this.challengeMsg, zeroed);
       if (!timingSafeEqual(mic, auth.mic)) throw new NtlmAuthError('MIC does not verify');
     }
-    this.exportedKey = exportedKey;
-    this.security = new NtlmSecurity(exportedKey, auth.flags, 'server');
+    this.establish(exportedKey, auth.flags, 'server');
     return { user: auth.user, domain: auth.domain, workstation: auth.workstation };
   }
 
-  get established(): boolean {
-    return this.security !== undefined;
-  }
-
-  get sessionKey(): Buffer {
-    if (!this.exportedKey) throw new Error('NTLM session is not established');
-    return this.exportedKey;
-  }
-
-  private ctx(): NtlmSecurity {
-    if (!this.security) throw new Error('NTLM session is not established');
-    return this.security;
-  }
-
-  sign(message: Uint8Array): Buffer {
-    return this.ctx().sign(message);
-  }
-
-  verify(message: Uint8Array, signature: Uint8Array): boolean {
-    return this.ctx().verify(message, signature);
-  }
-
-  seal(message: Uint8Array): SealedMessage {
-    return this.ctx().seal(message);
-  }
-
-  unseal(data: Uint8Array, signature: Uint8Array): Buffer {
-    return this.ctx().unseal(data, signature);
-  }
 }

@@ -9,8 +9,7 @@ import {
   encodeNegotiate,
 } from './messages.ts';
 import { rc4 } from './rc4.ts';
-import { NtlmSecurity } from './security.ts';
-import type { SealedMessage } from './security.ts';
+import { EstablishedNtlm } from './established.ts';
 
 export interface NtlmCredentials {
   /** `DOMAIN\user`, `.\user` (local account of the target), `user@dns.domain` (UPN) or `user`. */
@@ -32,14 +31,13 @@ export interface NtlmClientOptions {
   flags?: number;
 }
 
-export class NtlmSession {
+export class NtlmSession extends EstablishedNtlm {
   private readonly options: NtlmClientOptions;
   private negotiateMsg: Buffer | undefined;
-  private security: NtlmSecurity | undefined;
-  private exportedKey: Buffer | undefined;
   private negotiated = 0;
 
   constructor(options: NtlmClientOptions = {}) {
+    super();
     this.options = options;
   }
 
@@ -98,44 +96,12 @@ export class NtlmSession {
       const negotiate = this.negotiateMsg ?? this.createNegotiate();
       hmacMd5(exportedKey, negotiate, challengeMsg, auth).copy(auth, MIC_OFFSET);
     }
-    this.exportedKey = exportedKey;
     this.negotiated = flags;
-    this.security = new NtlmSecurity(exportedKey, flags, 'client');
+    this.establish(exportedKey, flags, 'client');
     return auth;
-  }
-
-  get established(): boolean {
-    return this.security !== undefined;
-  }
-
-  /** The exported session key (SMB's session key). */
-  get sessionKey(): Buffer {
-    if (!this.exportedKey) throw new Error('NTLM session is not established');
-    return this.exportedKey;
   }
 
   get flags(): number {
     return this.negotiated;
-  }
-
-  private ctx(): NtlmSecurity {
-    if (!this.security) throw new Error('NTLM session is not established');
-    return this.security;
-  }
-
-  sign(message: Uint8Array): Buffer {
-    return this.ctx().sign(message);
-  }
-
-  verify(message: Uint8Array, signature: Uint8Array): boolean {
-    return this.ctx().verify(message, signature);
-  }
-
-  seal(message: Uint8Array): SealedMessage {
-    return this.ctx().seal(message);
-  }
-
-  unseal(data: Uint8Array, signature: Uint8Array): Buffer {
-    return this.ctx().unseal(data, signature);
   }
 }
