@@ -32,6 +32,8 @@ else
   need /usr/lib/python3/dist-packages/winrm/__init__.py python3-winrm
   need ip iproute2
   need /usr/bin/sudo sudo
+  need openssl openssl
+  need setarch util-linux
 fi
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
