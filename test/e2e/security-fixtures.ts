@@ -1,5 +1,5 @@
 // Helpers of the security end-to-end tests: record every API response, read the Redis AOF, spell out
-// the forms a secret leaks in, generate SSH keys, and poll for a condition.
+// the forms a secret leaks in, generate SSH keys.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { TestDaemon } from '../lab/daemon.ts';
 import { must } from '../lab/exec.ts';
+import { until } from './fixtures.ts';
 
 /** Makes `d.api` keep the text of every response it gets (for the secret scans). */
 export function recordApiResponses(d: TestDaemon): string[] {
@@ -46,17 +47,6 @@ export function assertNoSecrets(places: Record<string, string>, secrets: Record<
   }
 }
 
-/** Polls `check` until it returns a value other than undefined/false. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /**
  * The whole append-only file of the lab Redis (Redis 7: `appendonlydir/` with a manifest naming a base
  * and incremental files), read after a marker written last has reached it, so every earlier command is
@@ -75,7 +65,7 @@ export async function readAof(redis: Redis, redisDir: string): Promise<{ text: s
     const text = files.map((f) => readFileSync(path.join(aofDir, f)).toString('latin1')).join('\n');
     return text.includes(marker) ? { text, files } : undefined;
   };
-  return waitFor('the AOF to hold the marker', read, 10_000);
+  return until('the AOF to hold the marker', async () => read(), 10_000);
 }
 
 /** An ed25519 key pair made by ssh-keygen, the private key encrypted with `passphrase`. */

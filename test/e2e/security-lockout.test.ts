@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
-import { createLinuxAccount, enable, machineFor, push, task, waitForJob, type JobBody, type Lab, startLab } from './fixtures.ts';
-import { waitFor } from './security-fixtures.ts';
+import { createLinuxAccount, enable, machineFor, push, task, until, waitForJob, type JobBody, type Lab, startLab } from './fixtures.ts';
 
 interface AccountBody { authFailures: number; suspended: boolean; suspendedAt: string | null; name: string }
 
@@ -41,7 +40,7 @@ describe('lockout guard', () => {
       assert.equal(job.state, 'Failed');
       assert.equal(job.errors[0]?.code, 95108, JSON.stringify(job.errors));
       assert.match(String(job.errors[0]?.details?.reason), /authentication failed/);
-      await waitFor(`sshd of ${g.name} to log the failed logon`, () => failedLogons(g) === before + 1);
+      await until(`sshd of ${g.name} to log the failed logon`, async () => failedLogons(g) === before + 1);
       const acct = await account(id);
       assert.equal(acct.authFailures, i + 1);
       assert.equal(acct.suspended, i === 2, `suspended after failure ${i + 1}: ${acct.suspended}`);
@@ -67,7 +66,7 @@ describe('lockout guard', () => {
     assert.deepEqual([updated.body.suspended, updated.body.authFailures, updated.body.suspendedAt], [false, 0, null]);
     const ok = await push(lab.daemon, machineFor(g4, id));
     assert.equal(ok.state, 'Succeeded', JSON.stringify(ok.errors));
-    await waitFor('sshd of the 4th guest to log the successful logon', () => acceptedLogons(g4) >= 1);
+    await until('sshd of the 4th guest to log the successful logon', async () => acceptedLogons(g4) >= 1);
     // Everything sshd logged for the 4th guest since the suspended job came from the successful push.
     assert.equal(count(g4.sshdLog().slice(logBefore.length), /Failed password/), 0, 'the suspended job never tried to log on');
     assert.equal(count(logBefore, /pilab-root/), 0, 'no logon at all before the successful push');
@@ -88,7 +87,7 @@ describe('lockout guard', () => {
     const good = await createLinuxAccount(lab.daemon, (guests[0] as LinuxGuest).users.root);
     const acceptedBefore = guests.map(acceptedLogons);
     await Promise.all(guests.map((g) => push(lab.daemon, machineFor(g, good, { machineId: `good-${g.name}` }))));
-    for (const [i, g] of guests.entries()) await waitFor(`a logon on ${g.name}`, () => acceptedLogons(g) > (acceptedBefore[i] as number));
+    for (const [i, g] of guests.entries()) await until(`a logon on ${g.name}`, async () => acceptedLogons(g) > (acceptedBefore[i] as number));
     const failedNow = guests.map(failedLogons).reduce((a, b) => a + b, 0);
     assert.equal(failedNow - before.reduce((a, b) => a + b, 0), 3, 'exactly three logon attempts reached sshd for five jobs');
   });

@@ -15,8 +15,8 @@ import { readVaultKeys } from '../../src/accounts/vault-key.ts';
 import { startTestDaemon } from '../lab/daemon.ts';
 import { run } from '../lab/exec.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
-import { createLinuxAccount, enable, machineFor, push, waitForJob, type JobBody, type Lab, startLab } from './fixtures.ts';
-import { assertNoSecrets, generateSshKey, recordApiResponses, waitFor } from './security-fixtures.ts';
+import { createLinuxAccount, enable, machineFor, push, until, waitForJob, type JobBody, type Lab, startLab } from './fixtures.ts';
+import { assertNoSecrets, generateSshKey, recordApiResponses } from './security-fixtures.ts';
 
 describe('run-as account vault', () => {
   let lab: Lab;
@@ -98,7 +98,7 @@ describe('run-as account vault', () => {
       // A later logon on the same sshd proves the failed job never logged on (sshd logs in order).
       const probe = await pushTo(guest, rootAccount);
       assert.equal(probe.state, 'Succeeded');
-      await waitFor('the probe logon in the sshd log', () => /Accepted password/.test(guest.sshdLog().slice(logBefore)));
+      await until('the probe logon in the sshd log', async () => /Accepted password/.test(guest.sshdLog().slice(logBefore)));
       assert.equal((guest.sshdLog().slice(logBefore).match(/Accepted password|Failed password/g) ?? []).length, 1, `${what}: only the probe logged on`);
     }
     const keep = await lab.daemon.api<{ field: string; message: string }>('PUT', `/api/v1/run-as-accounts/${victim}`, { name: 'renamed' });
@@ -194,7 +194,7 @@ describe('run-as account vault', () => {
     const busy = await createLinuxAccount(lab.daemon, slow.users.root);
     const [job] = await enable(lab.daemon, [machineFor(slow, busy, { machineId: 'vm-vault-busy' })]);
     const jobId = (job as { id: string }).id;
-    await waitFor('the job to run', async () => (await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${jobId}`)).body.state === 'InProgress');
+    await until('the job to run', async () => (await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${jobId}`)).body.state === 'InProgress');
     const conflict = await lab.daemon.api<{ message: string; details: { jobIds: string[] } }>('DELETE', `/api/v1/run-as-accounts/${busy}`);
     assert.equal(conflict.status, 409, conflict.text);
     assert.deepEqual(conflict.body.details.jobIds, [jobId]);
