@@ -257,7 +257,7 @@ export class AccountStore {
       plain = this.decrypt(id, sealed);
     } catch (e) {
       if (!(e instanceof VaultDecryptError)) throw e;
-      throw new PushError(Codes.Internal, { runAsAccountId: id, cause: e.message }, {
+      throw new PushError(Codes.VaultUndecryptable, { runAsAccountId: id, cause: e.message }, {
         message: `The stored secret of run-as account "${account.name}" cannot be decrypted (tampered with, or sealed under a key VAULT_KEY_FILE no longer holds): update the account's credentials.`,
       });
     }

@@ -159,6 +159,10 @@ const entries: CatalogueEntry[] = [
   { code: 99024, own: true, message: 'The WinRM HTTPS certificate of the machine does not match the pinned certificate.',
     possibleCauses: 'The machine\'s certificate was renewed, or another host answers at this address.',
     recommendedAction: 'Verify the new certificate out of band, forget the old pin, and restart the job.', retryable: false },
+  { code: 99025, own: true, message: 'The run-as account\'s stored secret cannot be decrypted.',
+    possibleCauses: 'The record was tampered with in Redis, or it was sealed under a vault key that VAULT_KEY_FILE no longer holds (a lost or replaced key file).',
+    recommendedAction: 'Restore the right VAULT_KEY_FILE on every process server, or update the run-as account with its credentials again, then restart the job.',
+    retryable: false },
   { code: 99099, own: true, message: 'Internal error in pushinstalld.', possibleCauses: 'An unexpected condition in the daemon (details).',
     recommendedAction: 'Report the job log to the pushinstalld maintainers; restart the job.', retryable: false },
 ];
@@ -183,5 +187,5 @@ export const Codes = {
   UnsupportedArch: 99010, OsMismatch: 99011, InstallSpace: 99012, ExtractFailed: 99013, VerifyFailed: 99014,
   VssFailed: 99015, CsSettingsMissing: 99016, AccountMissing: 99017, NewerThanCs: 99018,
   OsNotDetected: 99019, CommandFailed: 99020, AgentNotInstalled: 99021, UpgradeGapTooLarge: 99022,
-  WindowsVersionUnsupported: 99023, CertificateMismatch: 99024, Internal: 99099,
+  WindowsVersionUnsupported: 99023, CertificateMismatch: 99024, VaultUndecryptable: 99025, Internal: 99099,
 } as const;

@@ -92,7 +92,7 @@ describe('run-as account vault', () => {
       const job = await pushTo(guest, victim);
       assert.equal(job.state, 'Failed', what);
       const err = job.errors[0] as JobBody['errors'][number];
-      assert.equal(err.code, 99099, JSON.stringify(err));
+      assert.equal(err.code, 99025, JSON.stringify(err));
       assert.match(JSON.stringify(err.details), /its secret failed authentication \(tampered or wrong key\)/, what);
       assert.match(err.message, /cannot be decrypted .*: update the account's credentials\.$/, what);
       // A later logon on the same sshd proves the failed job never logged on (sshd logs in order).
