@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AccountStore } from './accounts/accounts.ts';
@@ -17,7 +17,7 @@ import { PushWorker } from './jobs/worker.ts';
 import type { Logger } from './logging/logger.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { createRedis } from './redis/connection.ts';
-import { startRedisServer, type EmbeddedRedis } from './redis/embedded.ts';
+import { embeddedRedisUrlFile, startRedisServer, type EmbeddedRedis } from './redis/embedded.ts';
 import { InstallerRepository } from './repository/repository.ts';
 import { SshChannel } from './transports/ssh/ssh-channel.ts';
 import { WinrmClient } from './transports/winrm/index.ts';
@@ -65,7 +65,12 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     if (!redisUrl) {
       embedded = await startRedisServer(`${config.dataDir}/redis`, { logger });
       redisUrl = embedded.url;
-      cleanups.push(() => (embedded as EmbeddedRedis).stop());
+      // Where the CLI finds the embedded Redis (vault rotate-key) while the daemon runs.
+      writeFileSync(embeddedRedisUrlFile(config.dataDir), `${redisUrl}\n`, { mode: 0o600 });
+      cleanups.push(async () => {
+        rmSync(embeddedRedisUrlFile(config.dataDir), { force: true });
+        await (embedded as EmbeddedRedis).stop();
+      });
     }
     const apiRedis = createRedis(redisUrl, 'api');
     const workerRedis = createRedis(redisUrl, 'worker');

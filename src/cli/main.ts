@@ -11,6 +11,8 @@ import { TokenStore, TOKEN_ROLES, type TokenRole } from '../api/tokens.ts';
 import { rotateVaultKey } from '../accounts/rotate-key.ts';
 import { loadConfig } from '../config.ts';
 import { Redis } from 'ioredis';
+import { existsSync, readFileSync } from 'node:fs';
+import { embeddedRedisUrlFile } from '../redis/embedded.ts';
 
 function flags(args: string[]): { positional: string[]; opts: Record<string, string> } {
   const positional: string[] = [];
@@ -64,8 +66,11 @@ async function main(): Promise<void> {
       print(`revoked ${opts.name}\n`);
       return;
     case 'vault rotate-key': {
-      if (!config.redisUrl) fail('vault rotate-key needs REDIS_URL (the daemon\'s Redis; with the embedded Redis, see its port in the daemon log)');
-      const redis = new Redis(config.redisUrl);
+      // The daemon's Redis: REDIS_URL, or the embedded one the running daemon advertises in DATA_DIR.
+      let redisUrl = config.redisUrl;
+      if (!redisUrl && existsSync(embeddedRedisUrlFile(config.dataDir))) redisUrl = readFileSync(embeddedRedisUrlFile(config.dataDir), 'utf8').trim();
+      if (!redisUrl) fail('vault rotate-key needs the daemon\'s Redis: set REDIS_URL, or run it while the daemon (with its embedded Redis) is running with the same DATA_DIR');
+      const redis = new Redis(redisUrl);
       try {
         const res = await rotateVaultKey(redis, config.vaultKeyFile, (l) => process.stderr.write(`${l}\n`));
         print(res);

@@ -4,6 +4,11 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../logging/logger.ts';
 
+/** File in DATA_DIR that holds the embedded Redis's URL while the daemon runs (for the CLI). */
+export function embeddedRedisUrlFile(dataDir: string): string {
+  return path.join(dataDir, 'redis', 'url');
+}
+
 export interface EmbeddedRedis {
   url: string;
   stop(): Promise<void>;
