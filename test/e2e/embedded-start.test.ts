@@ -1,0 +1,75 @@
+// `npm start` on a fresh machine: no REDIS_URL, so the daemon starts its own redis-server under
+// DATA_DIR (AOF on), creates tokens.json (one admin token, printed once, stored as a hash) and
+// vault.key (0600), serves the API, and on SIGTERM stops everything and exits 0. A bad setting stops
+// start-up with a message naming the variable.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { spawnDaemon } from '../lab/daemon-process.ts';
+import { hashToken } from '../../src/api/tokens.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const p = (srv.address() as net.AddressInfo).port; srv.close(() => resolve(p)); });
+  });
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+describe('the daemon on its own (embedded Redis)', () => {
+  it('starts redis-server itself, makes its token and key files, serves, and shuts down cleanly', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'pi-embedded-'));
+    const port = await freePort();
+    try {
+      const d = spawnDaemon({ DATA_DIR: dataDir, PORT: String(port), REPOSITORY_DIR: path.join(dataDir, 'repository-missing') });
+      await d.waitFor(/API listening/);
+      await d.waitFor(/keep it safe\):\s+pit_\S+\s/);
+      const token = /^\s+(pit_\S+)\s*$/m.exec(d.output())?.[1];
+      assert.ok(token, 'the admin token is printed at first start');
+      const tokens = JSON.parse(readFileSync(path.join(dataDir, 'tokens.json'), 'utf8')) as { tokens: Array<{ role: string; sha256: string }> };
+      assert.deepEqual(tokens.tokens.map((t) => [t.role, t.sha256]), [['admin', hashToken(token)]]);
+      assert.ok(!readFileSync(path.join(dataDir, 'tokens.json'), 'utf8').includes(token), 'only the hash is stored');
+      assert.equal(statSync(path.join(dataDir, 'vault.key')).mode & 0o777, 0o600);
+      assert.ok(readdirSync(path.join(dataDir, 'redis')).includes('appendonlydir'), 'AOF on');
+      const redisPid = Number(/"port":\d+,"dir":"[^"]+","pid":(\d+)/.exec(d.output())?.[1]);
+      assert.ok(redisPid > 0 && alive(redisPid));
+
+      const jobs = await fetch(`http://127.0.0.1:${port}/api/v1/jobs`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(jobs.status, 200);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(ready.status, 503, 'the repository folder does not exist: not ready');
+      assert.match(await ready.text(), /"repository":"unreadable"/);
+
+      d.kill('SIGTERM');
+      const exit = await d.exited();
+      assert.equal(exit.code, 0);
+      assert.ok(!alive(redisPid), 'the embedded redis-server is stopped with the daemon');
+      assert.ok(!existsSync(path.join(dataDir, 'redis', 'url')));
+
+      // Second start: same token file, no new token printed.
+      const again = spawnDaemon({ DATA_DIR: dataDir, PORT: String(port), REPOSITORY_DIR: dataDir });
+      await again.waitFor(/API listening/);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(!/pit_/.test(again.output()), 'the token is printed only once');
+      const ok = await fetch(`http://127.0.0.1:${port}/api/v1/jobs`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(ok.status, 200, 'the first token still works');
+      again.kill('SIGTERM');
+      assert.equal((await again.exited()).code, 0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a bad setting stops start-up with a message naming the variable (exit 2)', async () => {
+    const d = spawnDaemon({ DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pi-bad-')), WORKER_CONCURRENCY: 'lots' });
+    const exit = await d.exited();
+    assert.equal(exit.code, 2);
+    assert.match(d.output(), /invalid configuration: WORKER_CONCURRENCY must be an integer, got "lots"/);
+  });
+});

@@ -1,0 +1,72 @@
+// The one configuration object: defaults from api.md, .env under the environment, and a clear error
+// naming the variable for every bad value.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+const dir = () => mkdtempSync(path.join(tmpdir(), 'pi-config-'));
+
+describe('configuration', () => {
+  it('defaults are those of api.md', () => {
+    const cwd = dir();
+    const c = loadConfig({}, cwd);
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.port, 8080);
+    assert.deepEqual(c.roles, ['api', 'worker']);
+    assert.equal(c.redisUrl, undefined);
+    assert.equal(c.dataDir, path.join(cwd, 'data'));
+    assert.equal(c.repositoryDir, path.join(cwd, 'repository'));
+    assert.equal(c.processServerId, 'cs');
+    assert.equal(c.vaultKeyFile, path.join(cwd, 'data', 'vault.key'));
+    assert.equal(c.apiTokensFile, path.join(cwd, 'data', 'tokens.json'));
+    assert.equal(c.workerConcurrency, 16);
+    assert.equal(c.logLevel, 'info');
+    assert.equal(c.hostKeyPolicy, 'tofu');
+    assert.equal(c.accountLockoutThreshold, 3);
+  });
+
+  it('reads .env, and the environment wins over it', () => {
+    const cwd = dir();
+    writeFileSync(path.join(cwd, '.env'), '# comment\nPORT=9090\nPROCESS_SERVER_ID="ps-eu1"\nexport LOG_LEVEL=debug\nCS_VERSION=9.30.0.0\n');
+    const c = loadConfig({ LOG_LEVEL: 'warn' }, cwd);
+    assert.equal(c.port, 9090);
+    assert.equal(c.processServerId, 'ps-eu1');
+    assert.equal(c.logLevel, 'warn');
+    assert.equal(c.csVersion, '9.30.0.0');
+  });
+
+  const bad: Array<[Record<string, string>, string, RegExp]> = [
+    [{ PORT: 'eighty' }, 'PORT', /integer/],
+    [{ PORT: '70000' }, 'PORT', /between/],
+    [{ ROLES: 'api,scheduler' }, 'ROLES', /unknown role "scheduler"/],
+    [{ ROLES: ' , ' }, 'ROLES', /at least one/],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL', /redis:\/\//],
+    [{ PROCESS_SERVER_ID: 'ps 2' }, 'PROCESS_SERVER_ID', /letters, digits/],
+    [{ CS_VERSION: 'latest' }, 'CS_VERSION', /dotted version/],
+    [{ CS_ENDPOINT: '10.0.0.4; rm -rf /' }, 'CS_ENDPOINT', /IP address or host name/],
+    [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL', /one of/],
+    [{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY', /between 1 and/],
+    [{ SSH_HOST_KEY_POLICY: 'yolo' }, 'SSH_HOST_KEY_POLICY', /tofu, strict or off/],
+    [{ JOB_RETRIES: '-1' }, 'JOB_RETRIES', /integer/],
+  ];
+  for (const [env, variable, problem] of bad) {
+    it(`refuses ${JSON.stringify(env)} naming ${variable}`, () => {
+      assert.throws(() => loadConfig(env, dir()), (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.equal(e.variable, variable);
+        assert.match(e.message, new RegExp(`^invalid configuration: ${variable} `));
+        assert.match(e.message, problem);
+        return true;
+      });
+    });
+  }
+
+  it('a malformed .env line names the file and line', () => {
+    const cwd = dir();
+    writeFileSync(path.join(cwd, '.env'), 'PORT=1\nthis is not a setting\n');
+    assert.throws(() => loadConfig({}, cwd), /\.env:2 is not a KEY=value line/);
+  });
+});
