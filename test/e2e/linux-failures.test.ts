@@ -1,10 +1,12 @@
 // Every Linux failure the lab can produce, through the HTTP API: each ends Failed with one catalogue
 // code, its cause and recommended action, on the task where it happened, and leaves the guest clean.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLinuxGuest, type LinuxGuest, type LinuxGuestOptions } from '../lab/linux-guest.ts';
-import { createLinuxAccount, machineFor, push, startLab, task, type JobBody, type Lab } from './fixtures.ts';
+import { installerFileName } from '../lab/installers.ts';
+import { createLinuxAccount, machineFor, push, startLab, task, waitForInstallers, type JobBody, type Lab } from './fixtures.ts';
 
 function failedTask(job: JobBody): JobBody['tasks'][number] {
   const t = job.tasks.find((x) => x.state === 'Failed');
@@ -44,6 +46,9 @@ describe('Linux push failures', () => {
         { tag: 'RHEL7-64', version: '9.30.0.0' },
       ],
     });
+    // A damaged package under a valid name: it copies and verifies (its SHA-256 is the repository's), then does not extract.
+    writeFileSync(path.join(lab.repo, installerFileName('9.30.0.0', 'RHEL8-64')), 'this is not a gzip archive\n'.repeat(1000));
+    await waitForInstallers(lab.daemon, 3);
     const g = await guest({ name: 'plain' });
     rootAccount = await createLinuxAccount(lab.daemon, g.users.root);
   });
@@ -115,6 +120,37 @@ describe('Linux push failures', () => {
     assert.equal(task(job, 'InstallMobilityService').state, 'Succeeded');
     assert.deepEqual(staged(g), [], 'staging folder and passphrase file removed');
     assert.match(g.read('/usr/local/.vx_version'), /AGENT_CONFIGURATION_STATUS=NotConfigured/);
+  });
+
+  it('a damaged installer package: 99013 when extracting, guest cleaned', async () => {
+    const g = await guest({ name: 'damaged', os: 'rhel-8' });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    assertFailure(job, 99013, 'InstallMobilityService');
+    assert.equal(task(job, 'CopyInstaller').state, 'Succeeded');
+    assert.deepEqual(staged(g), []);
+  });
+
+  it('the configurator says it registered but nothing is recorded: 99014 from the verification', async () => {
+    const g = await guest({ name: 'noverify', behaviour: { registerSilentlyFails: true } });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    const err = assertFailure(job, 99014, 'RegisterWithConfigurationServer');
+    assert.equal(err.details?.expectedVersion, '9.30.0.0');
+  });
+
+  it('the configuration server passphrase file is unreadable: 99016 before the guest is touched', async () => {
+    const g = guests[0] as LinuxGuest;
+    const { renameSync } = await import('node:fs');
+    const file = path.join(lab.daemon.dataDir, 'cs.passphrase');
+    renameSync(file, `${file}.away`);
+    try {
+      const job = await push(lab.daemon, machineFor(g, rootAccount, { machineId: 'vm-nocs' }));
+      assert.equal(job.state, 'Failed');
+      assert.equal(job.errors[0]?.code, 99016);
+      assert.equal(job.errors[0]?.details?.cause, 'ENOENT');
+      assert.ok(job.tasks.every((t) => t.state === 'NotStarted'), 'nothing ran on the machine');
+    } finally {
+      renameSync(`${file}.away`, file);
+    }
   });
 
   it('wrong password: 95108', async () => {

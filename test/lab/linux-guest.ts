@@ -69,6 +69,8 @@ export interface GuestBehaviour {
   passphrase?: string;
   /** Exit code of UnifiedAgentConfigurator.sh when the passphrase is right. */
   registerExit?: number;
+  /** The configurator exits 0 but records nothing (the daemon's verification must notice). */
+  registerSilentlyFails?: boolean;
 }
 
 export interface LinuxGuestOptions {
@@ -164,6 +166,7 @@ function behaviourConf(b: GuestBehaviour): string {
     `INSTALL_SLEEP=${b.installSleep ?? 0}`,
     `INSTALL_MESSAGE='${(b.installMessage ?? 'simulated installer failure').replace(/'/g, '')}'`,
     `REGISTER_EXIT=${b.registerExit ?? 0}`,
+    `REGISTER_SILENTLY_FAILS=${b.registerSilentlyFails ? 1 : 0}`,
     `REGISTER_PASSPHRASE_SHA256=${b.passphrase === undefined ? '' : createHash('sha256').update(b.passphrase).digest('hex')}`,
   ];
   return lines.join('\n') + '\n';

@@ -2,7 +2,7 @@
 # Test stand-in for UnifiedAgentConfigurator.sh (guest-contract.md, Linux step 5): "registers" with the
 # configuration server when the passphrase file holds the passphrase this guest's CS accepts.
 set -u
-REGISTER_EXIT=0; REGISTER_PASSPHRASE_SHA256=''
+REGISTER_EXIT=0; REGISTER_PASSPHRASE_SHA256=''; REGISTER_SILENTLY_FAILS=0
 [ -r /etc/pushinstall-test.conf ] && . /etc/pushinstall-test.conf
 cs=''; file=''
 while [ $# -gt 0 ]; do
@@ -25,6 +25,8 @@ if [ -n "$REGISTER_PASSPHRASE_SHA256" ] && [ "$got" != "$REGISTER_PASSPHRASE_SHA
   exit 9
 fi
 [ "$REGISTER_EXIT" = 0 ] || { say "registration with $cs failed ($REGISTER_EXIT)"; echo "registration failed" >&2; exit "$REGISTER_EXIT"; }
+# A configurator that claims success without recording it (the verification step must catch it).
+[ "$REGISTER_SILENTLY_FAILS" = 1 ] && { echo "Agent registered."; exit 0; }
 sed -i "s/^AGENT_CONFIGURATION_STATUS=.*/AGENT_CONFIGURATION_STATUS=Succeeded/" /usr/local/.vx_version
 grep -q '^CS_IP=' /usr/local/.vx_version && sed -i "s/^CS_IP=.*/CS_IP=$cs/" /usr/local/.vx_version || echo "CS_IP=$cs" >> /usr/local/.vx_version
 say "registered with configuration server $cs"
