@@ -106,7 +106,7 @@ async function connectOverSsh(ctx: JobContext, deps: PipelineDeps, account: Acco
   });
   await deps.accounts.recordAuthSuccess(account.id);
   const shell: RemoteShell = channel;
-  return new WindowsGuest(shell, files, 'ssh', { signal, timeoutMs, log: (l) => ctx.log(l) });
+  return new WindowsGuest(shell, files, 'ssh', { signal, timeoutMs, log: (l) => ctx.log(l), account: displayAccount(account) });
 }
 
 /**
@@ -164,5 +164,5 @@ export async function connectWindowsGuest(ctx: JobContext, deps: PipelineDeps, s
   await deps.accounts.recordAuthSuccess(account.id);
   const timeoutMs = deps.settings.stepTimeoutMs;
   const files = new SmbFiles(smb, { signal, timeoutMs, openShare: (share) => openSmb(ctx, deps, account, share, signal) });
-  return new WindowsGuest(shell, files, transport, { signal, timeoutMs, log: (l) => ctx.log(l) });
+  return new WindowsGuest(shell, files, transport, { signal, timeoutMs, log: (l) => ctx.log(l), account: displayAccount(account) });
 }

@@ -1,9 +1,10 @@
 import { Codes } from '../../errors/catalogue.ts';
-import { PushError } from '../../errors/push-error.ts';
+import { PushError, type JobError } from '../../errors/push-error.ts';
 import type { JobContext } from '../context.ts';
+import type { SelectedInstaller } from '../deps.ts';
 import { tail } from '../linux/linux-guest.ts';
 import { INSTALLER_LOG, windowsCommands } from './commands.ts';
-import { isVssExitCode, vssError } from './vss.ts';
+import { isVssExitCode, vssError, vssFailureIsWarning } from './vss.ts';
 import type { WindowsGuest } from './windows-guest.ts';
 
 /** Windows logs are often UTF-16LE with a BOM; anything else is read as UTF-8. */
@@ -72,4 +73,57 @@ export async function runUnifiedAgent(ctx: JobContext, guest: WindowsGuest, extr
     stdout: tail(res.stdout, 20),
     stderr: tail(res.stderr, 20),
   }, { message: `The Mobility Service installer failed with exit code ${res.code}.` });
+}
+
+/** Which task runs the installer, and what its exit codes mean there (enable: install; update: update). */
+export interface InstallStep {
+  task: 'InstallMobilityService' | 'UpdateMobilityService';
+  /** 3010: 95265 after an install, 95266 after an update. */
+  rebootCode: typeof Codes.RebootRequired | typeof Codes.RebootRequiredUpdate;
+  /** "installed" or "updated", for the task messages. */
+  verb: string;
+}
+
+export const INSTALL_STEP: InstallStep = { task: 'InstallMobilityService', rebootCode: Codes.RebootRequired, verb: 'installed' };
+export const UPDATE_STEP: InstallStep = { task: 'UpdateMobilityService', rebootCode: Codes.RebootRequiredUpdate, verb: 'updated' };
+
+/**
+ * Extracts and runs the installer in the step's task and applies the exit-code rules to it and to the
+ * InstallVssProvider task (guest-contract.md, Windows step 5): 3010 ends the step Warning (reboot);
+ * a VSS code with agent ≥ 9.23 fails the VSS task only (a job-level warning); with agent ≤ 9.22 it fails
+ * the step, the VSS task and the job. Returns the outcome and the job-level warnings.
+ */
+export async function installAgent(
+  ctx: JobContext, guest: WindowsGuest, installer: SelectedInstaller, remote: string, stage: string, installDir: string, step: InstallStep = INSTALL_STEP,
+): Promise<{ outcome: InstallOutcome; warnings: JobError[] }> {
+  const warnings: JobError[] = [];
+  let outcome: InstallOutcome | undefined;
+  try {
+    await ctx.task(step.task, async () => {
+      await extractInstaller(ctx, guest, remote, `${stage}\\Extracted`);
+      outcome = await runUnifiedAgent(ctx, guest, `${stage}\\Extracted`, installDir, installer.version);
+      // Agent 9.22 and earlier: a VSS provider failure fails the agent install, and so the job.
+      if (outcome.vssFailure && !vssFailureIsWarning(installer.version)) throw outcome.vssFailure;
+      if (outcome.rebootRequired) {
+        const reboot = new PushError(step.rebootCode, { exitCode: outcome.exitCode }).toJobError();
+        warnings.push(reboot);
+        await ctx.endTask(step.task, 'Warning', reboot, `${step.verb}; a reboot is required to load the filter driver`);
+      }
+      if (outcome.vssFailure) await ctx.note(step.task, `agent ${step.verb}; the VSS provider failed (installer exit code ${outcome.exitCode})`);
+    });
+  } catch (e) {
+    if (outcome?.vssFailure && e === outcome.vssFailure) {
+      await ctx.endTask('InstallVssProvider', 'Failed', outcome.vssFailure.toJobError(), `agent ${installer.version} (9.22 and earlier) fails the install when the VSS provider fails`);
+    }
+    throw e;
+  }
+  const done = outcome as InstallOutcome;
+  if (done.vssFailure) {
+    const err = done.vssFailure.toJobError();
+    warnings.push(err);
+    await ctx.endTask('InstallVssProvider', 'Failed', err, `the agent is ${step.verb}; install the VSS provider manually (see the recommended action)`);
+  } else {
+    await ctx.endTask('InstallVssProvider', 'Succeeded', undefined, `${step.verb} with the agent by UnifiedAgent.exe`);
+  }
+  return { outcome: done, warnings };
 }

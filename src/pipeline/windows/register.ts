@@ -5,7 +5,7 @@ import type { JobContext } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps } from '../deps.ts';
 import { tail } from '../linux/linux-guest.ts';
-import { readWindowsAgentState } from './agent-state.ts';
+import { readWindowsAgentState, type WindowsAgentState } from './agent-state.ts';
 import { CONFIGURATOR_LOG, windowsCommands } from './commands.ts';
 import { readLogTail } from './install.ts';
 import type { WindowsGuest } from './windows-guest.ts';
@@ -41,9 +41,20 @@ export async function registerWindowsAgent(ctx: JobContext, guest: WindowsGuest,
       csEndpoint: cs.endpoint,
     }, { message: `The Mobility Service could not register with the configuration server ${cs.endpoint} (exit code ${res.code}).` });
   }
+  await verifyWindowsAgent(ctx, guest, version);
+  ctx.log(`registered with the configuration server ${cs.endpoint}`);
+}
+
+/**
+ * The registry shows the agent installed at `version` and registered (AgentConfigurationStatus
+ * Succeeded), and, when `installDir` is given, still in that folder; else 99014.
+ */
+export async function verifyWindowsAgent(ctx: JobContext, guest: WindowsGuest, version: string, installDir?: string): Promise<WindowsAgentState> {
   const state = await readWindowsAgentState(guest);
-  if (!state.installed || !state.registered || (state.version !== undefined && compareVersions(state.version, version) !== 0)) {
-    throw new PushError(Codes.VerifyFailed, { expectedVersion: version, found: state });
+  const movedTo = installDir !== undefined && state.installDir !== undefined && state.installDir.toLowerCase() !== installDir.toLowerCase() ? state.installDir : undefined;
+  if (!state.installed || !state.registered || (state.version !== undefined && compareVersions(state.version, version) !== 0) || movedTo !== undefined) {
+    throw new PushError(Codes.VerifyFailed, { expectedVersion: version, ...(installDir !== undefined ? { expectedInstallDir: installDir } : {}), found: state });
   }
-  ctx.log(`registered with the configuration server ${cs.endpoint}; the registry shows agent ${state.version ?? version} with AgentConfigurationStatus ${state.configurationStatus}`);
+  ctx.log(`the registry shows agent ${state.version ?? version}${state.installDir ? ` in ${state.installDir}` : ''} with AgentConfigurationStatus ${state.configurationStatus}`);
+  return state;
 }

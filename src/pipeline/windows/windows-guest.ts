@@ -15,8 +15,13 @@ export class WindowsGuest {
     readonly shell: RemoteShell,
     readonly files: WindowsFiles,
     readonly transport: 'winrm-http' | 'winrm-https' | 'ssh',
-    private readonly opts: { signal: AbortSignal; timeoutMs: number; log: (line: string) => void },
+    private readonly opts: { signal: AbortSignal; timeoutMs: number; log: (line: string) => void; account: string },
   ) {}
+
+  /** The run-as account as it logged on (`DOMAIN\user`, `.\user` for a local one), for messages. */
+  get account(): string {
+    return this.opts.account;
+  }
 
   async run(command: string, options: { label?: string } = {}): Promise<WindowsExecResult> {
     this.opts.log(`> ${options.label ?? command}`);

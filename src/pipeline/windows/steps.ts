@@ -1,0 +1,149 @@
+// The Windows steps the job types share (guest-contract.md, Windows), as src/pipeline/linux/steps.ts
+// does for Linux: paths, the request's OS, the copy with verification, the clean-up of the staging
+// folder and the session wrapper that always closes the channels and cleans up.
+import { Codes } from '../../errors/catalogue.ts';
+import { PushError } from '../../errors/push-error.ts';
+import { resolveOsName } from '../../repository/os-mapping.ts';
+import { osTagInfo } from '../../repository/os-tags.ts';
+import type { JobContext } from '../context.ts';
+import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
+import { DEFAULT_WINDOWS_INSTALL_DIR, isSafeWindowsPath } from '../windows-paths.ts';
+import { parseCertutilSha256, STAGING_PARENT, windowsCommands } from './commands.ts';
+import { connectWindowsGuest } from './connect.ts';
+import { STAGING_MIN_BYTES } from './prerequisites.ts';
+import type { WindowsGuest } from './windows-guest.ts';
+
+const MiB = 1024 * 1024;
+
+export function windowsStagingDir(jobId: string): string {
+  if (!/^[A-Za-z0-9-]{8,64}$/.test(jobId)) throw new Error(`unexpected job id ${jobId}`);
+  return `${STAGING_PARENT}\\pushinstall-${jobId}`;
+}
+
+/** The requested install folder (or the default), refused unless it is safe inside cmd.exe quotes. */
+export function windowsInstallDir(requested: string | undefined): string {
+  const dir = requested ?? DEFAULT_WINDOWS_INSTALL_DIR;
+  if (!isSafeWindowsPath(dir)) throw new PushError(Codes.CommandFailed, { reason: `installLocation ${JSON.stringify(dir)} is not a safe absolute Windows path` });
+  return dir.replace(/\\+$/, '');
+}
+
+/** The folder an installed agent lives in, as the registry says; refused unless it is a safe path. */
+export function installedAgentDir(fromRegistry: string | undefined, fallback: string): string {
+  if (fromRegistry === undefined) return fallback;
+  if (!isSafeWindowsPath(fromRegistry)) {
+    throw new PushError(Codes.CommandFailed, { reason: `the agent's install folder ${JSON.stringify(fromRegistry)} from the registry is not a safe path` });
+  }
+  return fromRegistry.replace(/\\+$/, '');
+}
+
+/** The request's OS, when given, must be a Windows the agent can support at all (the version is checked on the machine). */
+export function checkRequestedOs(ctx: JobContext): void {
+  const os = ctx.job.request.os;
+  if (os.tag !== undefined && osTagInfo(os.tag)?.platform !== 'windows') {
+    throw new PushError(Codes.UnsupportedOs, { osTag: os.tag }, { message: `OS tag ${os.tag} is not the Windows OS tag of the repository table.` });
+  }
+  if (os.name !== undefined) {
+    const res = resolveOsName('windows', os.name);
+    if (!res.ok && res.unsupported) throw new PushError(res.code ?? Codes.UnsupportedOs, { osName: os.name, reason: res.reason }, { message: res.reason });
+  }
+}
+
+async function sha256OnGuest(guest: WindowsGuest, file: string): Promise<string | null> {
+  const res = await guest.run(windowsCommands.sha256(file));
+  return res.code === 0 ? parseCertutilSha256(res.stdout) : null;
+}
+
+/** ≥100 MB free where the installer is copied to (95524). */
+export async function checkStagingSpace(guest: WindowsGuest, stage: string): Promise<number> {
+  const free = await guest.files.freeBytes(stage);
+  if (free < STAGING_MIN_BYTES) {
+    throw new PushError(Codes.CopySpace, { path: stage, freeMiB: Math.floor(free / MiB), requiredMiB: STAGING_MIN_BYTES / MiB });
+  }
+  return free;
+}
+
+/** Copies the installer into the staging folder unless the same bytes are already there (a retried job). */
+export async function copyInstaller(ctx: JobContext, guest: WindowsGuest, installer: SelectedInstaller, stage: string): Promise<string> {
+  await checkStagingSpace(guest, stage);
+  await guest.files.mkdirp(stage);
+  const remote = `${stage}\\${installer.file}`;
+  if (await guest.files.exists(remote) && (await sha256OnGuest(guest, remote)) === installer.sha256) {
+    await ctx.note('CopyInstaller', `copy skipped: ${installer.file} with the same SHA-256 is already on the machine`);
+    ctx.log(`copy skipped: ${remote} already has SHA-256 ${installer.sha256}`);
+    return remote;
+  }
+  ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote} over ${guest.files.kind.toUpperCase()}`);
+  let lastLogged = 0;
+  await guest.files.put(installer.path, remote, (done, total) => {
+    if (done - lastLogged >= 64 * MiB || done === total) {
+      lastLogged = done;
+      ctx.log(`copied ${done} of ${total} bytes`);
+    }
+  });
+  const copied = await sha256OnGuest(guest, remote);
+  if (copied !== installer.sha256) throw new PushError(Codes.CopyCorrupt, { file: remote, expected: installer.sha256, actual: copied });
+  ctx.log(`verified SHA-256 ${installer.sha256} on the machine (certutil)`);
+  return remote;
+}
+
+/**
+ * Removes the staging folder. When the job's channels are gone (a cancel, a dropped connection), it
+ * cleans up over fresh ones that are not bound to the job's signal.
+ */
+export async function cleanUp(ctx: JobContext, deps: PipelineDeps, guest: WindowsGuest | undefined, stage: string): Promise<void> {
+  if (!guest) return; // never connected: nothing was created on the machine
+  if (!ctx.signal.aborted) {
+    try {
+      await guest.files.deleteTree(stage);
+      ctx.log(`removed ${stage}`);
+      return;
+    } catch (e) {
+      ctx.log(`removing ${stage} over the job's connection failed (${(e as Error).message}); trying a new connection`);
+    }
+  }
+  try {
+    const fresh = await connectWindowsGuest(ctx, deps, AbortSignal.timeout(deps.settings.connectTimeoutMs * 2));
+    try { await fresh.files.deleteTree(stage); } finally { await fresh.close(); }
+    ctx.log(`removed ${stage}`);
+  } catch (e) {
+    ctx.log(`could not remove the staging folder ${stage}: ${(e as Error).message}`);
+  }
+}
+
+/** A job's channels to one Windows guest, opened on first use, closed (and the staging folder cleaned) by withWindowsSession. */
+export interface WindowsSession {
+  connect(): Promise<WindowsGuest>;
+  readonly guest: WindowsGuest;
+}
+
+/**
+ * Runs a job's body against one Windows guest: the channels (file + command) are opened on demand and
+ * always closed; the staging folder (when the job uses one) is removed at the end, whatever happened,
+ * except when the failure will be retried (then the next attempt finds the copied installer).
+ */
+export async function withWindowsSession<T>(ctx: JobContext, deps: PipelineDeps, stage: string | null, body: (session: WindowsSession) => Promise<T>): Promise<T> {
+  let guest: WindowsGuest | undefined;
+  const session: WindowsSession = {
+    async connect() {
+      guest ??= await connectWindowsGuest(ctx, deps);
+      return guest;
+    },
+    get guest() {
+      if (!guest) throw new Error('not connected');
+      return guest;
+    },
+  };
+  try {
+    const result = await body(session);
+    if (stage) await cleanUp(ctx, deps, guest, stage);
+    return result;
+  } catch (e) {
+    if (stage) {
+      if (ctx.willRetry(e)) ctx.log(`keeping ${stage} for the next attempt (the copy will be skipped if the installer is intact)`);
+      else await cleanUp(ctx, deps, guest, stage);
+    }
+    throw e;
+  } finally {
+    await guest?.close();
+  }
+}
