@@ -7,6 +7,10 @@ import { readinessCheckLinux } from './linux/readiness-check.ts';
 import { uninstallAgentLinux } from './linux/uninstall-agent.ts';
 import { updateAgentLinux } from './linux/update-agent.ts';
 import { enableReplicationWindows } from './windows/enable-replication.ts';
+import { installVssProviderWindows } from './windows/install-vss-provider.ts';
+import { readinessCheckWindows } from './windows/readiness-check.ts';
+import { uninstallAgentWindows } from './windows/uninstall-agent.ts';
+import { updateAgentWindows } from './windows/update-agent.ts';
 
 /** Picks the pipeline for a job's type and OS family. */
 export async function runPipeline(ctx: JobContext, deps: PipelineDeps): Promise<PipelineOutcome> {
@@ -16,6 +20,10 @@ export async function runPipeline(ctx: JobContext, deps: PipelineDeps): Promise<
   if (type === 'uninstall-agent' && request.os.family === 'linux') return uninstallAgentLinux(ctx, deps);
   if (type === 'readiness-check' && request.os.family === 'linux') return readinessCheckLinux(ctx, deps);
   if (type === 'enable-replication' && request.os.family === 'windows') return enableReplicationWindows(ctx, deps);
+  if (type === 'update-agent' && request.os.family === 'windows') return updateAgentWindows(ctx, deps);
+  if (type === 'uninstall-agent' && request.os.family === 'windows') return uninstallAgentWindows(ctx, deps);
+  if (type === 'install-vss-provider' && request.os.family === 'windows') return installVssProviderWindows(ctx, deps);
+  if (type === 'readiness-check' && request.os.family === 'windows') return readinessCheckWindows(ctx, deps);
   throw new PushError(Codes.Internal, { type, osFamily: request.os.family }, {
     message: `Jobs of type ${type} for ${request.os.family} machines are not supported by this version of pushinstalld.`,
   });
@@ -23,8 +31,10 @@ export async function runPipeline(ctx: JobContext, deps: PipelineDeps): Promise<
 
 /** Whether this version can run a job of that type for that OS family (the API refuses the rest up front). */
 export function supportsJob(type: string, family: string): boolean {
-  if (type === 'enable-replication') return family === 'linux' || family === 'windows';
+  if (type === 'enable-replication' || type === 'update-agent' || type === 'uninstall-agent' || type === 'readiness-check') {
+    return family === 'linux' || family === 'windows';
+  }
   // The VSS provider exists on Windows only.
-  if (type === 'update-agent' || type === 'uninstall-agent' || type === 'readiness-check') return family === 'linux';
+  if (type === 'install-vss-provider') return family === 'windows';
   return false;
 }

@@ -24,22 +24,25 @@ export function vssFailureIsWarning(agentVersion: string): boolean {
   return compareVersions(agentVersion, VSS_WARNING_FROM) >= 0;
 }
 
-/** The VSS provider error (99015) for an installer exit code, with its cause and the manual remedy. */
-export function vssError(exitCode: number, agentVersion: string, installDir: string): PushError {
-  const entry = VSS_EXIT_CODES.get(exitCode);
+/** Where a VSS exit code came from: UnifiedAgent.exe during an install, or InMageVSSProvider_Install.cmd run alone. */
+export type VssSource = 'installer' | 'script';
+
+/** The VSS provider error (99015) for an exit code, with its cause and the manual remedy. */
+export function vssError(exitCode: number | null, agentVersion: string, installDir: string, source: VssSource = 'installer'): PushError {
+  const entry = exitCode === null ? undefined : VSS_EXIT_CODES.get(exitCode);
   const folder = agentDir(installDir);
-  const warning = vssFailureIsWarning(agentVersion);
   const details: Record<string, unknown> = {
     exitCode,
     cause: entry?.cause ?? 'unknown',
     agentVersion,
     remedy: `Correct the cause, then in ${folder} run InMageVSSProvider_Uninstall.cmd and then InMageVSSProvider_Install.cmd as an administrator (or turn off application-consistent recovery points).`,
-    impact: warning
+    impact: source === 'script' || vssFailureIsWarning(agentVersion)
       ? 'The agent is installed and registered; crash-consistent recovery points are unaffected, application-consistent ones need the VSS provider.'
       : `Agent ${agentVersion} (9.22 and earlier) treats a VSS provider failure as a failed agent installation.`,
   };
   if (entry?.hresult) details.hresult = entry.hresult;
+  const what = source === 'script' ? 'InMageVSSProvider_Install.cmd exit code' : 'installer exit code';
   return new PushError(Codes.VssFailed, details, {
-    message: `The VSS provider could not be installed (installer exit code ${exitCode}): ${entry?.cause ?? 'unknown cause'}`,
+    message: `The VSS provider could not be installed (${what} ${exitCode}): ${entry?.cause ?? 'unknown cause'}`,
   });
 }
