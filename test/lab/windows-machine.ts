@@ -43,6 +43,8 @@ export interface WindowsBehaviour {
   registerExit?: number;
   /** InMageVSSProvider_Install.cmd's exit code. */
   vssInstallExit?: number;
+  /** MsiExec's exit code when it removes the agent (e.g. 1603: the removal fails, the agent stays, the log says why). */
+  uninstallExit?: number;
   /** Free bytes `dir` reports (the SMB share's free space is Samba's `dfree command`). */
   freeBytes?: number;
   /** How many `certutil -hashfile` answers are wrong (a copy corrupted in transit), counted down. */
@@ -277,19 +279,7 @@ export class SimulatedWindows {
       this.log(INSTALLER_LOG, `Installation failed with exit code ${exit}.`);
       return fail(exit, 'Installation failed.');
     }
-    const agent = `${dir.replace(/\\+$/, '')}\\agent`;
-    this.drive.mkdirp(agent, cwd);
-    this.drive.write(`${agent}\\UnifiedAgentConfigurator.exe`, standIn('configurator', version));
-    this.drive.write(`${agent}\\InMageVSSProvider_Install.cmd`, standIn('vss-install', version));
-    this.drive.write(`${agent}\\InMageVSSProvider_Uninstall.cmd`, standIn('vss-uninstall', version));
-    this.registry.set(UNINSTALL_KEY, 'DisplayName', 'Microsoft Azure Site Recovery Mobility Service/Master Target Server');
-    this.registry.set(UNINSTALL_KEY, 'DisplayVersion', version);
-    this.registry.set(UNINSTALL_KEY, 'Publisher', 'Microsoft Corporation');
-    this.registry.set(UNINSTALL_KEY, 'InstallLocation', dir);
-    this.registry.set(AGENT_KEY, 'InstallDirectory', dir);
-    this.registry.set(AGENT_KEY, 'Version', version);
-    this.registry.set(AGENT_KEY, 'Role', 'MS');
-    this.registry.set(AGENT_KEY, 'PostInstallActions', 'Succeeded');
+    const agent = this.layDownAgent(version, dir, cwd);
     this.log(INSTALLER_LOG, `Mobility Service ${version} installed.`);
     if (vssFailed) {
       this.registry.deleteKey(VSS_SERVICE_KEY);
@@ -303,6 +293,34 @@ export class SimulatedWindows {
       return { exitCode: 3010, stdout: '', stderr: '' };
     }
     return ok();
+  }
+
+  /** What UnifiedAgent.exe leaves behind (the agent folder with its programs and scripts, the registry keys); returns the agent folder. */
+  private layDownAgent(version: string, dir: string, cwd = 'C:\\'): string {
+    const agent = `${dir.replace(/\\+$/, '')}\\agent`;
+    this.drive.mkdirp(agent, cwd);
+    this.drive.write(`${agent}\\UnifiedAgentConfigurator.exe`, standIn('configurator', version));
+    this.drive.write(`${agent}\\InMageVSSProvider_Install.cmd`, standIn('vss-install', version));
+    this.drive.write(`${agent}\\InMageVSSProvider_Uninstall.cmd`, standIn('vss-uninstall', version));
+    this.registry.set(UNINSTALL_KEY, 'DisplayName', 'Microsoft Azure Site Recovery Mobility Service/Master Target Server');
+    this.registry.set(UNINSTALL_KEY, 'DisplayVersion', version);
+    this.registry.set(UNINSTALL_KEY, 'Publisher', 'Microsoft Corporation');
+    this.registry.set(UNINSTALL_KEY, 'InstallLocation', dir);
+    this.registry.set(AGENT_KEY, 'InstallDirectory', dir);
+    this.registry.set(AGENT_KEY, 'Version', version);
+    this.registry.set(AGENT_KEY, 'Role', 'MS');
+    this.registry.set(AGENT_KEY, 'PostInstallActions', 'Succeeded');
+    return agent;
+  }
+
+  /** An agent installed (and registered with `csEndpoint`) before the test, as an earlier push would have left it. */
+  preinstallAgent(version: string, dir: string, o: { csEndpoint?: string; vss?: boolean } = {}): void {
+    const agent = this.layDownAgent(version, dir);
+    if (o.vss ?? true) this.registry.set(VSS_SERVICE_KEY, 'ImagePath', `"${agent}\\InMageVSSProvider.exe"`);
+    if (o.csEndpoint !== undefined) {
+      this.registry.set(AGENT_KEY, 'CSEndPoint', o.csEndpoint);
+      this.registry.set(AGENT_KEY, 'AgentConfigurationStatus', 'Succeeded');
+    }
   }
 
   /** `UnifiedAgentConfigurator.exe /CSEndPoint <cs> /PassphraseFilePath <file>`. */
@@ -345,6 +363,13 @@ export class SimulatedWindows {
     if (product?.toUpperCase() !== PRODUCT_CODE || !this.registry.hasKey(UNINSTALL_KEY)) {
       this.log(logFile, `MSI (s): product ${product} is not installed.`);
       return fail(1605, '');
+    }
+    const exit = this.behaviour.uninstallExit ?? 0;
+    if (exit !== 0) {
+      this.log(logFile, 'MSI (s): Executing op: ServiceControl(,Name=svagents,Action=2)');
+      this.log(logFile, 'MSI (s): Error 1921. Service \'InMage Scout Application Service\' (svagents) could not be stopped. Verify that you have sufficient privileges to stop system services.');
+      this.log(logFile, `MSI (s): Product: Microsoft Azure Site Recovery Mobility Service/Master Target Server -- Removal failed (${exit}).`);
+      return fail(exit, '');
     }
     const dir = this.registry.get(UNINSTALL_KEY, 'InstallLocation');
     if (dir && this.drive.exists(dir)) this.drive.remove(dir);
