@@ -4,6 +4,7 @@ import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import { compareVersions } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
+import { withGuestSession, type GuestAccess, type GuestSession } from '../guest-session.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { connectLinuxGuest } from './connect.ts';
@@ -152,65 +153,22 @@ export async function verifyAgent(ctx: JobContext, guest: LinuxGuest, version: s
   ctx.log(`/usr/local/.vx_version shows ${state.version} and AGENT_CONFIGURATION_STATUS=Succeeded`);
 }
 
-/**
- * Removes the staging folder. When the job's channel is gone (torn down by a cancel, or the connection
- * dropped), it cleans up over a fresh connection that is not bound to the job's signal.
- */
-export async function cleanUp(ctx: JobContext, deps: PipelineDeps, guest: LinuxGuest | undefined, stage: string): Promise<void> {
-  if (!guest) return; // never connected: nothing was created on the machine
-  const command = linuxCommands.removeTree(stage);
-  if (!ctx.signal.aborted) {
-    try {
-      await guest.run(command, { privileged: true });
-      return;
-    } catch (e) {
-      ctx.log(`removing ${stage} over the job's connection failed (${(e as Error).message}); trying a new connection`);
-    }
-  }
-  try {
-    const fresh = await connectLinuxGuest(ctx, deps, AbortSignal.timeout(deps.settings.connectTimeoutMs * 2));
-    try { await fresh.run(command, { privileged: true }); } finally { await fresh.channel.close(); }
-    ctx.log(`removed ${stage}`);
-  } catch (e) {
-    ctx.log(`could not remove the staging folder ${stage}: ${(e as Error).message}`);
-  }
-}
-
-
-/** A job's connection to one Linux guest, opened on first use, closed (and the staging folder cleaned) by withLinuxSession. */
-export interface LinuxSession {
-  connect(): Promise<LinuxGuest>;
-  readonly guest: LinuxGuest;
-}
-
-/**
- * Runs a job's body against one guest: the connection is opened on demand and always closed; the
- * staging folder (when the job uses one) is removed at the end, whatever happened, except when the
- * failure will be retried (then the next attempt finds the copied installer and skips the copy).
- */
-export async function withLinuxSession<T>(ctx: JobContext, deps: PipelineDeps, stage: string | null, body: (session: LinuxSession) => Promise<T>): Promise<T> {
-  let guest: LinuxGuest | undefined;
-  const session: LinuxSession = {
-    async connect() {
-      guest ??= await connectLinuxGuest(ctx, deps);
-      return guest;
+/** How a job reaches a Linux guest (SSH), for the shared session and clean-up logic. */
+export function linuxAccess(ctx: JobContext, deps: PipelineDeps): GuestAccess<LinuxGuest> {
+  return {
+    connect: (signal) => connectLinuxGuest(ctx, deps, signal ?? ctx.signal),
+    removeTree: async (guest, p) => {
+      const res = await guest.run(linuxCommands.removeTree(p), { privileged: true });
+      if (res.code !== 0) throw new Error(`rm -rf exited ${res.code}: ${res.stderr.trim()}`);
     },
-    get guest() {
-      if (!guest) throw new Error('not connected');
-      return guest;
-    },
+    close: (guest) => guest.channel.close(),
+    cleanupTimeoutMs: deps.settings.connectTimeoutMs * 2,
   };
-  try {
-    const result = await body(session);
-    if (stage) await cleanUp(ctx, deps, guest, stage);
-    return result;
-  } catch (e) {
-    if (stage) {
-      if (ctx.willRetry(e)) ctx.log(`keeping ${stage} for the next attempt (the copy will be skipped if the installer is intact)`);
-      else await cleanUp(ctx, deps, guest, stage);
-    }
-    throw e;
-  } finally {
-    await guest?.channel.close();
-  }
+}
+
+export type LinuxSession = GuestSession<LinuxGuest>;
+
+/** withGuestSession for a Linux guest. */
+export function withLinuxSession<T>(ctx: JobContext, deps: PipelineDeps, stage: string | null, body: (session: LinuxSession) => Promise<T>): Promise<T> {
+  return withGuestSession(ctx, linuxAccess(ctx, deps), stage, body);
 }

@@ -6,6 +6,7 @@ import { PushError } from '../../errors/push-error.ts';
 import { resolveOsName } from '../../repository/os-mapping.ts';
 import { osTagInfo } from '../../repository/os-tags.ts';
 import type { JobContext } from '../context.ts';
+import { withGuestSession, type GuestAccess, type GuestSession } from '../guest-session.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { DEFAULT_WINDOWS_INSTALL_DIR, isSafeWindowsPath } from '../windows-paths.ts';
 import { parseCertutilSha256, STAGING_PARENT, windowsCommands } from './commands.ts';
@@ -86,64 +87,19 @@ export async function copyInstaller(ctx: JobContext, guest: WindowsGuest, instal
   return remote;
 }
 
-/**
- * Removes the staging folder. When the job's channels are gone (a cancel, a dropped connection), it
- * cleans up over fresh ones that are not bound to the job's signal.
- */
-export async function cleanUp(ctx: JobContext, deps: PipelineDeps, guest: WindowsGuest | undefined, stage: string): Promise<void> {
-  if (!guest) return; // never connected: nothing was created on the machine
-  if (!ctx.signal.aborted) {
-    try {
-      await guest.files.deleteTree(stage);
-      ctx.log(`removed ${stage}`);
-      return;
-    } catch (e) {
-      ctx.log(`removing ${stage} over the job's connection failed (${(e as Error).message}); trying a new connection`);
-    }
-  }
-  try {
-    const fresh = await connectWindowsGuest(ctx, deps, AbortSignal.timeout(deps.settings.connectTimeoutMs * 2));
-    try { await fresh.files.deleteTree(stage); } finally { await fresh.close(); }
-    ctx.log(`removed ${stage}`);
-  } catch (e) {
-    ctx.log(`could not remove the staging folder ${stage}: ${(e as Error).message}`);
-  }
-}
-
-/** A job's channels to one Windows guest, opened on first use, closed (and the staging folder cleaned) by withWindowsSession. */
-export interface WindowsSession {
-  connect(): Promise<WindowsGuest>;
-  readonly guest: WindowsGuest;
-}
-
-/**
- * Runs a job's body against one Windows guest: the channels (file + command) are opened on demand and
- * always closed; the staging folder (when the job uses one) is removed at the end, whatever happened,
- * except when the failure will be retried (then the next attempt finds the copied installer).
- */
-export async function withWindowsSession<T>(ctx: JobContext, deps: PipelineDeps, stage: string | null, body: (session: WindowsSession) => Promise<T>): Promise<T> {
-  let guest: WindowsGuest | undefined;
-  const session: WindowsSession = {
-    async connect() {
-      guest ??= await connectWindowsGuest(ctx, deps);
-      return guest;
-    },
-    get guest() {
-      if (!guest) throw new Error('not connected');
-      return guest;
-    },
+/** How a job reaches a Windows guest (SMB for files, WinRM or OpenSSH for commands), for the shared session and clean-up logic. */
+export function windowsAccess(ctx: JobContext, deps: PipelineDeps): GuestAccess<WindowsGuest> {
+  return {
+    connect: (signal) => connectWindowsGuest(ctx, deps, signal ?? ctx.signal),
+    removeTree: (guest, p) => guest.files.deleteTree(p),
+    close: (guest) => guest.close(),
+    cleanupTimeoutMs: deps.settings.connectTimeoutMs * 2,
   };
-  try {
-    const result = await body(session);
-    if (stage) await cleanUp(ctx, deps, guest, stage);
-    return result;
-  } catch (e) {
-    if (stage) {
-      if (ctx.willRetry(e)) ctx.log(`keeping ${stage} for the next attempt (the copy will be skipped if the installer is intact)`);
-      else await cleanUp(ctx, deps, guest, stage);
-    }
-    throw e;
-  } finally {
-    await guest?.close();
-  }
+}
+
+export type WindowsSession = GuestSession<WindowsGuest>;
+
+/** withGuestSession for a Windows guest. */
+export function withWindowsSession<T>(ctx: JobContext, deps: PipelineDeps, stage: string | null, body: (session: WindowsSession) => Promise<T>): Promise<T> {
+  return withGuestSession(ctx, windowsAccess(ctx, deps), stage, body);
 }
