@@ -200,7 +200,18 @@ describe('Linux push failures', () => {
     const job = await push(lab.daemon, machineFor(g, rootAccount));
     assert.equal(job.state, 'Failed');
     const err = job.errors[0] as JobBody['errors'][number];
-    assert.ok([99002, 99019].includes(err.code), `code ${err.code}`);
-    assert.match(err.message, /Ubuntu/);
+    assert.equal(err.code, 99002);
+    assert.match(err.message, /Plan 9 from Bell Labs" is not supported/);
+    assert.match(err.message, /Ubuntu 20\.04 LTS \[UBUNTU-20\.04-64\]/, 'the supported ones are listed');
+  });
+
+  it('no release file to tell the OS: 99019 asking for the OS tag', async () => {
+    const g = await guest({ name: 'norelease', os: 'none' });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    const err = assertFailure(job, 99019, 'CopyInstaller');
+    assert.match(err.message, /Give the OS tag in the request/);
+    // With the tag given, the same machine is pushed to.
+    const tagged = await push(lab.daemon, machineFor(g, rootAccount, { machineId: 'vm-norelease-tagged', os: { family: 'linux', tag: 'UBUNTU-20.04-64' } }));
+    assert.equal(tagged.state, 'Succeeded', JSON.stringify(tagged.errors));
   });
 });

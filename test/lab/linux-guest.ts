@@ -13,7 +13,7 @@ import { installGuestSudo } from './guest-sudo.ts';
 import { ADDRESS_LOCKS, GUEST_NET, GUESTS_DIR } from './paths.ts';
 import { ensureLabUsers, type LabUsers } from './users.ts';
 
-export type GuestOs = 'ubuntu-20.04' | 'ubuntu-18.04' | 'centos-7' | 'rhel-8' | 'rhel-7' | 'oracle-7' | 'sles-12' | 'debian-9' | 'unknown';
+export type GuestOs = 'ubuntu-20.04' | 'ubuntu-18.04' | 'centos-7' | 'rhel-8' | 'rhel-7' | 'oracle-7' | 'sles-12' | 'debian-9' | 'unknown' | 'none';
 
 /** Release files per OS, as the real distributions ship them. */
 export const RELEASE_FILES: Record<GuestOs, Record<string, string>> = {
@@ -55,6 +55,8 @@ export const RELEASE_FILES: Record<GuestOs, Record<string, string>> = {
   unknown: {
     '/etc/os-release': 'NAME="Plan 9"\nID=plan9\nVERSION_ID="4"\nPRETTY_NAME="Plan 9 from Bell Labs"\n',
   },
+  /** No release file at all: nothing to detect the OS from. */
+  none: {},
 };
 
 /** What the test installer does on this guest (read by its scripts from /etc/pushinstall-test.conf). */
