@@ -141,7 +141,7 @@ export class AccountStore {
       secrets.passphrase = input.passphrase;
     }
     if (secrets.password === undefined && secrets.privateKey === undefined) {
-      throw new ValidationError(osFamily === 'windows' ? 'password' : 'password', osFamily === 'windows' ? 'is required' : 'or privateKey is required');
+      throw new ValidationError('password', osFamily === 'windows' ? 'is required' : 'or privateKey is required');
     }
     if (secrets.password !== undefined && (secrets.password.length === 0 || secrets.password.length > 1024)) throw new ValidationError('password', 'must be 1 to 1024 characters');
     const meta: RunAsAccount = {
