@@ -5,19 +5,19 @@
 //   pilab-sudo   an ordinary user that is a password-less sudoer inside the guests (useSudo).
 // Passwords are random per machine and kept in a root-only file, so concurrent test files agree on them.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { must, run } from './exec.ts';
-import { RUN_DIR } from './paths.ts';
+import { RUNNER_PID_FILE, USERS_DIR } from './paths.ts';
 
 export interface LabUser { name: string; uid: number; password: string }
 export interface LabUsers { root: LabUser; user: LabUser; sudo: LabUser }
 
-const FILE = `${RUN_DIR}/users.json`;
-const LOCK = `${RUN_DIR}/users.lock`;
+const FILE = `${USERS_DIR}/users.json`;
+const LOCK = `${USERS_DIR}/users.lock`;
 const SPECS = { root: { name: 'pilab-root', uid: 0 }, user: { name: 'pilab-user', uid: 47001 }, sudo: { name: 'pilab-sudo', uid: 47002 } } as const;
 
 async function withLock<T>(fn: () => Promise<T>): Promise<T> {
-  mkdirSync(RUN_DIR, { recursive: true, mode: 0o700 });
+  mkdirSync(USERS_DIR, { recursive: true, mode: 0o700 });
   for (let i = 0; i < 600; i++) {
     try {
       mkdirSync(LOCK);
@@ -67,9 +67,24 @@ export async function ensureLabUsers(): Promise<LabUsers> {
   });
 }
 
-/** Removes the lab users (the runner calls it at the end). userdel -f: the uid-0 alias shares uid 0 with running processes. */
+/** Whether a test run of another lab instance is still going (then the shared users must stay). */
+function otherRunnerAlive(): boolean {
+  for (const dir of readdirSync('/run').filter((d) => d.startsWith('pushinstalld-lab'))) {
+    const file = `/run/${dir}/runner.pid`;
+    if (file === RUNNER_PID_FILE || !existsSync(file)) continue;
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    try { process.kill(pid, 0); return true; } catch { /* gone */ }
+  }
+  return false;
+}
+
+/**
+ * Removes the lab users (the runner calls it at the end) unless another instance's run still uses them.
+ * userdel -f: the uid-0 alias shares uid 0 with running processes.
+ */
 export async function removeLabUsers(): Promise<void> {
   await withLock(async () => {
+    if (otherRunnerAlive()) return;
     for (const spec of Object.values(SPECS)) {
       if (await userExists(spec.name)) await run('userdel', ['-f', spec.name]);
     }
