@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { HOST_KEY_POLICIES, isHostKeyPolicy, type HostKeyPolicy } from './domain/os.ts';
 
 export type Role = 'api' | 'worker';
 
@@ -33,7 +34,7 @@ export interface Config {
   /** Consecutive authentication failures after which a run-as account is suspended. */
   accountLockoutThreshold: number;
   /** SSH host key policy when a request does not name one. */
-  hostKeyPolicy: 'tofu' | 'strict' | 'off';
+  hostKeyPolicy: HostKeyPolicy;
   /** How long an installer file must stay unchanged before it is offered (partial copies are never used). */
   repositorySettleMs: number;
   /** Cap on concurrent pushes across every process server (0 = no cap). */
@@ -121,9 +122,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
   const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   const hostKeyPolicy = optional(env, 'SSH_HOST_KEY_POLICY') ?? 'tofu';
-  if (hostKeyPolicy !== 'tofu' && hostKeyPolicy !== 'strict' && hostKeyPolicy !== 'off') {
-    throw new ConfigError('SSH_HOST_KEY_POLICY', 'must be tofu, strict or off');
-  }
+  if (!isHostKeyPolicy(hostKeyPolicy)) throw new ConfigError('SSH_HOST_KEY_POLICY', `must be ${HOST_KEY_POLICIES.slice(0, -1).join(', ')} or ${HOST_KEY_POLICIES.at(-1)}`);
 
   return {
     host,

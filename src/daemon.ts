@@ -136,7 +136,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
       });
       const blocking: Redis[] = [];
       app = await buildApp({
-        redis: apiRedis, logger, tokens, accounts: apiAccounts, jobs, store: apiStore, hostKeys: new HostKeyStore(apiRedis),
+        redis: apiRedis, logger, tokens, accounts: apiAccounts, jobs, hostKeys: new HostKeyStore(apiRedis),
         processServers: new ProcessServerRegistry(apiRedis), repository,
         queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
         blockingRedis: () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { OsFamily } from '../domain/os.ts';
 import type { Redis } from 'ioredis';
 import { Codes } from '../errors/catalogue.ts';
 import { PushError } from '../errors/push-error.ts';
@@ -6,8 +7,6 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors/validat
 import { redactor } from '../logging/redactor.ts';
 import { keyIdOf, open, seal, VaultDecryptError, VaultUnknownKeyError } from './cipher.ts';
 import type { VaultKey } from './vault-key.ts';
-
-export type OsFamily = 'windows' | 'linux';
 
 /** What anyone may see of a run-as account: never a secret. */
 export interface RunAsAccount {

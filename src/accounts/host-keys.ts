@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { Codes } from '../errors/catalogue.ts';
 import { PushError } from '../errors/push-error.ts';
 import { ValidationError } from '../errors/validation-error.ts';
-import type { HostKeyPolicy } from '../jobs/types.ts';
+import type { HostKeyPolicy } from '../domain/os.ts';
 import type { Logger } from '../logging/logger.ts';
 
 export interface HostKeyPin {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Codes } from '../errors/catalogue.ts';
 import { PushError } from '../errors/push-error.ts';
-import type { HostKeyPolicy } from '../jobs/types.ts';
+import type { HostKeyPolicy } from '../domain/os.ts';
 import { hostId } from './host-keys.ts';
 
 export interface TlsPin {

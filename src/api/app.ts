@@ -5,7 +5,6 @@ import type { Redis } from 'ioredis';
 import type { AccountStore } from '../accounts/accounts.ts';
 import type { HostKeyStore } from '../accounts/host-keys.ts';
 import type { JobService } from '../jobs/service.ts';
-import type { JobStore } from '../jobs/store.ts';
 import type { ProcessServerRegistry } from '../jobs/process-servers.ts';
 import type { Logger } from '../logging/logger.ts';
 import { errorHandler } from './errors.ts';
@@ -25,7 +24,6 @@ export interface ApiDeps {
   tokens: TokenStore;
   accounts: AccountStore;
   jobs: JobService;
-  store: JobStore;
   hostKeys: HostKeyStore;
   processServers: ProcessServerRegistry;
   repository: RepositoryView;

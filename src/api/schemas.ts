@@ -1,5 +1,6 @@
 /** JSON Schemas of the API (api.md), defined once: validation, serialization and OpenAPI. */
-import { JOB_STATES, JOB_TYPES } from '../jobs/types.ts';
+import { JOB_STATES, JOB_TYPES } from '../domain/job.ts';
+import { HOST_KEY_POLICIES, OS_FAMILIES, WINDOWS_TRANSPORTS } from '../domain/os.ts';
 
 const str = (maxLength = 256, extra: Record<string, unknown> = {}) => ({ type: 'string', minLength: 1, maxLength, ...extra });
 
@@ -30,7 +31,7 @@ export const machineSchema = {
       additionalProperties: false,
       required: ['family'],
       properties: {
-        family: { type: 'string', enum: ['windows', 'linux'] },
+        family: { type: 'string', enum: OS_FAMILIES },
         name: str(256),
         tag: str(64, { pattern: '^[A-Za-z0-9.-]+$' }),
       },
@@ -39,9 +40,9 @@ export const machineSchema = {
     processServerId: str(63, { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
     port: { type: 'integer', minimum: 1, maximum: 65535 },
     smbPort: { type: 'integer', minimum: 1, maximum: 65535 },
-    windowsTransport: { type: 'string', enum: ['winrm-http', 'winrm-https', 'ssh'] },
+    windowsTransport: { type: 'string', enum: WINDOWS_TRANSPORTS },
     installLocation: str(240),
-    hostKeyPolicy: { type: 'string', enum: ['tofu', 'strict', 'off'] },
+    hostKeyPolicy: { type: 'string', enum: HOST_KEY_POLICIES },
   },
 };
 
@@ -144,7 +145,7 @@ export const accountSchema = {
 
 const accountBodyProps = {
   name: str(128),
-  osFamily: { type: 'string', enum: ['windows', 'linux'] },
+  osFamily: { type: 'string', enum: OS_FAMILIES },
   username: str(256),
   domain: { type: ['string', 'null'], maxLength: 255 },
   password: { type: 'string', minLength: 1, maxLength: 1024 },

@@ -1,14 +1,5 @@
+import type { JobError } from '../domain/job.ts';
 import { catalogueEntry } from './catalogue.ts';
-
-/** The error shape a job and the API report (api.md `Error`). */
-export interface JobError {
-  code: number;
-  message: string;
-  possibleCauses: string;
-  recommendedAction: string;
-  retryable: boolean;
-  details?: Record<string, unknown>;
-}
 
 /**
  * A failure that maps to one catalogue entry. The step that throws it adds details (exit code, log tail,

@@ -1,9 +1,9 @@
 import { Codes } from '../errors/catalogue.ts';
-import { PushError, type JobError } from '../errors/push-error.ts';
+import { PushError } from '../errors/push-error.ts';
 import { redactor } from '../logging/redactor.ts';
 import type { JobContext } from '../pipeline/context.ts';
 import type { JobStore } from './store.ts';
-import type { JobRecord, Task, TaskState } from './types.ts';
+import type { JobError, JobRecord, Task, TaskName, TaskState } from '../domain/job.ts';
 
 /** Turns anything thrown into a catalogue error (unknown errors become 99099 with their message). */
 export function toPushError(e: unknown, signal?: AbortSignal): PushError {
@@ -36,7 +36,7 @@ export class StoreJobContext implements JobContext {
     return this.current;
   }
 
-  private async updateTask(name: string, change: (t: Task, j: JobRecord) => void): Promise<void> {
+  private async updateTask(name: TaskName, change: (t: Task, j: JobRecord) => void): Promise<void> {
     this.current = await this.store.update(this.current.id, (j) => {
       const task = j.tasks.find((t) => t.name === name);
       if (!task) throw new Error(`job ${j.id} has no task ${name}`);
@@ -44,7 +44,7 @@ export class StoreJobContext implements JobContext {
     });
   }
 
-  async task<T>(name: string, work: () => Promise<T>): Promise<T> {
+  async task<T>(name: TaskName, work: () => Promise<T>): Promise<T> {
     await this.updateTask(name, (t) => {
       t.state = 'InProgress';
       t.startedAt = new Date().toISOString();
@@ -69,7 +69,7 @@ export class StoreJobContext implements JobContext {
     }
   }
 
-  async skip(name: string, message: string): Promise<void> {
+  async skip(name: TaskName, message: string): Promise<void> {
     await this.updateTask(name, (t) => {
       t.state = 'Skipped';
       t.message = redactor.redact(message);
@@ -79,7 +79,7 @@ export class StoreJobContext implements JobContext {
     });
   }
 
-  async endTask(name: string, state: 'Failed' | 'Warning' | 'Succeeded', error?: JobError, message?: string): Promise<void> {
+  async endTask(name: TaskName, state: 'Failed' | 'Warning' | 'Succeeded', error?: JobError, message?: string): Promise<void> {
     await this.updateTask(name, (t) => {
       t.state = state;
       const now = new Date().toISOString();
@@ -90,7 +90,7 @@ export class StoreJobContext implements JobContext {
     });
   }
 
-  async note(name: string, message: string): Promise<void> {
+  async note(name: TaskName, message: string): Promise<void> {
     await this.updateTask(name, (t) => { t.message = redactor.redact(message); });
   }
 

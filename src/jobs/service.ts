@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AccountStore } from '../accounts/accounts.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
-import { isSafeAbsolutePath } from '../pipeline/linux/commands.ts';
-import { isSafeWindowsPath } from '../pipeline/windows-paths.ts';
+import { isValidAddress } from '../domain/address.ts';
+import { isFinal, TASKS_BY_TYPE, type JobRecord, type JobType, type MachineRequest } from '../domain/job.ts';
+import { isSafeAbsolutePath, isSafeWindowsPath } from '../domain/paths.ts';
 import { osTagInfo } from '../repository/os-tags.ts';
 import type { ProcessServerRegistry } from './process-servers.ts';
 import type { Queues } from './queues.ts';
-import type { JobStore } from './store.ts';
-import { isFinal, TASKS_BY_TYPE, type JobRecord, type JobType, type MachineRequest } from './types.ts';
+import type { JobStore, ListFilter } from './store.ts';
+import type { JobEvent } from './types.ts';
 
 export interface SubmitResult {
   id: string;
@@ -16,14 +17,6 @@ export interface SubmitResult {
   state: JobRecord['state'];
   /** False when the machine already had an active job of this type (that job is returned). */
   created: boolean;
-}
-
-const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-
-export function isValidAddress(address: string): boolean {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) return address.split('.').every((o) => Number(o) <= 255);
-  if (address.includes(':')) return /^[0-9A-Fa-f:.]+$/.test(address) && address.split(':').length <= 8 + 1;
-  return HOST.test(address);
 }
 
 /** Submits, reads, cancels and restarts jobs; what the API calls (the API knows nothing of BullMQ). */
@@ -111,6 +104,39 @@ export class JobService {
     const job = await this.deps.store.get(id);
     if (!job) throw new NotFoundError('job', id);
     return job;
+  }
+
+  // Reads for the API (it never touches the store itself).
+
+  /** A job when it exists, else null (for the event streams, which skip vanished jobs). */
+  find(id: string): Promise<JobRecord | null> {
+    return this.deps.store.get(id);
+  }
+
+  /** Newest first, with an opaque cursor for the next page. */
+  list(filter: ListFilter, limit: number, cursor?: string): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    return this.deps.store.list(filter, limit, cursor);
+  }
+
+  /** The job's (redacted) log lines; 404 when the job does not exist. */
+  async log(id: string): Promise<string[]> {
+    await this.get(id);
+    return this.deps.store.log(id);
+  }
+
+  /** Change events after a cursor, for one job or all (SSE); `conn` is a blocking connection of the caller's. */
+  events(opts: { jobId?: string; after?: string; count?: number; blockMs?: number }, conn?: Redis): Promise<JobEvent[]> {
+    return this.deps.store.events(opts, conn);
+  }
+
+  /** The current end of the global change log. */
+  lastEventCursor(): Promise<string> {
+    return this.deps.store.lastEventCursor();
+  }
+
+  /** How many job records are in each state. */
+  countsByState(): Promise<Record<string, number>> {
+    return this.deps.store.countsByState();
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { redactor } from '../logging/redactor.ts';
-import { isFinal, type JobEvent, type JobRecord, type JobState, type JobType } from './types.ts';
+import { isFinal, type JobRecord, type JobState, type JobType } from '../domain/job.ts';
+import type { JobEvent } from './types.ts';
 
 /**
  * The durable job record, independent of BullMQ's retention. Each job is a hash (`data` JSON + `rev`);

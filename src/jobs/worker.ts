@@ -13,7 +13,7 @@ import { guestLeaseKey, LeaseSet } from './leases.ts';
 import { BULL_PREFIX, queueName, type QueueJobData } from './queues.ts';
 import { CANCEL_CHANNEL, markCancelled } from './service.ts';
 import type { JobStore } from './store.ts';
-import { isFinal, type JobRecord } from './types.ts';
+import { isFinal, type JobRecord } from '../domain/job.ts';
 
 export interface WorkerOptions {
   processServerId: string;

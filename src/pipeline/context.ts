@@ -1,5 +1,4 @@
-import type { JobError } from '../errors/push-error.ts';
-import type { JobRecord } from '../jobs/types.ts';
+import type { JobError, JobRecord, TaskName } from '../domain/job.ts';
 
 /**
  * What a pipeline sees of the job it runs: it reports task progress through this interface and never
@@ -10,13 +9,13 @@ export interface JobContext {
   /** Aborted when the job is cancelled or the worker shuts down. */
   readonly signal: AbortSignal;
   /** Runs one task: InProgress, then Succeeded, or Failed with the error it throws (which is rethrown). */
-  task<T>(name: string, work: () => Promise<T>): Promise<T>;
+  task<T>(name: TaskName, work: () => Promise<T>): Promise<T>;
   /** Marks a task Skipped with the reason. */
-  skip(name: string, message: string): Promise<void>;
+  skip(name: TaskName, message: string): Promise<void>;
   /** Ends a task in the given state with an error, without failing the job (e.g. VSS on agent ≥ 9.23). */
-  endTask(name: string, state: 'Failed' | 'Warning' | 'Succeeded', error?: JobError, message?: string): Promise<void>;
+  endTask(name: TaskName, state: 'Failed' | 'Warning' | 'Succeeded', error?: JobError, message?: string): Promise<void>;
   /** Adds a note to a task (shown as its message). */
-  note(name: string, message: string): Promise<void>;
+  note(name: TaskName, message: string): Promise<void>;
   /** A line for the job's log (redacted on the way in). */
   log(line: string): void;
   setInstaller(installer: { file: string; sha256: string }, agentVersion: string): Promise<void>;

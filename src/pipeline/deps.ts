@@ -1,5 +1,5 @@
 import type { AccountSecrets, RunAsAccount } from '../accounts/accounts.ts';
-import type { HostKeyPolicy } from '../jobs/types.ts';
+import type { HostKeyPolicy } from '../domain/os.ts';
 import type { GuestChannel } from '../transports/transport.ts';
 import type { SshConnectOptions } from '../transports/ssh/ssh-channel.ts';
 import type { SmbClient, SmbConnectOptions } from '../transports/smb/index.ts';

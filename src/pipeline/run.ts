@@ -28,13 +28,3 @@ export async function runPipeline(ctx: JobContext, deps: PipelineDeps): Promise<
     message: `Jobs of type ${type} for ${request.os.family} machines are not supported by this version of pushinstalld.`,
   });
 }
-
-/** Whether this version can run a job of that type for that OS family (the API refuses the rest up front). */
-export function supportsJob(type: string, family: string): boolean {
-  if (type === 'enable-replication' || type === 'update-agent' || type === 'uninstall-agent' || type === 'readiness-check') {
-    return family === 'linux' || family === 'windows';
-  }
-  // The VSS provider exists on Windows only.
-  if (type === 'install-vss-provider') return family === 'windows';
-  return false;
-}

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { FINAL_STATES, toView, type JobEvent, type JobState } from '../../jobs/types.ts';
+import { FINAL_STATES, type JobState } from '../../domain/job.ts';
+import { toView, type JobEvent } from '../../jobs/types.ts';
 import type { ApiDeps } from '../app.ts';
 import { ALL_ROLES } from '../app.ts';
 import { idParamsSchema } from '../schemas.ts';
@@ -31,7 +32,7 @@ async function stream(deps: ApiDeps, req: FastifyRequest, reply: FastifyReply, o
     while (!closed) {
       let events: JobEvent[];
       try {
-        events = await deps.store.events({ jobId: opts.jobId, after, blockMs: KEEPALIVE_MS, count: 500 }, conn);
+        events = await deps.jobs.events({ jobId: opts.jobId, after, blockMs: KEEPALIVE_MS, count: 500 }, conn);
       } catch (e) {
         if (closed) break;
         // Redis went away: tell the client and let it reconnect with its cursor.
@@ -43,7 +44,7 @@ async function stream(deps: ApiDeps, req: FastifyRequest, reply: FastifyReply, o
         const data: Record<string, unknown> = { ...ev };
         const final = ev.kind === 'job' && FINAL_STATES.has(ev.state as JobState);
         if (final && opts.jobId) {
-          const job = await deps.store.get(ev.jobId);
+          const job = await deps.jobs.find(ev.jobId);
           if (job) data.job = toView(job);
         }
         res.write(`id: ${ev.cursor}\nevent: ${ev.kind}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -71,7 +72,7 @@ export const eventRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { 
     config: { roles: ALL_ROLES },
     schema: { tags: ['events'], querystring: { type: 'object', properties: { after: { type: 'string', maxLength: 42 } } } },
   }, async (req, reply) => {
-    const after = startCursor(req, req.query) ?? (await deps.store.lastEventCursor());
+    const after = startCursor(req, req.query) ?? (await deps.jobs.lastEventCursor());
     await stream(deps, req, reply, { after });
   });
 };

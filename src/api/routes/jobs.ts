@@ -18,7 +18,7 @@ export const jobRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { de
   }, async (req) => {
     const { limit, cursor, ...filter } = req.query;
     const n = Math.min(Math.max(Number(limit ?? 100), 1), 1000);
-    const page = await deps.store.list(filter, n, cursor);
+    const page = await deps.jobs.list(filter, n, cursor);
     return { jobs: page.jobs.map(toView), nextCursor: page.nextCursor };
   });
 
@@ -31,8 +31,7 @@ export const jobRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { de
     config: { roles: ALL_ROLES },
     schema: { tags: ['jobs'], params: idParamsSchema },
   }, async (req, reply) => {
-    await deps.jobs.get(req.params.id);
-    const lines = await deps.store.log(req.params.id);
+    const lines = await deps.jobs.log(req.params.id);
     return reply.type('text/plain; charset=utf-8').send(lines.join('\n') + (lines.length ? '\n' : ''));
   });
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { JOB_STATES } from '../../jobs/types.ts';
+import { JOB_STATES } from '../../domain/job.ts';
 import { ALL_ROLES, type ApiDeps } from '../app.ts';
 
 function line(name: string, labels: Record<string, string>, value: number): string {
@@ -12,7 +12,7 @@ export const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, 
   app.get('/metrics', { config: { roles: ALL_ROLES }, schema: { hide: true } }, async (_req, reply) => {
     const out: string[] = [];
     out.push('# HELP pushinstalld_jobs Job records by state.', '# TYPE pushinstalld_jobs gauge');
-    const counts = await deps.store.countsByState();
+    const counts = await deps.jobs.countsByState();
     for (const state of JOB_STATES) out.push(line('pushinstalld_jobs', { state }, counts[state] ?? 0));
     const servers = await deps.processServers.list();
     out.push('# HELP pushinstalld_queue_jobs BullMQ jobs per process server queue and state.', '# TYPE pushinstalld_queue_jobs gauge');

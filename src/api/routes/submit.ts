@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ValidationError } from '../../errors/validation-error.ts';
-import type { JobType, MachineRequest } from '../../jobs/types.ts';
-import { supportsJob } from '../../pipeline/run.ts';
+import { supportsJob, type JobType, type MachineRequest } from '../../domain/job.ts';
 import type { ApiDeps } from '../app.ts';
 import { errorSchema, submitBodySchema, submitResponseSchema } from '../schemas.ts';
 

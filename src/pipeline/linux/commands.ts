@@ -6,13 +6,6 @@ import { shQuote } from '../../transports/shell-quote.ts';
  */
 export const VX_VERSION_FILE = '/usr/local/.vx_version';
 export const INSTALL_LOG = '/var/log/ua_install.log';
-export const DEFAULT_INSTALL_DIR = '/usr/local/ASR';
-
-const SAFE_PATH = /^\/(?:[A-Za-z0-9._+-]+\/?)*$/;
-
-export function isSafeAbsolutePath(p: string): boolean {
-  return SAFE_PATH.test(p) && !p.split('/').includes('..') && p.length <= 512;
-}
 
 export const linuxCommands = {
   whoami: () => 'id -u',

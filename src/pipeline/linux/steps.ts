@@ -1,6 +1,7 @@
 // The Linux steps every job type is built from (guest-contract.md, Linux), each one small and
 // reused: agent state, copy with verification, prerequisites, install, register + verify, clean-up.
 import { Codes } from '../../errors/catalogue.ts';
+import { DEFAULT_LINUX_INSTALL_DIR, isSafeAbsolutePath } from '../../domain/paths.ts';
 import { PushError } from '../../errors/push-error.ts';
 import { compareVersions } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
@@ -9,7 +10,7 @@ import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { connectLinuxGuest } from './connect.ts';
 import {
-  DEFAULT_INSTALL_DIR, grubDeviceNameLines, isSafeAbsolutePath, linuxCommands, parseDfAvailableKiB, parseMarkedFiles, parseVxVersion,
+  grubDeviceNameLines, linuxCommands, parseDfAvailableKiB, parseMarkedFiles, parseVxVersion,
 } from './commands.ts';
 import { detectGuestOs } from './detect-os.ts';
 import { tail, type LinuxGuest } from './linux-guest.ts';
@@ -25,7 +26,7 @@ export function stagingDir(jobId: string): string {
 }
 
 export function installDirOf(requested: string | undefined): string {
-  const dir = requested ?? DEFAULT_INSTALL_DIR;
+  const dir = requested ?? DEFAULT_LINUX_INSTALL_DIR;
   if (!isSafeAbsolutePath(dir)) throw new PushError(Codes.CommandFailed, { reason: `installLocation ${JSON.stringify(dir)} is not a safe absolute path` });
   return dir.replace(/\/+$/, '') || '/';
 }

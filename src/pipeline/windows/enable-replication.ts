@@ -1,4 +1,4 @@
-import type { JobError } from '../../errors/push-error.ts';
+import type { JobError } from '../../domain/job.ts';
 import { compareVersions } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';

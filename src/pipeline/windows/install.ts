@@ -1,5 +1,6 @@
 import { Codes } from '../../errors/catalogue.ts';
-import { PushError, type JobError } from '../../errors/push-error.ts';
+import type { JobError } from '../../domain/job.ts';
+import { PushError } from '../../errors/push-error.ts';
 import type { JobContext } from '../context.ts';
 import type { SelectedInstaller } from '../deps.ts';
 import { tail } from '../linux/linux-guest.ts';

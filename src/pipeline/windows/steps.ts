@@ -1,6 +1,7 @@
 // The Windows steps the job types share (guest-contract.md, Windows), as src/pipeline/linux/steps.ts
 // does for Linux: paths, the request's OS, the copy with verification, the clean-up of the staging
 // folder and the session wrapper that always closes the channels and cleans up.
+import { DEFAULT_WINDOWS_INSTALL_DIR, isSafeWindowsPath } from '../../domain/paths.ts';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import { resolveOsName } from '../../repository/os-mapping.ts';
@@ -8,7 +9,6 @@ import { osTagInfo } from '../../repository/os-tags.ts';
 import type { JobContext } from '../context.ts';
 import { withGuestSession, type GuestAccess, type GuestSession } from '../guest-session.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
-import { DEFAULT_WINDOWS_INSTALL_DIR, isSafeWindowsPath } from '../windows-paths.ts';
 import { parseCertutilSha256, STAGING_PARENT, windowsCommands } from './commands.ts';
 import { connectWindowsGuest } from './connect.ts';
 import { STAGING_MIN_BYTES } from './prerequisites.ts';

@@ -1,5 +1,6 @@
 import { Codes } from '../../errors/catalogue.ts';
-import { PushError, type JobError } from '../../errors/push-error.ts';
+import type { JobError } from '../../domain/job.ts';
+import { PushError } from '../../errors/push-error.ts';
 import { compareVersions } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';

@@ -1,3 +1,4 @@
+import type { WindowsTransport } from '../../domain/os.ts';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import type { RemoteShell } from '../deps.ts';
@@ -14,7 +15,7 @@ export class WindowsGuest {
   constructor(
     readonly shell: RemoteShell,
     readonly files: WindowsFiles,
-    readonly transport: 'winrm-http' | 'winrm-https' | 'ssh',
+    readonly transport: WindowsTransport,
     private readonly opts: { signal: AbortSignal; timeoutMs: number; log: (line: string) => void; account: string },
   ) {}
 
