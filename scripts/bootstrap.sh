@@ -1,7 +1,8 @@
 #!/bin/sh
 # Idempotent set-up run before `npm start` (arg: start) and `npm test` (arg: test):
 # installs npm dependencies when missing or stale, and the Debian packages the daemon (redis-server) or
-# the test lab (redis-server, sshd, smbd, smbclient, busybox, python3-winrm, sudo) need. As root on
+# the test lab (redis-server, sshd, smbd, smbclient, busybox, python3-winrm, sudo) need; `bench` (the
+# fleet benchmark) also needs sshpass and the OpenSSH client. As root on
 # Debian/Ubuntu it installs them with apt-get; otherwise it prints the exact command and stops.
 set -eu
 cd "$(dirname "$0")/.."
@@ -34,6 +35,10 @@ else
   need /usr/bin/sudo sudo
   need openssl openssl
   need setarch util-linux
+  if [ "$mode" = "bench" ]; then # bench/fleet.ts compares with what an administrator scripts
+    need sshpass sshpass
+    need scp openssh-client
+  fi
 fi
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

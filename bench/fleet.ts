@@ -1,0 +1,234 @@
+// Fleet benchmark (`npm run bench:fleet`, root on Debian; uses the test lab): how fast pushinstalld
+// pushes one contract-following installer (4 MiB of incompressible padding) to N lab guests, against
+// raw ssh2 sessions (the ceiling), a minimal hand-coded ssh2 push and an sshpass + OpenSSH scp/ssh
+// script under xargs -P, all at the same concurrency, guests reset between paths. Also: accept latency
+// of 1,000 machines to a process server whose workers are paused, daemon RSS across 1,000 jobs, Redis
+// commands and job-record writes per job, and a 200 MiB single-file copy (our SSH channel vs scp).
+// Run: node --import tsx bench/fleet.ts [--guests 150] [--concurrency 16] [--rounds 2] [--jobs 1000]
+//      [--accept 1000] [--copy-mib 200] [--copy-rounds 5] [--pad-mib 4]
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ProcessServerRegistry } from '../src/jobs/process-servers.ts';
+import { SshChannel } from '../src/transports/ssh/ssh-channel.ts';
+import { beginRun, endRun } from '../test/lab/lab-run.ts';
+import { buildLinuxInstaller, installerFileName } from '../test/lab/installers.ts';
+import type { LinuxGuest } from '../test/lab/linux-guest.ts';
+import { LAB_INSTANCE } from '../test/lab/paths.ts';
+import { startLabRedis } from '../test/lab/redis.ts';
+import { commandStats, finalCount, startBenchDaemon, statsDelta, type BenchDaemon } from './fleet/daemon.ts';
+import { createGuests, leftovers, registeredCount, resetGuest } from './fleet/guests.ts';
+import { renderMarkdown } from './fleet/report.ts';
+import { minimalPush, openSshScript, rawSessions, scpOnce, type PathResult, type PushSpec } from './fleet/ssh-paths.ts';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+
+const GUESTS = arg('guests', 150);
+const CONCURRENCY = arg('concurrency', 16);
+const ROUNDS = arg('rounds', 2);
+const JOBS = arg('jobs', 1000);
+const ACCEPT = arg('accept', 1000);
+const ACCEPT_ROUNDS = arg('accept-rounds', 5);
+const COPY_MIB = arg('copy-mib', 200);
+const COPY_ROUNDS = arg('copy-rounds', 5);
+const PAD_MIB = arg('pad-mib', 4);
+const TAG = 'UBUNTU-20.04-64';
+const VERSION = '9.30.0.0';
+const CS_ENDPOINT = '10.0.0.4';
+const PAUSED_PS = 'paused';
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const load = () => os.loadavg().map((l) => Number(l.toFixed(2)));
+const round = (n: number, d = 2) => Number(n.toFixed(d));
+
+interface PathRun extends PathResult { path: string; round: number; registered: number; leftovers: number; pushesPerSec: number; load1: number }
+
+function finish(pathName: string, r: number, res: PathResult, guests: readonly LinuxGuest[], push: boolean): PathRun {
+  const run: PathRun = {
+    ...res, path: pathName, round: r, registered: push ? registeredCount(guests) : 0, leftovers: push ? leftovers(guests) : 0,
+    pushesPerSec: round(guests.length / res.seconds), load1: load()[0] ?? 0, seconds: round(res.seconds),
+  };
+  console.log(`${pathName} round ${r}: ${run.pushesPerSec}/s in ${run.seconds} s, ok ${res.ok}/${guests.length}${push ? `, registered ${run.registered}, leftovers ${run.leftovers}` : ''}${res.firstError ? `, first error: ${res.firstError}` : ''}`);
+  return run;
+}
+
+/** One enable-replication request for every guest; waits until every job is final. */
+async function daemonWave(d: BenchDaemon, guests: readonly LinuxGuest[], accountId: string, wave: string, onPoll?: (final: number) => Promise<void>): Promise<{ acceptMs: number; seconds: number; ids: string[]; polls: number }> {
+  const machines = guests.map((g, i) => ({ machineId: `${wave}-${i}`, address: g.address, port: g.port, os: { family: 'linux' }, runAsAccountId: accountId }));
+  const before = await finalCount(d.redis);
+  const t0 = Date.now();
+  const res = await d.api<{ jobs: Array<{ id: string; created: boolean }> }>('POST', '/api/v1/replication/enable', { machines });
+  if (res.status !== 202) throw new Error(`enable: ${res.status} ${JSON.stringify(res.body)}`);
+  const ids = res.body.jobs.map((j) => j.id);
+  let polls = 1;
+  for (;;) {
+    const final = await finalCount(d.redis);
+    polls++;
+    await onPoll?.(final);
+    if (final - before >= ids.length) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const ended = await Promise.all(ids.map(async (id) => Date.parse(/"endedAt":"([^"]+)"/.exec((await d.redis.hget(`pi:job:${id}`, 'data')) ?? '')?.[1] ?? '')));
+  return { acceptMs: res.ms, seconds: (Math.max(...ended) - t0) / 1000, ids, polls };
+}
+
+async function acceptPaused(d: BenchDaemon, accountId: string, count: number, label: string): Promise<number> {
+  const machines = Array.from({ length: count }, (_, i) => ({
+    machineId: `${label}-${i}`, address: `10.${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, os: { family: 'linux', tag: TAG }, runAsAccountId: accountId, processServerId: PAUSED_PS,
+  }));
+  const res = await d.api<{ jobs: unknown[] }>('POST', '/api/v1/replication/enable', { machines });
+  if (res.status !== 202 || res.body.jobs.length !== count) throw new Error(`accept ${label}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  return res.ms;
+}
+
+async function jobCosts(d: BenchDaemon, ids: string[]): Promise<{ recordWrites: number; events: number; logLines: number }> {
+  let writes = 0; let events = 0; let lines = 0;
+  for (const id of ids) {
+    writes += Number(await d.redis.hget(`pi:job:${id}`, 'rev')) + 1; // the create, then one write per rev
+    events += await d.redis.xlen(`pi:job:${id}:events`);
+    lines += await d.redis.llen(`pi:job:${id}:log`);
+  }
+  return { recordWrites: round(writes / ids.length, 1), events: round(events / ids.length, 1), logLines: round(lines / ids.length, 1) };
+}
+
+async function copyComparison(guest: LinuxGuest, workDir: string): Promise<Record<string, unknown>> {
+  const file = path.join(workDir, 'copy.bin');
+  writeFileSync(file, randomBytes(COPY_MIB * 1024 * 1024));
+  const ours = async () => {
+    rmSync(guest.hostPath('/tmp/ours.bin'), { force: true });
+    const t0 = performance.now();
+    const ch = await SshChannel.connect({ host: guest.address, port: guest.port, credentials: { username: guest.users.root.name, password: guest.users.root.password }, connectTimeoutMs: 60_000 });
+    await ch.put(file, '/tmp/ours.bin');
+    await ch.close();
+    return performance.now() - t0;
+  };
+  const theirs = async () => { rmSync(guest.hostPath('/tmp/scp.bin'), { force: true }); return scpOnce(guest, file, '/tmp/scp.bin'); };
+  await ours(); await theirs(); // warm-up, not counted
+  const o: number[] = []; const t: number[] = [];
+  for (let r = 0; r < COPY_ROUNDS; r++) {
+    if (r % 2 === 0) { o.push(await ours()); t.push(await theirs()); } else { t.push(await theirs()); o.push(await ours()); }
+    console.log(`copy round ${r + 1}: ours ${o.at(-1)!.toFixed(0)} ms, scp ${t.at(-1)!.toFixed(0)} ms`);
+  }
+  rmSync(file, { force: true });
+  resetGuest(guest);
+  return { mib: COPY_MIB, rounds: COPY_ROUNDS, oursMs: o.map(Math.round), scpMs: t.map(Math.round), medianOursMs: Math.round(median(o)), medianScpMs: Math.round(median(t)), ratio: round(median(o) / median(t), 3) };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the fleet benchmark needs root (it starts the test lab\'s sshd guests)');
+  const started = new Date();
+  const loadAtStart = load();
+  await beginRun();
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'pi-fleet-'));
+  const redis = await startLabRedis();
+  let guests: LinuxGuest[] = [];
+  let daemon: BenchDaemon | null = null;
+  try {
+    const passphrase = `CsPass-${randomBytes(12).toString('hex')}`;
+    const repo = path.join(workDir, 'repository');
+    mkdirSync(repo);
+    const installerName = installerFileName(VERSION, TAG);
+    const installer = await buildLinuxInstaller(path.join(workDir, 'installer.tar.gz'), VERSION, { padMiB: PAD_MIB });
+    copyFileSync(installer, path.join(repo, installerName));
+    const spec: PushSpec = { installer: path.join(repo, installerName), installerName, passphrase, csEndpoint: CS_ENDPOINT, concurrency: CONCURRENCY };
+    let t0 = performance.now();
+    guests = await createGuests(GUESTS, passphrase);
+    console.log(`${GUESTS} guests up in ${((performance.now() - t0) / 1000).toFixed(1)} s (lab instance ${LAB_INSTANCE})`);
+    const resetAll = () => { for (const g of guests) resetGuest(g); };
+
+    daemon = await startBenchDaemon({ redisUrl: redis.url, workDir, repositoryDir: repo, passphrase, concurrency: CONCURRENCY, csEndpoint: CS_ENDPOINT });
+    const d = daemon;
+    const rssAtStart = d.rssMiB();
+    const acct = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'fleet root', osFamily: 'linux', username: guests[0]!.users.root.name, password: guests[0]!.users.root.password });
+    if (acct.status !== 201) throw new Error(`account: ${acct.status}`);
+    const accountId = acct.body.id;
+    await new ProcessServerRegistry(d.redis).heartbeat(PAUSED_PS, { instance: 'bench (no worker: nothing runs)', pid: 0, host: 'bench', concurrency: 0 });
+
+    const runs: PathRun[] = [];
+    const daemonWaves: Array<{ round: number; acceptMs: number; redisCommandsPerJob: number; commands: Record<string, number>; costs: Awaited<ReturnType<typeof jobCosts>> }> = [];
+    let jobsRun = 0;
+    for (let r = 1; r <= ROUNDS; r++) {
+      resetAll();
+      runs.push(finish('raw ssh2 session', r, await rawSessions(guests, CONCURRENCY), guests, false));
+      resetAll();
+      runs.push(finish('minimal ssh2 push', r, await minimalPush(guests, spec), guests, true));
+      resetAll();
+      const script = await openSshScript(guests, spec, workDir);
+      runs.push(finish('sshpass + scp/ssh, xargs -P', r, script, guests, true));
+      resetAll();
+      const before = await commandStats(d.redis);
+      const wave = await daemonWave(d, guests, accountId, `round${r}`);
+      const delta = statsDelta(before, await commandStats(d.redis));
+      delete delta.info;
+      delta.hgetall = (delta.hgetall ?? 0) - wave.polls; // the bench's own polling
+      const perJob = Object.values(delta).reduce((a, b) => a + b, 0) / guests.length;
+      jobsRun += guests.length;
+      const ok = (await Promise.all(wave.ids.map((id) => d.redis.hget(`pi:job:${id}`, 'state')))).filter((s) => s === 'Succeeded').length;
+      runs.push(finish('pushinstalld', r, { ok, failed: guests.length - ok, seconds: wave.seconds }, guests, true));
+      daemonWaves.push({ round: r, acceptMs: Math.round(wave.acceptMs), redisCommandsPerJob: round(perJob, 1), commands: Object.fromEntries(Object.entries(delta).map(([k, v]): [string, number] => [k, round(v / guests.length, 2)]).sort((a, b) => b[1] - a[1])), costs: await jobCosts(d, wave.ids) });
+    }
+
+    // Memory: keep pushing in waves (guests reset between) until JOBS jobs have run; sample RSS on the way.
+    const rss: Array<{ jobs: number; rssMiB: number }> = [{ jobs: 0, rssMiB: round(rssAtStart, 1) }];
+    const acceptWhilePushing: { ms: number | null } = { ms: null };
+    let w = 0;
+    while (jobsRun < JOBS) {
+      resetAll();
+      let sentWhilePushing = false;
+      const wave = await daemonWave(d, guests, accountId, `mem${++w}`, async (final) => {
+        rss.push({ jobs: final, rssMiB: round(d.rssMiB(), 1) });
+        if (!sentWhilePushing && w === 1) {
+          sentWhilePushing = true;
+          await new Promise((r) => setTimeout(r, 1000));
+          acceptWhilePushing.ms = await acceptPaused(d, accountId, guests.length, 'while-pushing');
+        }
+      });
+      jobsRun += wave.ids.length;
+      console.log(`memory wave ${w}: ${jobsRun} jobs run, RSS ${d.rssMiB().toFixed(1)} MiB`);
+    }
+    const rssAt = (n: number) => rss.find((s) => s.jobs >= n)?.rssMiB ?? null;
+    const memory = { rssAtStartMiB: round(rssAtStart, 1), rssAtJob200MiB: rssAt(200), rssAtEndMiB: round(d.rssMiB(), 1), jobs: jobsRun, samples: rss.filter((_, i) => i % 5 === 0) };
+
+    // Acceptance to a process server whose workers are paused (nothing runs), with the push workers idle.
+    const acceptMs: number[] = [];
+    for (let r = 0; r < ACCEPT_ROUNDS; r++) acceptMs.push(await acceptPaused(d, accountId, ACCEPT, `accept${r}`));
+    console.log(`accept ${ACCEPT}: ${acceptMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+
+    await d.stop();
+    daemon = null;
+    t0 = performance.now();
+    const copy = await copyComparison(guests[0]!, workDir);
+    console.log(`copy comparison in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+
+    const result = {
+      benchmark: 'fleet', date: started.toISOString(), node: process.version,
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memGiB: round(os.totalmem() / 2 ** 30, 1), kernel: os.release(), loadAtStart, loadAtEnd: load() },
+      settings: { guests: GUESTS, concurrency: CONCURRENCY, rounds: ROUNDS, installerMiB: PAD_MIB, labInstance: LAB_INSTANCE },
+      runs, daemonWaves, acceptance: { machines: ACCEPT, idleMs: acceptMs.map(Math.round), medianIdleMs: Math.round(median(acceptMs)), whilePushing: { machines: GUESTS, ms: acceptWhilePushing.ms === null ? null : Math.round(acceptWhilePushing.ms) } },
+      memory, copy,
+    };
+    const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'fleet.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const md = renderMarkdown(result);
+    writeFileSync(path.join(dir, 'fleet.md'), md);
+    console.log(md);
+  } finally {
+    await daemon?.stop();
+    await Promise.all(guests.map((g) => g.destroy()));
+    await redis.stop();
+    rmSync(workDir, { recursive: true, force: true });
+    await endRun();
+  }
+}
+
+await main();
