@@ -21,6 +21,7 @@ import { startLabRedis } from '../test/lab/redis.ts';
 import { commandStats, finalCount, startBenchDaemon, statsDelta, type BenchDaemon } from './fleet/daemon.ts';
 import { createGuests, leftovers, registeredCount, resetGuest } from './fleet/guests.ts';
 import { renderMarkdown } from './fleet/report.ts';
+import { instrumentedPush } from './fleet/round-trips.ts';
 import { minimalPush, openSshScript, rawSessions, scpOnce, type PathResult, type PushSpec } from './fleet/ssh-paths.ts';
 
 function arg(name: string, def: number): number {
@@ -140,6 +141,11 @@ async function main(): Promise<void> {
     const installer = await buildLinuxInstaller(path.join(workDir, 'installer.tar.gz'), VERSION, { padMiB: PAD_MIB });
     copyFileSync(installer, path.join(repo, installerName));
     const spec: PushSpec = { installer: path.join(repo, installerName), installerName, passphrase, csEndpoint: CS_ENDPOINT, concurrency: CONCURRENCY };
+    if (process.argv.includes('--trips-only')) {
+      guests = await createGuests(1, passphrase);
+      console.log(JSON.stringify(await instrumentedPush(guests[0]!, { redisUrl: redis.url, repositoryDir: repo, passphrase }), null, 2));
+      return;
+    }
     let t0 = performance.now();
     guests = await createGuests(GUESTS, passphrase);
     console.log(`${GUESTS} guests up in ${((performance.now() - t0) / 1000).toFixed(1)} s (lab instance ${LAB_INSTANCE})`);
@@ -208,13 +214,15 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const copy = await copyComparison(guests[0]!, workDir);
     console.log(`copy comparison in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    const { commands: _commands, ...trips } = await instrumentedPush(guests[0]!, { redisUrl: redis.url, repositoryDir: repo, passphrase });
+    console.log(`one push, instrumented: ${JSON.stringify(trips)}`);
 
     const result = {
       benchmark: 'fleet', date: started.toISOString(), node: process.version,
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memGiB: round(os.totalmem() / 2 ** 30, 1), kernel: os.release(), loadAtStart, loadAtEnd: load() },
       settings: { guests: GUESTS, concurrency: CONCURRENCY, rounds: ROUNDS, installerMiB: PAD_MIB, labInstance: LAB_INSTANCE },
       runs, daemonWaves, acceptance: { machines: ACCEPT, idleMs: acceptMs.map(Math.round), medianIdleMs: Math.round(median(acceptMs)), whilePushing: { machines: GUESTS, ms: acceptWhilePushing.ms === null ? null : Math.round(acceptWhilePushing.ms) } },
-      memory, copy,
+      memory, copy, oneLinuxPush: trips,
     };
     const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
     mkdirSync(dir, { recursive: true });

@@ -12,6 +12,7 @@ export interface FleetResult {
   acceptance: { machines: number; idleMs: number[]; medianIdleMs: number; whilePushing: { machines: number; ms: number | null } };
   memory: { rssAtStartMiB: number; rssAtJob200MiB: number | null; rssAtEndMiB: number; jobs: number };
   copy: Record<string, unknown> & { mib?: unknown; medianOursMs?: unknown; medianScpMs?: unknown; ratio?: unknown };
+  oneLinuxPush: { state: string; sshSessions: number; channelOpens: number; execs: number; sftpSubsystems: number; sftpRequests: Record<string, number>; sftpWrites: number; roundTrips: number };
 }
 
 const PATHS = ['raw ssh2 session', 'minimal ssh2 push', 'sshpass + scp/ssh, xargs -P', 'pushinstalld'];
@@ -68,6 +69,10 @@ export function renderMarkdown(r: FleetResult): string {
     wave ? `${wave.redisCommandsPerJob} commands per job (INFO commandstats delta over the wave, commands inside Lua scripts included, the bench's own polling excluded); job-record writes ${wave.costs.recordWrites}, change events ${wave.costs.events}, log lines ${wave.costs.logLines} per job.` : 'n/a',
     '',
     `Most frequent: ${top}.`,
+    '',
+    '## One Linux push, instrumented (ssh2 packet trace of one enable-replication job)',
+    '',
+    `${r.oneLinuxPush.sshSessions} SSH session(s), ${r.oneLinuxPush.channelOpens} channel opens, ${r.oneLinuxPush.execs} execs, ${r.oneLinuxPush.sftpSubsystems} SFTP session(s), SFTP requests ${JSON.stringify(r.oneLinuxPush.sftpRequests)} + ${r.oneLinuxPush.sftpWrites} pipelined writes: about ${r.oneLinuxPush.roundTrips} sequential round trips after the handshake (job ${r.oneLinuxPush.state}).`,
     '',
     '## 200 MiB single-file copy, one-shot (connect, authenticate, copy, close)',
     '',

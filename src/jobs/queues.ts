@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /** BullMQ key prefix: all queue keys live under it, apart from our own `pi:` job records. */
@@ -29,13 +29,23 @@ export class Queues {
   }
 
   async enqueue(processServerId: string, jobId: string): Promise<void> {
-    await this.get(processServerId).add('push', { jobId }, {
+    await this.get(processServerId).add('push', { jobId }, this.jobOptions(jobId));
+  }
+
+  /** Queues many jobs of one process server in one step (BullMQ addBulk: one MULTI, all or none). */
+  async enqueueMany(processServerId: string, jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.get(processServerId).addBulk(jobIds.map((jobId) => ({ name: 'push', data: { jobId }, opts: this.jobOptions(jobId) })));
+  }
+
+  private jobOptions(jobId: string): JobsOptions {
+    return {
       jobId,
       attempts: this.retry.attempts,
       backoff: { type: 'exponential', delay: this.retry.backoffMs },
       removeOnComplete: { age: 3600, count: 5000 },
       removeOnFail: { age: 7 * 24 * 3600 },
-    });
+    };
   }
 
   /** Removes a job that no worker holds (waiting or delayed). True when it was removed. */

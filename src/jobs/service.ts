@@ -32,72 +32,59 @@ export class JobService {
     },
   ) {}
 
-  /** Validates every machine first, so a bad entry rejects the whole request and nothing is half-submitted. */
+  /**
+   * Validates every machine first, so a bad entry rejects the whole request and nothing is half-submitted;
+   * then stores every record in one pipelined step and queues the new ones in one step per process server.
+   */
   async submit(type: JobType, machines: MachineRequest[], options: { restartOf?: string } = {}): Promise<SubmitResult[]> {
+    await this.validate(machines);
+    const records = machines.map((m) => newRecord(type, m, m.processServerId ?? this.deps.defaultProcessServerId, options.restartOf));
+    // Records first, queue entries second, never the other way round: when Redis drops in between (or
+    // half-way through the pipeline), the records stored so far are active and have no queue entry; the
+    // worker's orphan re-queue (PushWorker.requeueOrphans, every 60 s, for records older than 30 s)
+    // queues them, and a client that retries the request gets those jobs back (created: false).
+    const stored = await this.deps.store.createMany(records);
+    const fresh = new Map<string, string[]>();
+    for (const [i, res] of stored.entries()) {
+      if (!res.created) continue;
+      const ps = (records[i] as JobRecord).processServerId;
+      fresh.set(ps, [...(fresh.get(ps) ?? []), res.id]);
+    }
+    await Promise.all([...fresh].map(([ps, ids]) => this.deps.queues.enqueueMany(ps, ids)));
+    return Promise.all(stored.map(async (res, i) => {
+      const machineId = (machines[i] as MachineRequest).machineId;
+      if (res.created) return { id: res.id, machineId, state: 'NotStarted' as const, created: true };
+      const existing = await this.deps.store.get(res.id);
+      return { id: res.id, machineId, state: existing?.state ?? 'NotStarted', created: false };
+    }));
+  }
+
+  /** Every check of a request, in machine order; each distinct account and process server is looked up once. */
+  private async validate(machines: MachineRequest[]): Promise<void> {
+    const accountIds = [...new Set(machines.map((m) => m.runAsAccountId))];
+    const psIds = [...new Set(machines.map((m) => m.processServerId ?? this.deps.defaultProcessServerId))];
+    const [accounts, knownPs] = await Promise.all([
+      Promise.all(accountIds.map(async (id) => [id, await this.deps.accounts.find(id)] as const)).then((e) => new Map(e)),
+      Promise.all(psIds.map(async (id) => [id, await this.deps.processServers.known(id)] as const)).then((e) => new Map(e)),
+    ]);
     const seen = new Set<string>();
-    const knownPs = new Map<string, boolean>();
     for (const [i, m] of machines.entries()) {
       const at = `machines[${i}]`;
       if (seen.has(m.machineId)) throw new ValidationError(`${at}.machineId`, `"${m.machineId}" appears more than once in the request`);
       seen.add(m.machineId);
       if (!isValidAddress(m.address)) throw new ValidationError(`${at}.address`, 'must be an IPv4 or IPv6 address or a DNS name');
-      const account = await this.deps.accounts.find(m.runAsAccountId);
+      const account = accounts.get(m.runAsAccountId);
       if (!account) throw new ValidationError(`${at}.runAsAccountId`, `run-as account ${m.runAsAccountId} does not exist`);
       if (account.osFamily !== m.os.family) {
         throw new ValidationError(`${at}.runAsAccountId`, `run-as account "${account.name}" is a ${account.osFamily} account but the machine is ${m.os.family}`);
       }
-      if (m.os.tag !== undefined) {
-        const info = osTagInfo(m.os.tag);
-        if (!info) throw new ValidationError(`${at}.os.tag`, `"${m.os.tag}" is not an OS tag of the repository (see GET /api/v1/repository/os-support)`);
-        if (info.platform !== m.os.family) throw new ValidationError(`${at}.os.tag`, `${info.tag} is a ${info.platform} tag but os.family is ${m.os.family}`);
-      }
-      if (m.os.family === 'linux' && m.windowsTransport !== undefined) throw new ValidationError(`${at}.windowsTransport`, 'applies to Windows machines only');
-      if (m.smbPort !== undefined && (m.os.family !== 'windows' || m.windowsTransport === 'ssh')) {
-        throw new ValidationError(`${at}.smbPort`, 'applies to Windows machines reached over SMB and WinRM only');
-      }
-      if (m.installLocation !== undefined) {
-        const ok = m.os.family === 'linux' ? isSafeAbsolutePath(m.installLocation) : isSafeWindowsPath(m.installLocation);
-        if (!ok) throw new ValidationError(`${at}.installLocation`, m.os.family === 'linux'
-          ? 'must be an absolute path of letters, digits and . _ + - (no spaces, no ..)'
-          : 'must be an absolute Windows path such as C:\\Program Files (x86)\\Microsoft Azure Site Recovery');
-      }
+      validateMachineShape(m, at);
       const ps = m.processServerId ?? this.deps.defaultProcessServerId;
-      if (!knownPs.has(ps)) knownPs.set(ps, await this.deps.processServers.known(ps));
       if (!knownPs.get(ps)) {
         const known = (await this.deps.processServers.list()).map((p) => p.id);
         throw new ValidationError(`${at}.processServerId`, `"${ps}" is not a known process server (known: ${known.join(', ') || 'none yet'})`);
       }
     }
-
-    const results: SubmitResult[] = [];
-    for (const m of machines) {
-      const now = new Date().toISOString();
-      const processServerId = m.processServerId ?? this.deps.defaultProcessServerId;
-      const record: JobRecord = {
-        id: randomUUID(),
-        type,
-        machine: { machineId: m.machineId, displayName: m.displayName ?? m.machineId, address: m.address, os: m.os },
-        processServerId,
-        runAsAccountId: m.runAsAccountId,
-        state: 'NotStarted',
-        tasks: TASKS_BY_TYPE[type].map((name) => ({ name, state: 'NotStarted', errors: [] })),
-        errors: [],
-        attempts: 0,
-        createdAt: now,
-        request: { ...m, processServerId },
-        rev: 0,
-      };
-      if (options.restartOf) record.restartOf = options.restartOf;
-      const res = await this.deps.store.create(record);
-      if (res.created) {
-        await this.deps.queues.enqueue(processServerId, record.id);
-        results.push({ id: record.id, machineId: m.machineId, state: 'NotStarted', created: true });
-      } else {
-        const existing = await this.deps.store.get(res.id);
-        results.push({ id: res.id, machineId: m.machineId, state: existing?.state ?? 'NotStarted', created: false });
-      }
-    }
-    return results;
   }
 
   async get(id: string): Promise<JobRecord> {
@@ -170,6 +157,45 @@ export class JobService {
 }
 
 export const CANCEL_CHANNEL = 'pi:cancel';
+
+/** The checks of one machine entry that need nothing from Redis (OS tag, per-family options, paths). */
+function validateMachineShape(m: MachineRequest, at: string): void {
+  if (m.os.tag !== undefined) {
+    const info = osTagInfo(m.os.tag);
+    if (!info) throw new ValidationError(`${at}.os.tag`, `"${m.os.tag}" is not an OS tag of the repository (see GET /api/v1/repository/os-support)`);
+    if (info.platform !== m.os.family) throw new ValidationError(`${at}.os.tag`, `${info.tag} is a ${info.platform} tag but os.family is ${m.os.family}`);
+  }
+  if (m.os.family === 'linux' && m.windowsTransport !== undefined) throw new ValidationError(`${at}.windowsTransport`, 'applies to Windows machines only');
+  if (m.smbPort !== undefined && (m.os.family !== 'windows' || m.windowsTransport === 'ssh')) {
+    throw new ValidationError(`${at}.smbPort`, 'applies to Windows machines reached over SMB and WinRM only');
+  }
+  if (m.installLocation !== undefined) {
+    const ok = m.os.family === 'linux' ? isSafeAbsolutePath(m.installLocation) : isSafeWindowsPath(m.installLocation);
+    if (!ok) throw new ValidationError(`${at}.installLocation`, m.os.family === 'linux'
+      ? 'must be an absolute path of letters, digits and . _ + - (no spaces, no ..)'
+      : 'must be an absolute Windows path such as C:\\Program Files (x86)\\Microsoft Azure Site Recovery');
+  }
+}
+
+/** A new job's record: NotStarted, every task of its type NotStarted. */
+function newRecord(type: JobType, m: MachineRequest, processServerId: string, restartOf: string | undefined): JobRecord {
+  const record: JobRecord = {
+    id: randomUUID(),
+    type,
+    machine: { machineId: m.machineId, displayName: m.displayName ?? m.machineId, address: m.address, os: m.os },
+    processServerId,
+    runAsAccountId: m.runAsAccountId,
+    state: 'NotStarted',
+    tasks: TASKS_BY_TYPE[type].map((name) => ({ name, state: 'NotStarted', errors: [] })),
+    errors: [],
+    attempts: 0,
+    createdAt: new Date().toISOString(),
+    request: { ...m, processServerId },
+    rev: 0,
+  };
+  if (restartOf) record.restartOf = restartOf;
+  return record;
+}
 
 export function markCancelled(j: JobRecord): void {
   const now = new Date().toISOString();

@@ -102,14 +102,34 @@ export class JobStore {
 
   /** Creates the job unless the machine has an active job of that type; then returns that job's id. */
   async create(job: JobRecord): Promise<{ created: boolean; id: string }> {
-    const events = diffEvents(null, job);
-    const res = (await this.redis.eval(
-      CREATE_SCRIPT, 7,
-      K.job(job.id), K.index, K.seq, K.events, K.jobEvents(job.id), K.active(job.type, job.machine.machineId),
-      K.accountJobs(job.runAsAccountId),
-      JSON.stringify(job), job.id, String(GLOBAL_EVENTS_MAXLEN), ...flatten(events),
-    )) as [number, string];
-    return { created: res[0] === 1, id: res[1] };
+    return (await this.createMany([job]))[0] as { created: boolean; id: string };
+  }
+
+  /**
+   * Creates many jobs in one pipelined step: the create script once per record, in order, each one
+   * creating its record (and dedup entry and first events) atomically unless the machine already has an
+   * active job of that type. Results follow the order of `jobs`. A pipeline is not a transaction: when
+   * the connection drops half-way, the records already created stay, active and without a queue entry,
+   * which the worker's orphan re-queue takes up (see JobService.submit).
+   */
+  async createMany(jobs: JobRecord[]): Promise<Array<{ created: boolean; id: string }>> {
+    if (jobs.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const job of jobs) {
+      pipe.eval(
+        CREATE_SCRIPT, 7,
+        K.job(job.id), K.index, K.seq, K.events, K.jobEvents(job.id), K.active(job.type, job.machine.machineId),
+        K.accountJobs(job.runAsAccountId),
+        JSON.stringify(job), job.id, String(GLOBAL_EVENTS_MAXLEN), ...flatten(diffEvents(null, job)),
+      );
+    }
+    const rows = (await pipe.exec()) ?? [];
+    return jobs.map((_, i) => {
+      const [err, res] = rows[i] ?? [new Error('no reply from Redis'), null];
+      if (err) throw err;
+      const [created, id] = res as [number, string];
+      return { created: created === 1, id };
+    });
   }
 
   async get(id: string): Promise<JobRecord | null> {

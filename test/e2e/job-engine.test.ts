@@ -128,13 +128,11 @@ describe('job engine', () => {
     try {
       const subs = await enable(lab.daemon, capGuests.map((g) => machineFor(g, account)));
       const ids = subs.map((s) => s.id);
-      // With GLOBAL_CONCURRENCY=2, at least one job is still queued: cancel it.
-      const queued = await until('a queued job', async () => {
-        for (const id of ids) {
-          const j = (await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${id}`)).body;
-          if (j.state === 'NotStarted') return j;
-        }
-        return undefined;
+      // With GLOBAL_CONCURRENCY=2, once two run the others are still queued: cancel one of those (right
+      // after the submit every job is NotStarted, and the first ones are about to start).
+      const queued = await until('two jobs running and one queued', async () => {
+        const jobs = await Promise.all(ids.map(async (id) => (await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${id}`)).body));
+        return jobs.filter((j) => j.state === 'InProgress').length === 2 && jobs.find((j) => j.state === 'NotStarted');
       });
       const cancelled = await lab.daemon.api<JobBody>('POST', `/api/v1/jobs/${queued.id}/cancel`);
       assert.equal(cancelled.status, 202);

@@ -1,0 +1,59 @@
+// One Linux push, instrumented: an in-process daemon pushes to one guest while ssh2's packet debug
+// output is tallied (every ssh2 client of the process gets a `debug` hook), giving the SSH sessions,
+// channel opens, execs and SFTP requests one enable-replication job costs.
+import ssh2 from 'ssh2';
+import { startTestDaemon, waitForJob } from '../../test/lab/daemon.ts';
+import type { LinuxGuest } from '../../test/lab/linux-guest.ts';
+
+export interface TripCount {
+  state: string;
+  sshSessions: number;
+  channelOpens: number;
+  execs: number;
+  sftpSubsystems: number;
+  /** SFTP requests other than WRITE, by type (each one waits for its answer). */
+  sftpRequests: Record<string, number>;
+  sftpWrites: number;
+  /**
+   * Sequential round trips after the handshake: an exec is three (channel open, exec request, run to
+   * exit/close), an SFTP subsystem two (open, subsystem + version), an SFTP request one, and the
+   * pipelined writes one per window of 16.
+   */
+  roundTrips: number;
+  commands: string[];
+}
+
+export async function instrumentedPush(guest: LinuxGuest, opts: { redisUrl: string; repositoryDir: string; passphrase: string }): Promise<TripCount> {
+  const count: TripCount = { state: '', sshSessions: 0, channelOpens: 0, execs: 0, sftpSubsystems: 0, sftpRequests: {}, sftpWrites: 0, roundTrips: 0, commands: [] };
+  const tally = (msg: string) => {
+    let m: RegExpExecArray | null;
+    if (/^Outbound: Sending CHANNEL_OPEN \(r:\d+, session\)/.test(msg)) count.channelOpens++;
+    else if ((m = /^Outbound: Sending CHANNEL_REQUEST \(r:\d+, exec: ([\s\S]*)\)$/.exec(msg))) { count.execs++; count.commands.push((m[1] ?? '').slice(0, 100)); }
+    else if (/^Outbound: Sending CHANNEL_REQUEST \(r:\d+, subsystem: sftp\)/.test(msg)) count.sftpSubsystems++;
+    else if (/^SFTP: Outbound: (Sent|Buffered) WRITE/.test(msg)) count.sftpWrites++;
+    else if ((m = /^SFTP: Outbound: (?:Sending|Buffered) ([A-Z]+)$/.exec(msg))) count.sftpRequests[m[1] as string] = (count.sftpRequests[m[1] as string] ?? 0) + 1;
+  };
+  const proto = ssh2.Client.prototype as unknown as { connect(this: unknown, cfg: Record<string, unknown>): unknown };
+  const original = proto.connect;
+  proto.connect = function (cfg) { count.sshSessions++; return original.call(this, { ...cfg, debug: tally }); };
+  const d = await startTestDaemon({ redisUrl: opts.redisUrl, repositoryDir: opts.repositoryDir, passphrase: opts.passphrase, env: { REPOSITORY_SETTLE_MS: '200', PROCESS_SERVER_ID: 'instrumented' } });
+  try {
+    for (let i = 0; i < 100; i++) {
+      const res = await d.api<{ installers: unknown[] }>('GET', '/api/v1/repository/installers');
+      if (res.status === 200 && res.body.installers.length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const acct = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'instrumented', osFamily: 'linux', username: guest.users.root.name, password: guest.users.root.password });
+    const res = await d.api<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', {
+      machines: [{ machineId: 'instrumented', address: guest.address, port: guest.port, os: { family: 'linux' }, runAsAccountId: acct.body.id, processServerId: 'instrumented' }],
+    });
+    const job = await waitForJob<{ state: string }>(d, res.body.jobs[0]!.id, 120_000);
+    count.state = job.state;
+  } finally {
+    proto.connect = original;
+    await d.stop();
+  }
+  const requests = Object.values(count.sftpRequests).reduce((a, b) => a + b, 0);
+  count.roundTrips = 3 * count.execs + 2 * count.sftpSubsystems + requests + Math.ceil(count.sftpWrites / 16);
+  return count;
+}
