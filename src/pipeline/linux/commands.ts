@@ -31,7 +31,81 @@ export const linuxCommands = {
   remove: (p: string) => `rm -f ${shQuote(p)}`,
   removeTree: (p: string) => `rm -rf ${shQuote(p)}`,
   uninstall: (installDir: string) => `cd ${shQuote(installDir)} && ./uninstall.sh -Y`,
+  /** SHA-256 lines of the installers already in the staging folder (a retried job finds its copy there). */
+  stagedHashes: (stage: string) => `for f in ${shQuote(stage)}/*.tar.gz; do if [ -f "$f" ]; then sha256sum "$f"; fi; done; true`,
 };
+
+/**
+ * Guest scripts made of sections, so that several probes share one exec and their output is still
+ * parsed strictly: each section's output stands between `@@<nonce> begin <name>` and
+ * `@@<nonce> end <name> <exit code>` lines. The nonce is fresh per script, so no file content printed
+ * in a section can forge a marker.
+ */
+export function section(nonce: string, name: string, command: string): string {
+  if (!/^[0-9a-f]{16,64}$/.test(nonce) || !/^[a-z0-9-]+$/.test(name)) throw new Error('bad section nonce or name');
+  return `printf '@@%s begin %s\\n' ${nonce} ${name}; { ${command}; }; printf '\\n@@%s end %s %s\\n' ${nonce} ${name} "$?"`;
+}
+
+export interface Section { output: string; code: number }
+
+/** The sections of a script's output, by name; a section that is cut short or appears twice is an error. */
+export function parseSections(text: string, nonce: string): Map<string, Section> {
+  const out = new Map<string, Section>();
+  const re = new RegExp(`^@@${nonce} begin ([a-z0-9-]+)\\n([\\s\\S]*?)\\n@@${nonce} end \\1 (\\d+)$`, 'gm');
+  for (const m of text.matchAll(re)) {
+    const name = m[1] as string;
+    if (out.has(name)) throw new Error(`section ${name} appears twice`);
+    out.set(name, { output: m[2] as string, code: Number(m[3]) });
+  }
+  return out;
+}
+
+/** Verifies the copied installer and, only when its SHA-256 is the expected one, extracts it: one exec. */
+export function verifyAndExtract(nonce: string, archive: string, sha256: string, into: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('bad SHA-256');
+  return [
+    `h=$(sha256sum ${shQuote(archive)} 2>/dev/null)`,
+    section(nonce, 'sha', 'printf \'%s\\n\' "$h"'),
+    `case "$h" in '${sha256} '*) ${section(nonce, 'extract', linuxCommands.extract(archive, into))};; esac`,
+  ].join('\n');
+}
+
+/** Registers, removes the passphrase file whatever happened, and reads the agent state back: one exec. */
+export function registerAndVerify(nonce: string, installDir: string, csEndpoint: string, passphraseFile: string): string {
+  return [
+    section(nonce, 'register', linuxCommands.register(installDir, csEndpoint, passphraseFile)),
+    linuxCommands.remove(passphraseFile),
+    section(nonce, 'agent', linuxCommands.agentState()),
+  ].join('\n');
+}
+
+export interface ProbeSpec {
+  releaseFiles: readonly string[];
+  /** Create this staging folder (0700) and report its owner and mode, the account's uid, and the installers already in it. */
+  stage?: string;
+  /** Paths whose file system's free space to report. */
+  freeSpace: readonly string[];
+  agentState: boolean;
+  grub: boolean;
+}
+
+/**
+ * What a job reads from a guest before it copies, as one script in two parts: what runs as the account
+ * (architecture, release files, the staging folder, which the account must own), and what needs root
+ * (agent state, free space, GRUB configuration), which the caller runs through sudo when the account says so.
+ */
+export function probeScript(nonce: string, spec: ProbeSpec): { asAccount: string; privileged: string } {
+  const asAccount = [section(nonce, 'arch', linuxCommands.uname()), section(nonce, 'release', linuxCommands.releaseFiles(spec.releaseFiles))];
+  if (spec.stage !== undefined) {
+    asAccount.push(section(nonce, 'stage', `${linuxCommands.makeStage(spec.stage)} && ${linuxCommands.whoami()}`));
+    asAccount.push(section(nonce, 'staged', linuxCommands.stagedHashes(spec.stage)));
+  }
+  const privileged: string[] = [];
+  if (spec.agentState) privileged.push(section(nonce, 'agent', linuxCommands.agentState()));
+  spec.freeSpace.forEach((p, i) => privileged.push(section(nonce, `free-${i}`, linuxCommands.freeKiB(p))));
+  if (spec.grub) privileged.push(section(nonce, 'grub', linuxCommands.grubConfigs()));
+  return { asAccount: asAccount.join('\n'), privileged: privileged.join('\n') };
+}
 
 /** Parses `df -Pk` output's last line: available KiB. */
 export function parseDfAvailableKiB(line: string): number | null {

@@ -3,7 +3,8 @@ import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { resolveJobOsTag } from './detect-os.ts';
-import { checkPrerequisites, copyInstaller, install, installDirOf, readAgentState, register, stagingDir, withLinuxSession, type AgentState } from './steps.ts';
+import type { GuestFacts } from './probe.ts';
+import { checkPrerequisites, copyInstaller, install, installDirOf, probeForInstall, register, stagingDir, withLinuxSession, type AgentState, type StagedInstaller } from './steps.ts';
 
 /**
  * Enable replication on a Linux guest (guest-contract.md, Linux): copy, prerequisites, install,
@@ -16,20 +17,23 @@ export async function enableReplicationLinux(ctx: JobContext, deps: PipelineDeps
   return withLinuxSession(ctx, deps, stage, async (session) => {
     let installer!: SelectedInstaller;
     let state!: AgentState;
-    let archive = '';
+    let facts!: GuestFacts;
+    let staged!: StagedInstaller;
     let nothingToInstall = false;
     await ctx.task('CopyInstaller', async () => {
       const guest = await session.connect();
-      const tag = await resolveJobOsTag(ctx, guest);
+      // Everything the copy and the prerequisite check read, in one exec; checked below in their order.
+      facts = await probeForInstall(guest, stage, installDir);
+      const tag = resolveJobOsTag(ctx, facts);
       installer = await deps.repository.select(tag);
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
       ctx.log(`selected ${installer.file} (agent ${installer.version}, SHA-256 ${installer.sha256})`);
-      state = await readAgentState(guest);
+      state = facts.agentState();
       if (state.installed && state.version && compareVersions(state.version, installer.version) >= 0) {
         nothingToInstall = true;
         return;
       }
-      archive = await copyInstaller(ctx, guest, installer, stage);
+      staged = await copyInstaller(ctx, guest, facts, installer, stage);
     });
     if (nothingToInstall) {
       const what = `agent ${state.version} is already installed`;
@@ -37,8 +41,8 @@ export async function enableReplicationLinux(ctx: JobContext, deps: PipelineDeps
       await ctx.skip('PrerequisiteCheck', what);
       await ctx.skip('InstallMobilityService', what);
     } else {
-      await ctx.task('PrerequisiteCheck', () => checkPrerequisites(ctx, session.guest, installer.osTag, installDir));
-      await ctx.task('InstallMobilityService', () => install(ctx, session.guest, archive, stage, installDir));
+      await ctx.task('PrerequisiteCheck', () => checkPrerequisites(ctx, facts, installer.osTag, installDir));
+      await ctx.task('InstallMobilityService', () => install(ctx, session.guest, staged, installDir));
     }
     await ctx.skip('InstallVssProvider', 'the VSS provider applies to Windows only');
     const agentDir = nothingToInstall ? (state.installDir ?? installDir) : installDir;

@@ -40,6 +40,10 @@ export class LinuxGuest {
     return this.opts.useSudo;
   }
 
+  get username(): string {
+    return this.opts.username ?? 'the run-as account';
+  }
+
   async run(command: string, options: RunOptions = {}): Promise<ExecResult> {
     const wrapped = options.privileged && this.opts.useSudo ? `sudo -n sh -c ${shQuote(command)}` : command;
     this.opts.log(`$ ${options.label ?? command}${options.privileged && this.opts.useSudo ? '  (via sudo -n)' : ''}`);
@@ -47,7 +51,7 @@ export class LinuxGuest {
     if (options.stdin !== undefined) execOptions.stdin = options.stdin;
     const res = await this.channel.exec(wrapped, execOptions);
     if (options.privileged && this.opts.useSudo && res.code === 1 && sudoWantsPassword(res.stderr)) {
-      throw sudoPasswordError(this.opts.username ?? 'the run-as account', res.stderr);
+      throw sudoPasswordError(this.username, res.stderr);
     }
     return res;
   }

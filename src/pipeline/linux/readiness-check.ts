@@ -4,7 +4,8 @@ import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { resolveJobOsTag } from './detect-os.ts';
-import { checkPrerequisites, freeKiB, installDirOf, withLinuxSession } from './steps.ts';
+import { probeGuest, type GuestFacts } from './probe.ts';
+import { checkPrerequisites, installDirOf, withLinuxSession } from './steps.ts';
 
 const STAGING_MIN_KIB = 100 * 1024;
 
@@ -13,17 +14,20 @@ export async function readinessCheckLinux(ctx: JobContext, deps: PipelineDeps): 
   const installDir = installDirOf(ctx.job.request.installLocation);
   return withLinuxSession(ctx, deps, null, async (session) => {
     let installer!: SelectedInstaller;
+    let facts!: GuestFacts;
     await ctx.task('ConnectivityCheck', async () => {
       await readCsSettings(deps.settings);
       const guest = await session.connect();
-      const tag = await resolveJobOsTag(ctx, guest);
+      // Everything both checks read, in one exec; nothing is created on the machine.
+      facts = await probeGuest(guest, { freeSpace: ['/tmp', '/', installDir], agentState: false, grub: true });
+      const tag = resolveJobOsTag(ctx, facts);
       installer = await deps.repository.select(tag);
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
-      const free = await freeKiB(guest, '/tmp');
+      const free = await facts.freeKiB('/tmp');
       if (free < STAGING_MIN_KIB) throw new PushError(Codes.CopySpace, { path: '/tmp', freeMiB: Math.floor(free / 1024), requiredMiB: 100 });
       await ctx.note('ConnectivityCheck', `reachable over SSH with the run-as account; ${installer.file} would be pushed`);
     });
-    await ctx.task('PrerequisiteCheck', () => checkPrerequisites(ctx, session.guest, installer.osTag, installDir));
+    await ctx.task('PrerequisiteCheck', () => checkPrerequisites(ctx, facts, installer.osTag, installDir));
     return { state: 'Succeeded', warnings: [] };
   });
 }

@@ -9,11 +9,12 @@ import { withGuestSession, type GuestAccess, type GuestSession } from '../guest-
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { connectLinuxGuest } from './connect.ts';
-import {
-  grubDeviceNameLines, linuxCommands, parseDfAvailableKiB, parseMarkedFiles, parseVxVersion,
-} from './commands.ts';
+import { grubDeviceNameLines, linuxCommands, parseSections, registerAndVerify, verifyAndExtract, VX_VERSION_FILE } from './commands.ts';
 import { detectGuestOs } from './detect-os.ts';
 import { tail, type LinuxGuest } from './linux-guest.ts';
+import { agentStateOf, newNonce, probeGuest, type AgentState, type GuestFacts } from './probe.ts';
+
+export { freeKiB, type AgentState } from './probe.ts';
 
 const MiB = 1024;
 const STAGING_MIN_KIB = 100 * MiB;
@@ -31,90 +32,92 @@ export function installDirOf(requested: string | undefined): string {
   return dir.replace(/\/+$/, '') || '/';
 }
 
-export interface AgentState { installed: boolean; version?: string; registered: boolean; installDir?: string }
-
 export async function readAgentState(guest: LinuxGuest): Promise<AgentState> {
-  const text = (await guest.run(linuxCommands.agentState(), { privileged: true })).stdout;
-  if (text.trim() === '') return { installed: false, registered: false };
-  const kv = parseVxVersion(text);
-  const state: AgentState = { installed: true, registered: kv.AGENT_CONFIGURATION_STATUS === 'Succeeded' };
-  if (kv.VERSION) state.version = kv.VERSION;
-  if (kv.INSTALLATION_DIR) state.installDir = kv.INSTALLATION_DIR;
-  return state;
+  return agentStateOf((await guest.run(linuxCommands.agentState(), { privileged: true })).stdout);
 }
 
-export async function freeKiB(guest: LinuxGuest, p: string): Promise<number> {
-  const out = await guest.must(linuxCommands.freeKiB(p), { what: `free space of ${p}`, privileged: true });
-  const kib = parseDfAvailableKiB(out.trim().split('\n').pop() ?? '');
-  if (kib === null) throw new PushError(Codes.CommandFailed, { what: `free space of ${p}`, output: tail(out, 5) });
-  return kib;
+/** What a job that installs reads before it copies, in one exec (see probe.ts). */
+export function probeForInstall(guest: LinuxGuest, stage: string, installDir: string): Promise<GuestFacts> {
+  return probeGuest(guest, { stage, freeSpace: [stage, '/', installDir], agentState: true, grub: true });
 }
 
-/** Copies the installer into the staging folder unless the same bytes are already there (a retried job). */
-export async function copyInstaller(ctx: JobContext, guest: LinuxGuest, installer: SelectedInstaller, stage: string): Promise<string> {
-  const out = (await guest.must(linuxCommands.makeStage(stage), { what: 'create the staging folder' })).trim().split(/\s+/);
-  if (out[1] !== '700') throw new PushError(Codes.CommandFailed, { reason: `staging folder ${stage} has mode ${out[1]}, expected 700` });
-  const uid = (await guest.must(linuxCommands.whoami())).trim();
-  if (out[0] !== uid) throw new PushError(Codes.CommandFailed, { reason: `staging folder ${stage} is owned by uid ${out[0]}, not by the run-as account (uid ${uid})` });
+/** The installer in the staging folder, verified and extracted (or why it could not be extracted). */
+export interface StagedInstaller { archive: string; extracted: string; extractError?: PushError }
 
-  const free = await freeKiB(guest, stage);
+/**
+ * Copies the installer into the staging folder unless the same bytes are already there (a retried job),
+ * then verifies its SHA-256 and extracts it in one exec. An extraction failure belongs to the install
+ * task, so it is handed over (StagedInstaller.extractError) rather than thrown here.
+ */
+export async function copyInstaller(ctx: JobContext, guest: LinuxGuest, facts: GuestFacts, installer: SelectedInstaller, stage: string): Promise<StagedInstaller> {
+  const folder = facts.stage();
+  if (folder.mode !== '700') throw new PushError(Codes.CommandFailed, { reason: `staging folder ${stage} has mode ${folder.mode}, expected 700` });
+  if (folder.owner !== folder.uid) throw new PushError(Codes.CommandFailed, { reason: `staging folder ${stage} is owned by uid ${folder.owner}, not by the run-as account (uid ${folder.uid})` });
+  const free = await facts.freeKiB(stage);
   if (free < STAGING_MIN_KIB) {
     throw new PushError(Codes.CopySpace, { path: stage, freeMiB: Math.floor(free / MiB), requiredMiB: STAGING_MIN_KIB / MiB });
   }
   const remote = `${stage}/${installer.file}`;
-  const existing = (await guest.run(linuxCommands.sha256(remote))).stdout.trim().split(/\s+/)[0];
-  if (existing === installer.sha256) {
+  if (facts.stagedSha256(remote) === installer.sha256) {
     await ctx.note('CopyInstaller', `copy skipped: ${installer.file} with the same SHA-256 is already on the machine`);
     ctx.log(`copy skipped: ${remote} already has SHA-256 ${installer.sha256}`);
-    return remote;
+  } else {
+    ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote}`);
+    let lastLogged = 0;
+    await guest.channel.put(installer.path, remote, {
+      signal: ctx.signal,
+      onProgress: (done, total) => {
+        if (done - lastLogged >= 64 * 1024 * 1024 || done === total) {
+          lastLogged = done;
+          ctx.log(`copied ${done} of ${total} bytes`);
+        }
+      },
+    });
   }
-  ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote}`);
-  let lastLogged = 0;
-  await guest.channel.put(installer.path, remote, {
-    signal: ctx.signal,
-    onProgress: (done, total) => {
-      if (done - lastLogged >= 64 * 1024 * 1024 || done === total) {
-        lastLogged = done;
-        ctx.log(`copied ${done} of ${total} bytes`);
-      }
-    },
-  });
-  const copied = (await guest.run(linuxCommands.sha256(remote))).stdout.trim().split(/\s+/)[0];
-  if (copied !== installer.sha256) {
-    throw new PushError(Codes.CopyCorrupt, { file: remote, expected: installer.sha256, actual: copied ?? null });
-  }
-  ctx.log(`verified SHA-256 ${installer.sha256} on the machine`);
-  return remote;
+  return verifyAndExtractInstaller(ctx, guest, installer, remote, `${stage}/extracted`);
 }
 
-export async function checkPrerequisites(ctx: JobContext, guest: LinuxGuest, installerTag: string, installDir: string): Promise<void> {
-  const arch = (await guest.must(linuxCommands.uname(), { what: 'uname -m' })).trim();
+async function verifyAndExtractInstaller(ctx: JobContext, guest: LinuxGuest, installer: SelectedInstaller, archive: string, extracted: string): Promise<StagedInstaller> {
+  const nonce = newNonce();
+  const res = await guest.run(verifyAndExtract(nonce, archive, installer.sha256, extracted), { privileged: true, label: `verify the SHA-256 of ${archive} and extract it` });
+  const sections = parseSections(res.stdout, nonce);
+  const copied = sections.get('sha')?.output.trim().split(/\s+/)[0] || null;
+  if (copied !== installer.sha256) throw new PushError(Codes.CopyCorrupt, { file: archive, expected: installer.sha256, actual: copied });
+  ctx.log(`verified SHA-256 ${installer.sha256} on the machine`);
+  const extract = sections.get('extract');
+  if (extract?.code === 0) return { archive, extracted };
+  const extractError = new PushError(Codes.ExtractFailed, {
+    what: 'extract the installer', exitCode: extract?.code ?? res.code, stderr: tail(res.stderr), stdout: tail(extract?.output ?? ''),
+  });
+  return { archive, extracted, extractError };
+}
+
+export async function checkPrerequisites(ctx: JobContext, facts: GuestFacts, installerTag: string, installDir: string): Promise<void> {
+  const arch = facts.arch();
   if (arch !== 'x86_64') throw new PushError(Codes.UnsupportedArch, { machine: arch });
 
-  const detected = await detectGuestOs(guest);
+  const detected = detectGuestOs(facts);
   if (detected.ok && detected.tag !== installerTag) {
     throw new PushError(Codes.OsMismatch, { installerOsTag: installerTag, machineOsTag: detected.tag, machineOs: detected.description });
   }
   if (!detected.ok) ctx.log(`could not confirm the OS on the machine (${detected.reason}); trusting the request's OS ${installerTag}`);
 
-  const rootFree = await freeKiB(guest, '/');
+  const rootFree = await facts.freeKiB('/');
   if (rootFree < ROOT_MIN_KIB) {
     throw new PushError(Codes.InstallSpace, { path: '/', freeMiB: Math.floor(rootFree / MiB), requiredMiB: ROOT_MIN_KIB / MiB });
   }
-  const dirFree = await freeKiB(guest, installDir);
+  const dirFree = await facts.freeKiB(installDir);
   if (dirFree < INSTALL_DIR_MIN_KIB) {
     throw new PushError(Codes.InstallSpace, { path: installDir, freeMiB: Math.floor(dirFree / MiB), requiredMiB: INSTALL_DIR_MIN_KIB / MiB });
   }
-  const grub = parseMarkedFiles((await guest.run(linuxCommands.grubConfigs(), { privileged: true })).stdout);
-  const offending = grubDeviceNameLines(grub);
+  const offending = grubDeviceNameLines(facts.grubConfigs());
   if (offending.length > 0) throw new PushError(Codes.GrubDeviceNames, { lines: offending.slice(0, 10) });
   ctx.log(`prerequisites passed: x86_64, ${installerTag}, ${Math.floor(rootFree / MiB)} MiB free on /, ${Math.floor(dirFree / MiB)} MiB free for ${installDir}, GRUB uses UUIDs`);
 }
 
-export async function install(ctx: JobContext, guest: LinuxGuest, archive: string, stage: string, installDir: string): Promise<void> {
-  const extracted = `${stage}/extracted`;
-  await guest.must(linuxCommands.extract(archive, extracted), { what: 'extract the installer', code: Codes.ExtractFailed, privileged: true });
-  const res = await guest.run(linuxCommands.install(extracted, installDir), { privileged: true });
+export async function install(ctx: JobContext, guest: LinuxGuest, staged: StagedInstaller, installDir: string): Promise<void> {
+  if (staged.extractError) throw staged.extractError;
+  const res = await guest.run(linuxCommands.install(staged.extracted, installDir), { privileged: true });
   if (res.code !== 0) {
     const logTail = (await guest.run(linuxCommands.installLogTail(), { privileged: true })).stdout;
     throw new PushError(Codes.InstallFailed, {
@@ -126,28 +129,42 @@ export async function install(ctx: JobContext, guest: LinuxGuest, archive: strin
   ctx.log(`installed the Mobility Service in ${installDir}`);
 }
 
+/**
+ * Writes the passphrase file over SFTP (0600, never on a command line), then registers, removes the
+ * file and reads the agent state back in one exec. Should that exec not complete, the file is removed
+ * separately (and the staging folder with it at the end of the job, over a new connection if need be).
+ */
 export async function register(ctx: JobContext, guest: LinuxGuest, deps: PipelineDeps, stage: string, installDir: string, version: string): Promise<void> {
   const cs = await readCsSettings(deps.settings);
   const passphraseFile = `${stage}/passphrase.txt`;
+  const nonce = newNonce();
   let res;
   try {
-    await guest.must(linuxCommands.writePrivateFile(passphraseFile), { stdin: cs.passphrase + '\n', what: 'write the passphrase file', label: `write ${passphraseFile} (0600)` });
-    res = await guest.run(linuxCommands.register(installDir, cs.endpoint, passphraseFile), { privileged: true });
-  } finally {
+    ctx.log(`write ${passphraseFile} (0600, over SFTP)`);
+    await guest.channel.writeFile(passphraseFile, cs.passphrase + '\n', { signal: ctx.signal });
+    res = await guest.run(registerAndVerify(nonce, installDir, cs.endpoint, passphraseFile), { privileged: true, label: `${linuxCommands.register(installDir, cs.endpoint, passphraseFile)}; rm -f ${passphraseFile}; cat ${VX_VERSION_FILE}` });
+  } catch (e) {
     // The passphrase never outlives the registration command, whatever happened.
     await guest.run(linuxCommands.remove(passphraseFile), { privileged: true }).catch(() => undefined);
+    throw e;
   }
-  if (res.code !== 0) {
-    throw new PushError(Codes.RegistrationFailed, { exitCode: res.code, output: tail(`${res.stdout}\n${res.stderr}`, 20), csEndpoint: cs.endpoint },
-      { message: `The Mobility Service could not register with the configuration server ${cs.endpoint} (exit code ${res.code}).` });
+  const sections = parseSections(res.stdout, nonce);
+  const registered = sections.get('register');
+  if (registered?.code !== 0) {
+    const code = registered?.code ?? res.code;
+    throw new PushError(Codes.RegistrationFailed, { exitCode: code, output: tail(`${registered?.output ?? ''}\n${res.stderr}`, 20), csEndpoint: cs.endpoint },
+      { message: `The Mobility Service could not register with the configuration server ${cs.endpoint} (exit code ${code}).` });
   }
-  await verifyAgent(ctx, guest, version);
+  checkAgent(ctx, agentStateOf(sections.get('agent')?.output ?? ''), version);
   ctx.log(`registered with the configuration server ${cs.endpoint}`);
 }
 
 /** The agent of `version` is installed and registered (/usr/local/.vx_version), else 99014. */
 export async function verifyAgent(ctx: JobContext, guest: LinuxGuest, version: string): Promise<void> {
-  const state = await readAgentState(guest);
+  checkAgent(ctx, await readAgentState(guest), version);
+}
+
+function checkAgent(ctx: JobContext, state: AgentState, version: string): void {
   if (!state.installed || !state.registered || (state.version !== undefined && compareVersions(state.version, version) !== 0)) {
     throw new PushError(Codes.VerifyFailed, { expectedVersion: version, found: state });
   }

@@ -6,7 +6,8 @@ import { readCsSettings } from '../cs-settings.ts';
 import type { SelectedInstaller, PipelineDeps } from '../deps.ts';
 import { selectUpdateTarget } from '../upgrade-path.ts';
 import { resolveJobOsTag } from './detect-os.ts';
-import { checkPrerequisites, copyInstaller, install, installDirOf, readAgentState, register, stagingDir, verifyAgent, withLinuxSession, type AgentState } from './steps.ts';
+import type { GuestFacts } from './probe.ts';
+import { checkPrerequisites, copyInstaller, install, installDirOf, probeForInstall, register, stagingDir, verifyAgent, withLinuxSession, type AgentState, type StagedInstaller } from './steps.ts';
 
 /**
  * "Update Mobility Service" on a Linux guest: brings an installed agent to the configuration server's
@@ -17,19 +18,23 @@ export async function updateAgentLinux(ctx: JobContext, deps: PipelineDeps): Pro
   return withLinuxSession(ctx, deps, stage, async (session) => {
     let installer!: SelectedInstaller;
     let state!: AgentState;
+    let facts!: GuestFacts;
+    let staged!: StagedInstaller;
     let finalTarget = '';
-    let archive = '';
     let upToDate = false;
     await ctx.task('CopyInstaller', async () => {
       const guest = await session.connect();
-      state = await readAgentState(guest);
+      // The install folder's free space is read for the requested (or default) folder; an agent installed
+      // elsewhere costs one more command at the prerequisite check.
+      facts = await probeForInstall(guest, stage, installDirOf(ctx.job.request.installLocation));
+      state = facts.agentState();
       if (!state.installed || !state.version) throw new PushError(Codes.AgentNotInstalled, { machine: ctx.job.machine.address });
-      const tag = await resolveJobOsTag(ctx, guest);
+      const tag = resolveJobOsTag(ctx, facts);
       ({ installer, finalTarget } = await selectUpdateTarget(deps, tag, state.version));
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
       if (compareVersions(state.version, installer.version) >= 0) { upToDate = true; return; }
       ctx.log(`updating agent ${state.version} to ${installer.version}${finalTarget !== installer.version ? ` (a step towards ${finalTarget})` : ''}`);
-      archive = await copyInstaller(ctx, guest, installer, stage);
+      staged = await copyInstaller(ctx, guest, facts, installer, stage);
     });
     const installDir = installDirOf(state.installDir ?? ctx.job.request.installLocation);
     if (upToDate) {
@@ -38,8 +43,8 @@ export async function updateAgentLinux(ctx: JobContext, deps: PipelineDeps): Pro
       await ctx.skip('PrerequisiteCheck', what);
       await ctx.skip('UpdateMobilityService', what);
     } else {
-      await ctx.task('PrerequisiteCheck', () => checkPrerequisites(ctx, session.guest, installer.osTag, installDir));
-      await ctx.task('UpdateMobilityService', () => install(ctx, session.guest, archive, stage, installDir));
+      await ctx.task('PrerequisiteCheck', () => checkPrerequisites(ctx, facts, installer.osTag, installDir));
+      await ctx.task('UpdateMobilityService', () => install(ctx, session.guest, staged, installDir));
       if (finalTarget !== installer.version) {
         await ctx.note('UpdateMobilityService', `updated to ${installer.version}, one step of at most 4 minor versions; update again to reach ${finalTarget}`);
       } else {
