@@ -2,7 +2,7 @@
 // `npm start` does, so its RSS is the daemon's alone) against a private redis-server, with helpers to
 // call its API and to read what it costs (RSS, Redis commands).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ export interface BenchDaemon {
   redis: Redis;
   api<T = unknown>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T; ms: number }>;
   rssMiB(): number;
+  /** Live heap after the latest full (mark-compact) GC, from --trace-gc: what RSS alone cannot tell apart from a leak. */
+  heapAfterGcMiB(): number | null;
   stop(): Promise<void>;
 }
 
@@ -38,8 +40,9 @@ export async function startBenchDaemon(opts: { redisUrl: string; workDir: string
   const passphraseFile = path.join(dataDir, 'cs.passphrase');
   writeFileSync(passphraseFile, `${opts.passphrase}\n`, { mode: 0o600 });
   const port = await freePort();
-  const logFd = openSync(path.join(opts.workDir, 'daemon.log'), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+  const logFile = path.join(opts.workDir, 'daemon.log');
+  const logFd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--trace-gc', '--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root',
@@ -51,6 +54,7 @@ export async function startBenchDaemon(opts: { redisUrl: string; workDir: string
   });
   const url = `http://127.0.0.1:${port}`;
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const gc = { offset: 0, rest: '', heaps: new Map<string, number>() };
   const daemon: BenchDaemon = {
     child, url, redis,
     async api(method, route, body) {
@@ -67,6 +71,23 @@ export async function startBenchDaemon(opts: { redisUrl: string; workDir: string
     rssMiB() {
       const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
+    },
+    heapAfterGcMiB() {
+      const fd = openSync(logFile, 'r');
+      const buf = Buffer.alloc(1 << 20);
+      let n;
+      while ((n = readSync(fd, buf, 0, buf.length, gc.offset)) > 0) {
+        gc.offset += n;
+        const lines = (gc.rest + buf.subarray(0, n).toString('latin1')).split('\n');
+        gc.rest = lines.pop() ?? '';
+        for (const line of lines) {
+          // One isolate per thread (tsx runs its loader in a worker): the daemon's is the big one.
+          const m = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \(/.exec(line);
+          if (m) gc.heaps.set(m[1] as string, Number(m[2]));
+        }
+      }
+      closeSync(fd);
+      return gc.heaps.size ? Math.max(...gc.heaps.values()) : null;
     },
     async stop() {
       redis.disconnect();

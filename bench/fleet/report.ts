@@ -10,7 +10,7 @@ export interface FleetResult {
   runs: Run[];
   daemonWaves: Wave[];
   acceptance: { machines: number; idleMs: number[]; medianIdleMs: number; whilePushing: { machines: number; ms: number | null } };
-  memory: { rssAtStartMiB: number; rssAtJob200MiB: number | null; rssAtEndMiB: number; jobs: number };
+  memory: { rssAtStartMiB: number; rssAtJob200MiB: number | null; rssAtEndMiB: number; jobs: number; heapAfterGcAtJob200MiB: number | null; heapAfterGcAtEndMiB: number | null };
   copy: Record<string, unknown> & { mib?: unknown; medianOursMs?: unknown; medianScpMs?: unknown; ratio?: unknown };
   oneLinuxPush: { state: string; sshSessions: number; channelOpens: number; execs: number; sftpSubsystems: number; sftpRequests: Record<string, number>; sftpWrites: number; roundTrips: number };
 }
@@ -62,7 +62,9 @@ export function renderMarkdown(r: FleetResult): string {
     '',
     '## Memory (daemon RSS)',
     '',
-    `At start ${r.memory.rssAtStartMiB} MiB, at job 200 ${r.memory.rssAtJob200MiB ?? 'n/a'} MiB, after ${r.memory.jobs} jobs ${r.memory.rssAtEndMiB} MiB: ${f(growth, 1)}% from job 200 (target within ±15%).`,
+    `At start ${r.memory.rssAtStartMiB} MiB; around job 200 ${r.memory.rssAtJob200MiB ?? 'n/a'} MiB, around job ${r.memory.jobs} (the last) ${r.memory.rssAtEndMiB} MiB:`,
+    `${f(growth, 1)}% from job 200 (target within ±15%). "Around": the median of the samples within 50 jobs, since RSS swings with the copy buffers in flight and GC timing.`,
+    `Live heap after the latest full GC (--trace-gc): ${r.memory.heapAfterGcAtJob200MiB ?? 'n/a'} MiB at job 200, ${r.memory.heapAfterGcAtEndMiB ?? 'n/a'} MiB at the end.`,
     '',
     '## Redis per job (last measured wave)',
     '',

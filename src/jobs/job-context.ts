@@ -18,7 +18,10 @@ export function redactedJobError(e: PushError): JobError {
 
 /** The worker's JobContext: every report becomes an update of the durable job record. */
 export class StoreJobContext implements JobContext {
-  private logQueue: Promise<void> = Promise.resolve();
+  private logBuffer: Array<{ at: Date; line: string }> = [];
+  private logWriter: Promise<void> | null = null;
+  /** Record fields that make no change event (the installer): they go with the next write. */
+  private deferred: Array<(j: JobRecord) => void> = [];
 
   constructor(
     private current: JobRecord,
@@ -37,11 +40,21 @@ export class StoreJobContext implements JobContext {
   }
 
   private async updateTask(name: TaskName, change: (t: Task, j: JobRecord) => void): Promise<void> {
-    this.current = await this.store.update(this.current.id, (j) => {
+    await this.write((j) => {
       const task = j.tasks.find((t) => t.name === name);
       if (!task) throw new Error(`job ${j.id} has no task ${name}`);
       change(task, j);
     });
+  }
+
+  /** One write of the record, with the deferred fields; starts from the record as last written (no read). */
+  private async write(change: (j: JobRecord) => void): Promise<void> {
+    const deferred = this.deferred;
+    this.current = await this.store.update(this.current.id, (j) => {
+      for (const apply of deferred) apply(j);
+      change(j);
+    }, this.current);
+    this.deferred = this.deferred.filter((d) => !deferred.includes(d));
   }
 
   async task<T>(name: TaskName, work: () => Promise<T>): Promise<T> {
@@ -97,15 +110,29 @@ export class StoreJobContext implements JobContext {
   log(line: string): void {
     const clean = redactor.redact(line);
     this.onLog(clean);
-    this.logQueue = this.logQueue.then(() => this.store.appendLog(this.current.id, clean)).catch(() => undefined);
+    this.logBuffer.push({ at: new Date(), line: clean });
+    this.logWriter ??= this.writeLog();
   }
 
+  /** One log write in flight at a time; the lines logged meanwhile go together in the next one. */
+  private async writeLog(): Promise<void> {
+    await Promise.resolve(); // lines logged in the same tick go in the first write
+    while (this.logBuffer.length > 0) {
+      const batch = this.logBuffer.splice(0);
+      await this.store.appendLogs(this.current.id, batch).catch(() => undefined);
+    }
+    this.logWriter = null;
+  }
+
+  /** Writes what the context still holds: buffered log lines and deferred record fields. */
   async flushLog(): Promise<void> {
-    await this.logQueue;
+    while (this.logWriter) await this.logWriter;
+    if (this.deferred.length > 0) await this.write(() => undefined);
   }
 
   async setInstaller(installer: { file: string; sha256: string }, agentVersion: string): Promise<void> {
-    this.current = await this.store.update(this.current.id, (j) => {
+    // Called inside a task, whose end (or failure) is the next write at the latest.
+    this.deferred.push((j) => {
       j.installer = installer;
       j.agentVersion = agentVersion;
     });

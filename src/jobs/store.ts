@@ -98,6 +98,8 @@ export interface ListFilter {
 export class JobConflictError extends Error {}
 
 export class JobStore {
+  private createScriptSha: string | null = null;
+
   constructor(private readonly redis: Redis) {}
 
   /** Creates the job unless the machine has an active job of that type; then returns that job's id. */
@@ -113,23 +115,40 @@ export class JobStore {
    * which the worker's orphan re-queue takes up (see JobService.submit).
    */
   async createMany(jobs: JobRecord[]): Promise<Array<{ created: boolean; id: string }>> {
-    if (jobs.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const job of jobs) {
-      pipe.eval(
-        CREATE_SCRIPT, 7,
-        K.job(job.id), K.index, K.seq, K.events, K.jobEvents(job.id), K.active(job.type, job.machine.machineId),
-        K.accountJobs(job.runAsAccountId),
-        JSON.stringify(job), job.id, String(GLOBAL_EVENTS_MAXLEN), ...flatten(diffEvents(null, job)),
-      );
+    const results: Array<{ created: boolean; id: string } | undefined> = new Array(jobs.length);
+    let pending = jobs.map((_, i) => i);
+    // The script goes by its SHA-1 (not its text a thousand times); one that Redis no longer knows
+    // (restarted, SCRIPT FLUSH) is loaded again and only the records it refused are sent again.
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const sha = await this.createSha(attempt > 0);
+      const pipe = this.redis.pipeline();
+      for (const i of pending) {
+        const job = jobs[i] as JobRecord;
+        pipe.evalsha(
+          sha, 7,
+          K.job(job.id), K.index, K.seq, K.events, K.jobEvents(job.id), K.active(job.type, job.machine.machineId),
+          K.accountJobs(job.runAsAccountId),
+          JSON.stringify(job), job.id, String(GLOBAL_EVENTS_MAXLEN), ...flatten(diffEvents(null, job)),
+        );
+      }
+      const rows = (await pipe.exec()) ?? [];
+      const refused: number[] = [];
+      pending.forEach((i, n) => {
+        const [err, res] = rows[n] ?? [new Error('no reply from Redis'), null];
+        if (err && /NOSCRIPT/.test(err.message) && attempt === 0) { refused.push(i); return; }
+        if (err) throw err;
+        const [created, id] = res as [number, string];
+        results[i] = { created: created === 1, id };
+      });
+      pending = refused;
     }
-    const rows = (await pipe.exec()) ?? [];
-    return jobs.map((_, i) => {
-      const [err, res] = rows[i] ?? [new Error('no reply from Redis'), null];
-      if (err) throw err;
-      const [created, id] = res as [number, string];
-      return { created: created === 1, id };
-    });
+    return results as Array<{ created: boolean; id: string }>;
+  }
+
+  /** The create script's SHA-1, loaded once per store (again when Redis has forgotten it). */
+  private async createSha(reload: boolean): Promise<string> {
+    if (reload || !this.createScriptSha) this.createScriptSha = (await this.redis.script('LOAD', CREATE_SCRIPT)) as string;
+    return this.createScriptSha;
   }
 
   async get(id: string): Promise<JobRecord | null> {
@@ -142,11 +161,13 @@ export class JobStore {
 
   /**
    * Applies `mutate` to the current record with optimistic concurrency (retried on conflict). `mutate`
-   * returns false to leave the record unchanged. Returns the record as stored afterwards.
+   * returns false to leave the record unchanged. Returns the record as stored afterwards. `known`: the
+   * record as the caller last got it from the store (the compare-and-set checks its rev).
    */
-  async update(id: string, mutate: (job: JobRecord) => boolean | void): Promise<JobRecord> {
+  async update(id: string, mutate: (job: JobRecord) => boolean | void, known?: JobRecord): Promise<JobRecord> {
     for (let attempt = 0; attempt < 50; attempt++) {
-      const current = await this.get(id);
+      // A caller that holds the record as last stored saves the read; a stale one only costs a retry.
+      const current = attempt === 0 && known ? known : await this.get(id);
       if (!current) throw new Error(`job ${id} does not exist`);
       const next = structuredClone(current);
       if (mutate(next) === false) return current;
@@ -199,8 +220,14 @@ export class JobStore {
 
   /** Appends a (redacted) line to the job's log. */
   async appendLog(id: string, line: string): Promise<void> {
-    const text = `${new Date().toISOString()} ${redactor.redact(line)}`;
-    await this.redis.multi().rpush(K.jobLog(id), text).ltrim(K.jobLog(id), -JOB_LOG_MAX_LINES, -1).exec();
+    await this.appendLogs(id, [{ at: new Date(), line }]);
+  }
+
+  /** Appends (redacted) lines, each stamped with the time it was logged, in one step. */
+  async appendLogs(id: string, lines: ReadonlyArray<{ at: Date; line: string }>): Promise<void> {
+    if (lines.length === 0) return;
+    const texts = lines.map((l) => `${l.at.toISOString()} ${redactor.redact(l.line)}`);
+    await this.redis.multi().rpush(K.jobLog(id), ...texts).ltrim(K.jobLog(id), -JOB_LOG_MAX_LINES, -1).exec();
   }
 
   async log(id: string): Promise<string[]> {

@@ -13,6 +13,8 @@ export interface GuestAccess<G> {
 export interface GuestSession<G> {
   connect(): Promise<G>;
   readonly guest: G;
+  /** The job's last command removed the staging folder itself: no separate clean-up command. */
+  stageRemoved(): void;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function removeStaging<G>(ctx: JobContext, access: GuestAccess<G>, 
  */
 export async function withGuestSession<G, T>(ctx: JobContext, access: GuestAccess<G>, stage: string | null, body: (session: GuestSession<G>) => Promise<T>): Promise<T> {
   let guest: G | undefined;
+  let removed = false;
   const session: GuestSession<G> = {
     async connect() {
       guest ??= await access.connect();
@@ -55,13 +58,17 @@ export async function withGuestSession<G, T>(ctx: JobContext, access: GuestAcces
       if (guest === undefined) throw new Error('not connected');
       return guest;
     },
+    stageRemoved() {
+      removed = true;
+      if (stage) ctx.log(`removed ${stage}`);
+    },
   };
   try {
     const result = await body(session);
-    if (stage) await removeStaging(ctx, access, guest, stage);
+    if (stage && !removed) await removeStaging(ctx, access, guest, stage);
     return result;
   } catch (e) {
-    if (stage) {
+    if (stage && !removed) {
       if (ctx.willRetry(e)) ctx.log(`keeping ${stage} for the next attempt (the copy will be skipped if the installer is intact)`);
       else await removeStaging(ctx, access, guest, stage);
     }

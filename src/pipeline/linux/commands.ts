@@ -39,11 +39,11 @@ export const linuxCommands = {
  * Guest scripts made of sections, so that several probes share one exec and their output is still
  * parsed strictly: each section's output stands between `@@<nonce> begin <name>` and
  * `@@<nonce> end <name> <exit code>` lines. The nonce is fresh per script, so no file content printed
- * in a section can forge a marker.
+ * in a section can forge a marker. After a section, `$pi_rc` holds its exit code.
  */
 export function section(nonce: string, name: string, command: string): string {
   if (!/^[0-9a-f]{16,64}$/.test(nonce) || !/^[a-z0-9-]+$/.test(name)) throw new Error('bad section nonce or name');
-  return `printf '@@%s begin %s\\n' ${nonce} ${name}; { ${command}; }; printf '\\n@@%s end %s %s\\n' ${nonce} ${name} "$?"`;
+  return `printf '@@%s begin %s\\n' ${nonce} ${name}; { ${command}; }; pi_rc=$?; printf '\\n@@%s end %s %s\\n' ${nonce} ${name} "$pi_rc"`;
 }
 
 export interface Section { output: string; code: number }
@@ -70,12 +70,19 @@ export function verifyAndExtract(nonce: string, archive: string, sha256: string,
   ].join('\n');
 }
 
-/** Registers, removes the passphrase file whatever happened, and reads the agent state back: one exec. */
-export function registerAndVerify(nonce: string, installDir: string, csEndpoint: string, passphraseFile: string): string {
+/**
+ * Writes the passphrase file from stdin (0600, never on a command line), registers, removes the file
+ * whatever happened, and reads the agent state back: one exec. With `stage`, a registration that
+ * succeeded also removes the staging folder (the job's last use of it), reported as section `cleanup`.
+ */
+export function registerAndVerify(nonce: string, installDir: string, csEndpoint: string, passphraseFile: string, stage?: string): string {
   return [
-    section(nonce, 'register', linuxCommands.register(installDir, csEndpoint, passphraseFile)),
+    section(nonce, 'write', linuxCommands.writePrivateFile(passphraseFile)),
+    `if [ "$pi_rc" = 0 ]; then ${section(nonce, 'register', linuxCommands.register(installDir, csEndpoint, passphraseFile))}; fi`,
+    'registered=$pi_rc',
     linuxCommands.remove(passphraseFile),
     section(nonce, 'agent', linuxCommands.agentState()),
+    stage === undefined ? '' : `if [ "$registered" = 0 ]; then ${section(nonce, 'cleanup', `cd / && ${linuxCommands.removeTree(stage)}`)}; fi`,
   ].join('\n');
 }
 

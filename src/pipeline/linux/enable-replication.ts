@@ -50,7 +50,7 @@ export async function enableReplicationLinux(ctx: JobContext, deps: PipelineDeps
     if (nothingToInstall && state.registered) {
       await ctx.skip('RegisterWithConfigurationServer', `agent ${state.version} is already registered with the configuration server`);
     } else {
-      await ctx.task('RegisterWithConfigurationServer', () => register(ctx, session.guest, deps, stage, agentDir, version));
+      await ctx.task('RegisterWithConfigurationServer', () => register(ctx, session.guest, deps, stage, agentDir, version, session));
     }
     return { state: 'Succeeded', warnings: [] };
   });

@@ -130,25 +130,32 @@ export async function install(ctx: JobContext, guest: LinuxGuest, staged: Staged
 }
 
 /**
- * Writes the passphrase file over SFTP (0600, never on a command line), then registers, removes the
- * file and reads the agent state back in one exec. Should that exec not complete, the file is removed
- * separately (and the staging folder with it at the end of the job, over a new connection if need be).
+ * Registers with the configuration server: the passphrase goes through stdin into a private file that
+ * the same exec removes after the configurator ran, whatever happened; the agent state is read back in
+ * that exec too. `last`: registration is the job's last use of the staging folder, so that exec removes
+ * it as well (and the session skips its own clean-up command).
  */
-export async function register(ctx: JobContext, guest: LinuxGuest, deps: PipelineDeps, stage: string, installDir: string, version: string): Promise<void> {
+export async function register(ctx: JobContext, guest: LinuxGuest, deps: PipelineDeps, stage: string, installDir: string, version: string, last?: { stageRemoved(): void }): Promise<void> {
   const cs = await readCsSettings(deps.settings);
   const passphraseFile = `${stage}/passphrase.txt`;
   const nonce = newNonce();
   let res;
   try {
-    ctx.log(`write ${passphraseFile} (0600, over SFTP)`);
-    await guest.channel.writeFile(passphraseFile, cs.passphrase + '\n', { signal: ctx.signal });
-    res = await guest.run(registerAndVerify(nonce, installDir, cs.endpoint, passphraseFile), { privileged: true, label: `${linuxCommands.register(installDir, cs.endpoint, passphraseFile)}; rm -f ${passphraseFile}; cat ${VX_VERSION_FILE}` });
+    res = await guest.run(registerAndVerify(nonce, installDir, cs.endpoint, passphraseFile, last ? stage : undefined), {
+      privileged: true, stdin: cs.passphrase + '\n',
+      label: `write ${passphraseFile} (0600) from stdin; ${linuxCommands.register(installDir, cs.endpoint, passphraseFile)}; rm -f ${passphraseFile}; cat ${VX_VERSION_FILE}${last ? `; rm -rf ${stage}` : ''}`,
+    });
   } catch (e) {
-    // The passphrase never outlives the registration command, whatever happened.
+    // The exec did not complete: the passphrase must not outlive it.
     await guest.run(linuxCommands.remove(passphraseFile), { privileged: true }).catch(() => undefined);
     throw e;
   }
   const sections = parseSections(res.stdout, nonce);
+  const write = sections.get('write');
+  if (write?.code !== 0) {
+    throw new PushError(Codes.CommandFailed, { what: 'write the passphrase file', exitCode: write?.code ?? res.code, stderr: tail(res.stderr), stdout: tail(write?.output ?? '') });
+  }
+  if (sections.get('cleanup')?.code === 0) last?.stageRemoved();
   const registered = sections.get('register');
   if (registered?.code !== 0) {
     const code = registered?.code ?? res.code;

@@ -60,7 +60,7 @@ export async function updateAgentLinux(ctx: JobContext, deps: PipelineDeps): Pro
       });
     } else {
       await readCsSettings(deps.settings);
-      await ctx.task('RegisterWithConfigurationServer', () => register(ctx, session.guest, deps, stage, installDir, version));
+      await ctx.task('RegisterWithConfigurationServer', () => register(ctx, session.guest, deps, stage, installDir, version, session));
     }
     return { state: 'Succeeded', warnings: [] };
   });
