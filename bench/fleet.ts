@@ -5,7 +5,8 @@
 // of 1,000 machines to a process server whose workers are paused, daemon RSS across 1,000 jobs, Redis
 // commands and job-record writes per job, and a 200 MiB single-file copy (our SSH channel vs scp).
 // Run: node --import tsx bench/fleet.ts [--guests 150] [--concurrency 16] [--rounds 2] [--jobs 1000]
-//      [--accept 1000] [--copy-mib 200] [--copy-rounds 5] [--pad-mib 4]
+//      [--accept 1000] [--copy-mib 200] [--copy-rounds 5] [--pad-mib 4] [--trips-only]
+//      [--daemon-prof <dir>] (CPU profile of the daemon, written when it stops)
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -151,7 +152,9 @@ async function main(): Promise<void> {
     console.log(`${GUESTS} guests up in ${((performance.now() - t0) / 1000).toFixed(1)} s (lab instance ${LAB_INSTANCE})`);
     const resetAll = () => { for (const g of guests) resetGuest(g); };
 
-    daemon = await startBenchDaemon({ redisUrl: redis.url, workDir, repositoryDir: repo, passphrase, concurrency: CONCURRENCY, csEndpoint: CS_ENDPOINT });
+    const profDir = process.argv.indexOf('--daemon-prof');
+    const nodeArgs = profDir >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.argv[profDir + 1] ?? 'daemon-prof')}`] : [];
+    daemon = await startBenchDaemon({ redisUrl: redis.url, workDir, repositoryDir: repo, passphrase, concurrency: CONCURRENCY, csEndpoint: CS_ENDPOINT, nodeArgs });
     const d = daemon;
     const rssAtStart = d.rssMiB();
     const acct = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'fleet root', osFamily: 'linux', username: guests[0]!.users.root.name, password: guests[0]!.users.root.password });

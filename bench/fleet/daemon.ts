@@ -33,7 +33,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startBenchDaemon(opts: { redisUrl: string; workDir: string; repositoryDir: string; passphrase: string; concurrency: number; csEndpoint: string }): Promise<BenchDaemon> {
+export async function startBenchDaemon(opts: { redisUrl: string; workDir: string; repositoryDir: string; passphrase: string; concurrency: number; csEndpoint: string; nodeArgs?: string[] }): Promise<BenchDaemon> {
   const dataDir = path.join(opts.workDir, 'daemon');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const token = new TokenStore(path.join(dataDir, 'tokens.json')).add('bench', 'admin');
@@ -42,7 +42,7 @@ export async function startBenchDaemon(opts: { redisUrl: string; workDir: string
   const port = await freePort();
   const logFile = path.join(opts.workDir, 'daemon.log');
   const logFd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--trace-gc', '--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, ['--trace-gc', ...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root',

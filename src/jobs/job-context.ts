@@ -12,6 +12,15 @@ export function toPushError(e: unknown, signal?: AbortSignal): PushError {
   return new PushError(Codes.Internal, { cause: redactor.redact(e instanceof Error ? e.message : String(e)) });
 }
 
+/** How long log lines gather before they are written together (the log is read by people, not clocks). */
+const LOG_BATCH_MS = 100;
+
+function taskOf(j: JobRecord, name: TaskName): Task {
+  const task = j.tasks.find((t) => t.name === name);
+  if (!task) throw new Error(`job ${j.id} has no task ${name}`);
+  return task;
+}
+
 export function redactedJobError(e: PushError): JobError {
   return redactor.redactValue(e.toJobError());
 }
@@ -20,7 +29,15 @@ export function redactedJobError(e: PushError): JobError {
 export class StoreJobContext implements JobContext {
   private logBuffer: Array<{ at: Date; line: string }> = [];
   private logWriter: Promise<void> | null = null;
-  /** Record fields that make no change event (the installer): they go with the next write. */
+  private logWake: (() => void) | null = null;
+  private flushing = false;
+  /** Record writes run one after the other (each starts from the record the previous one stored). */
+  private writes: Promise<void> = Promise.resolve();
+  /**
+   * Changes that ride with the next write: fields that make no change event (the installer), and a
+   * task's success, which the next task's start carries (one write, the same two events); when nothing
+   * follows at once, they are written on their own in the next turn of the event loop.
+   */
   private deferred: Array<(j: JobRecord) => void> = [];
 
   constructor(
@@ -39,22 +56,33 @@ export class StoreJobContext implements JobContext {
     return this.current;
   }
 
-  private async updateTask(name: TaskName, change: (t: Task, j: JobRecord) => void): Promise<void> {
-    await this.write((j) => {
-      const task = j.tasks.find((t) => t.name === name);
-      if (!task) throw new Error(`job ${j.id} has no task ${name}`);
-      change(task, j);
-    });
+  private updateTask(name: TaskName, change: (t: Task, j: JobRecord) => void): Promise<void> {
+    return this.write((j) => change(taskOf(j, name), j));
   }
 
-  /** One write of the record, with the deferred fields; starts from the record as last written (no read). */
-  private async write(change: (j: JobRecord) => void): Promise<void> {
-    const deferred = this.deferred;
-    this.current = await this.store.update(this.current.id, (j) => {
-      for (const apply of deferred) apply(j);
-      change(j);
-    }, this.current);
-    this.deferred = this.deferred.filter((d) => !deferred.includes(d));
+  /** One write of the record with the deferred changes, starting from the record as last written (no read). */
+  private write(change?: (j: JobRecord) => void): Promise<void> {
+    const run = this.writes.then(async () => {
+      const deferred = this.deferred.splice(0);
+      if (!change && deferred.length === 0) return;
+      try {
+        this.current = await this.store.update(this.current.id, (j) => {
+          for (const apply of deferred) apply(j);
+          change?.(j);
+        }, this.current);
+      } catch (e) {
+        this.deferred.unshift(...deferred);
+        throw e;
+      }
+    });
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** `soon`: written in the next turn of the event loop at the latest (progress people watch). */
+  private defer(change: (j: JobRecord) => void, soon: boolean): void {
+    this.deferred.push(change);
+    if (soon) setImmediate(() => void this.write().catch(() => undefined));
   }
 
   async task<T>(name: TaskName, work: () => Promise<T>): Promise<T> {
@@ -66,9 +94,11 @@ export class StoreJobContext implements JobContext {
     });
     try {
       const result = await work();
-      await this.updateTask(name, (t) => {
-        if (t.state === 'InProgress') { t.state = 'Succeeded'; t.endedAt = new Date().toISOString(); }
-      });
+      const endedAt = new Date().toISOString();
+      this.defer((j) => {
+        const t = taskOf(j, name);
+        if (t.state === 'InProgress') { t.state = 'Succeeded'; t.endedAt = endedAt; }
+      }, true);
       return result;
     } catch (e) {
       const err = toPushError(e, this.signal);
@@ -114,28 +144,34 @@ export class StoreJobContext implements JobContext {
     this.logWriter ??= this.writeLog();
   }
 
-  /** One log write in flight at a time; the lines logged meanwhile go together in the next one. */
+  /** One log write in flight at a time, each with the lines of the last LOG_BATCH_MS (all at once when flushing). */
   private async writeLog(): Promise<void> {
-    await Promise.resolve(); // lines logged in the same tick go in the first write
     while (this.logBuffer.length > 0) {
+      if (!this.flushing) await new Promise<void>((resolve) => { this.logWake = resolve; setTimeout(resolve, LOG_BATCH_MS); });
+      this.logWake = null;
       const batch = this.logBuffer.splice(0);
       await this.store.appendLogs(this.current.id, batch).catch(() => undefined);
     }
     this.logWriter = null;
   }
 
-  /** Writes what the context still holds: buffered log lines and deferred record fields. */
+  /** Writes what the context still holds: buffered log lines and deferred record changes. */
   async flushLog(): Promise<void> {
-    while (this.logWriter) await this.logWriter;
-    if (this.deferred.length > 0) await this.write(() => undefined);
+    this.flushing = true;
+    this.logWake?.();
+    try {
+      while (this.logWriter) await this.logWriter;
+      await this.write();
+    } finally {
+      this.flushing = false;
+    }
   }
 
   async setInstaller(installer: { file: string; sha256: string }, agentVersion: string): Promise<void> {
-    // Called inside a task, whose end (or failure) is the next write at the latest.
-    this.deferred.push((j) => {
+    this.defer((j) => {
       j.installer = installer;
       j.agentVersion = agentVersion;
-    });
+    }, false); // called inside a task, whose end (or failure) is the next write at the latest
   }
 
   /** Re-reads the record (after someone else, e.g. cancel, changed it). */

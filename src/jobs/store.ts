@@ -98,7 +98,7 @@ export interface ListFilter {
 export class JobConflictError extends Error {}
 
 export class JobStore {
-  private createScriptSha: string | null = null;
+  private readonly shas = new Map<string, string>();
 
   constructor(private readonly redis: Redis) {}
 
@@ -120,7 +120,7 @@ export class JobStore {
     // The script goes by its SHA-1 (not its text a thousand times); one that Redis no longer knows
     // (restarted, SCRIPT FLUSH) is loaded again and only the records it refused are sent again.
     for (let attempt = 0; pending.length > 0; attempt++) {
-      const sha = await this.createSha(attempt > 0);
+      const sha = await this.scriptSha(CREATE_SCRIPT, attempt > 0);
       const pipe = this.redis.pipeline();
       for (const i of pending) {
         const job = jobs[i] as JobRecord;
@@ -145,10 +145,24 @@ export class JobStore {
     return results as Array<{ created: boolean; id: string }>;
   }
 
-  /** The create script's SHA-1, loaded once per store (again when Redis has forgotten it). */
-  private async createSha(reload: boolean): Promise<string> {
-    if (reload || !this.createScriptSha) this.createScriptSha = (await this.redis.script('LOAD', CREATE_SCRIPT)) as string;
-    return this.createScriptSha;
+  /** A script's SHA-1, loaded once per store (again when Redis has forgotten it: restarted, SCRIPT FLUSH). */
+  private async scriptSha(script: string, reload = false): Promise<string> {
+    let sha = this.shas.get(script);
+    if (reload || sha === undefined) {
+      sha = (await this.redis.script('LOAD', script)) as string;
+      this.shas.set(script, sha);
+    }
+    return sha;
+  }
+
+  /** EVALSHA, loading the script when Redis does not know it. */
+  private async evalScript(script: string, numKeys: number, ...args: string[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(await this.scriptSha(script), numKeys, ...args);
+    } catch (e) {
+      if (!/NOSCRIPT/.test((e as Error).message)) throw e;
+      return this.redis.evalsha(await this.scriptSha(script, true), numKeys, ...args);
+    }
   }
 
   async get(id: string): Promise<JobRecord | null> {
@@ -172,7 +186,7 @@ export class JobStore {
       const next = structuredClone(current);
       if (mutate(next) === false) return current;
       const events = diffEvents(current, next);
-      const res = (await this.redis.eval(
+      const res = (await this.evalScript(
         UPDATE_SCRIPT, 5,
         K.job(id), K.events, K.jobEvents(id), K.active(next.type, next.machine.machineId), K.accountJobs(next.runAsAccountId),
         String(current.rev), JSON.stringify({ ...next, rev: undefined }), id, next.state, isFinal(next.state) ? '1' : '0',
