@@ -23,7 +23,7 @@ import { commandStats, finalCount, startBenchDaemon, statsDelta, type BenchDaemo
 import { createGuests, leftovers, registeredCount, resetGuest } from './fleet/guests.ts';
 import { renderMarkdown } from './fleet/report.ts';
 import { instrumentedPush } from './fleet/round-trips.ts';
-import { minimalPush, openSshScript, rawSessions, scpOnce, type PathResult, type PushSpec } from './fleet/ssh-paths.ts';
+import { minimalPush, minimalPushSteps, openSshScript, rawSessions, scpOnce, type PathResult, type PushSpec } from './fleet/ssh-paths.ts';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     if (process.argv.includes('--trips-only')) {
       guests = await createGuests(1, passphrase);
       console.log(JSON.stringify(await instrumentedPush(guests[0]!, { redisUrl: redis.url, repositoryDir: repo, passphrase }), null, 2));
+      console.log(JSON.stringify(await minimalPushSteps(guests[0]!, spec, 5, () => resetGuest(guests[0]!))));
       return;
     }
     let t0 = performance.now();
@@ -162,9 +163,16 @@ async function main(): Promise<void> {
     const accountId = acct.body.id;
     await new ProcessServerRegistry(d.redis).heartbeat(PAUSED_PS, { instance: 'bench (no worker: nothing runs)', pid: 0, host: 'bench', concurrency: 0 });
 
+    // Warm-up, untimed: one readiness check of every guest (pins each host key on first use, as a
+    // fleet's second push finds it pinned, and warms the daemon's code paths up as the bench process's are).
+    const warm = await d.api<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/readiness-checks', {
+      machines: guests.map((g, i) => ({ machineId: `warm-${i}`, address: g.address, port: g.port, os: { family: 'linux' }, runAsAccountId: accountId })),
+    });
+    if (warm.status !== 202) throw new Error(`readiness checks: ${warm.status}`);
+    while ((await finalCount(d.redis)) < guests.length) await new Promise((r) => setTimeout(r, 200));
     const runs: PathRun[] = [];
     const daemonWaves: Array<{ round: number; acceptMs: number; redisCommandsPerJob: number; commands: Record<string, number>; costs: Awaited<ReturnType<typeof jobCosts>> }> = [];
-    let jobsRun = 0;
+    let jobsRun = guests.length; // the warm-up's
     for (let r = 1; r <= ROUNDS; r++) {
       resetAll();
       runs.push(finish('raw ssh2 session', r, await rawSessions(guests, CONCURRENCY), guests, false));
@@ -224,14 +232,15 @@ async function main(): Promise<void> {
     const copy = await copyComparison(guests[0]!, workDir);
     console.log(`copy comparison in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     const { commands: _commands, ...trips } = await instrumentedPush(guests[0]!, { redisUrl: redis.url, repositoryDir: repo, passphrase });
-    console.log(`one push, instrumented: ${JSON.stringify(trips)}`);
+    const minimalSteps = await minimalPushSteps(guests[0]!, spec, 5, () => resetGuest(guests[0]!));
+    console.log(`one push, instrumented: ${JSON.stringify(trips)}; minimal push steps ${JSON.stringify(minimalSteps)}`);
 
     const result = {
       benchmark: 'fleet', date: started.toISOString(), node: process.version,
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memGiB: round(os.totalmem() / 2 ** 30, 1), kernel: os.release(), loadAtStart, loadAtEnd: load() },
       settings: { guests: GUESTS, concurrency: CONCURRENCY, rounds: ROUNDS, installerMiB: PAD_MIB, labInstance: LAB_INSTANCE },
       runs, daemonWaves, acceptance: { machines: ACCEPT, idleMs: acceptMs.map(Math.round), medianIdleMs: Math.round(median(acceptMs)), whilePushing: { machines: GUESTS, ms: acceptWhilePushing.ms === null ? null : Math.round(acceptWhilePushing.ms) } },
-      memory, copy, oneLinuxPush: trips,
+      memory, copy, oneLinuxPush: { ...trips, minimalPushStepsMs: minimalSteps },
     };
     const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
     mkdirSync(dir, { recursive: true });

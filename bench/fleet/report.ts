@@ -12,7 +12,10 @@ export interface FleetResult {
   acceptance: { machines: number; idleMs: number[]; medianIdleMs: number; whilePushing: { machines: number; ms: number | null } };
   memory: { rssAtStartMiB: number; rssAtJob200MiB: number | null; rssAtEndMiB: number; jobs: number; heapAfterGcAtJob200MiB: number | null; heapAfterGcAtEndMiB: number | null };
   copy: Record<string, unknown> & { mib?: unknown; medianOursMs?: unknown; medianScpMs?: unknown; ratio?: unknown };
-  oneLinuxPush: { state: string; sshSessions: number; channelOpens: number; execs: number; sftpSubsystems: number; sftpRequests: Record<string, number>; sftpWrites: number; roundTrips: number };
+  oneLinuxPush: {
+    state: string; sshSessions: number; channelOpens: number; execs: number; sftpSubsystems: number; sftpRequests: Record<string, number>; sftpWrites: number; roundTrips: number;
+    stepsMs: Array<[string, number]>; minimalPushStepsMs: Array<[string, number]>;
+  };
 }
 
 const PATHS = ['raw ssh2 session', 'minimal ssh2 push', 'sshpass + scp/ssh, xargs -P', 'pushinstalld'];
@@ -75,6 +78,17 @@ export function renderMarkdown(r: FleetResult): string {
     '## One Linux push, instrumented (ssh2 packet trace of one enable-replication job)',
     '',
     `${r.oneLinuxPush.sshSessions} SSH session(s), ${r.oneLinuxPush.channelOpens} channel opens, ${r.oneLinuxPush.execs} execs, ${r.oneLinuxPush.sftpSubsystems} SFTP session(s), SFTP requests ${JSON.stringify(r.oneLinuxPush.sftpRequests)} + ${r.oneLinuxPush.sftpWrites} pipelined writes: about ${r.oneLinuxPush.roundTrips} sequential round trips after the handshake (job ${r.oneLinuxPush.state}).`,
+    '',
+    'Each SSH step, one push at a time (median of 5 pushes, ms):',
+    '',
+    '| pushinstalld step | ms | minimal push step | ms |',
+    '|---|---|---|---|',
+    ...Array.from({ length: Math.max(r.oneLinuxPush.stepsMs.length, r.oneLinuxPush.minimalPushStepsMs.length) }, (_, i) => {
+      const [a, am] = r.oneLinuxPush.stepsMs[i] ?? ['', ''];
+      const [b, bm] = r.oneLinuxPush.minimalPushStepsMs[i] ?? ['', ''];
+      return `| ${a} | ${am} | ${b} | ${bm} |`;
+    }),
+    `| total | ${r.oneLinuxPush.stepsMs.reduce((n, [, ms]) => n + ms, 0)} | total | ${r.oneLinuxPush.minimalPushStepsMs.reduce((n, [, ms]) => n + ms, 0)} |`,
     '',
     '## 200 MiB single-file copy, one-shot (connect, authenticate, copy, close)',
     '',

@@ -82,18 +82,43 @@ function installLine(stage: string, spec: PushSpec): string {
  * doing extract + install + register + clean-up. No checks, no verification: the floor of what any push costs.
  */
 export function minimalPush(guests: readonly LinuxGuest[], spec: PushSpec): Promise<PathResult> {
-  return timed(guests, spec.concurrency, async (g) => {
-    const c = await connect(g);
-    try {
-      const s = await sftp(c);
-      const stage = `/tmp/pushinstall-bench-${g.address.replace(/\./g, '-')}`;
-      await new Promise<void>((res, rej) => s.mkdir(stage, { mode: 0o700 }, cb(res, rej)));
-      await new Promise<void>((res, rej) => s.fastPut(spec.installer, `${stage}/${spec.installerName}`, { concurrency: 16, chunkSize: 261_120, mode: 0o600 }, cb(res, rej)));
-      await new Promise<void>((res, rej) => s.writeFile(`${stage}/passphrase.txt`, `${spec.passphrase}\n`, { mode: 0o600 }, cb(res, rej)));
-      s.end();
-      const res = await exec(c, installLine(stage, spec));
-      if (res.code !== 0) throw new Error(`push exited ${res.code}: ${res.output.slice(-300)}`);
-    } finally { c.end(); }
+  return timed(guests, spec.concurrency, (g) => minimalPushOne(g, spec));
+}
+
+/** One minimal push; `mark` hears each step's name as it ends (for per-step timings). */
+async function minimalPushOne(g: LinuxGuest, spec: PushSpec, mark: (step: string) => void = () => undefined): Promise<void> {
+  const c = await connect(g);
+  mark('connect + authenticate');
+  try {
+    const s = await sftp(c);
+    mark('SFTP session');
+    const stage = `/tmp/pushinstall-bench-${g.address.replace(/\./g, '-')}`;
+    await new Promise<void>((res, rej) => s.mkdir(stage, { mode: 0o700 }, cb(res, rej)));
+    mark('SFTP: mkdir the staging folder');
+    await new Promise<void>((res, rej) => s.fastPut(spec.installer, `${stage}/${spec.installerName}`, { concurrency: 16, chunkSize: 261_120, mode: 0o600 }, cb(res, rej)));
+    mark('SFTP: put the installer');
+    await new Promise<void>((res, rej) => s.writeFile(`${stage}/passphrase.txt`, `${spec.passphrase}\n`, { mode: 0o600 }, cb(res, rej)));
+    mark('SFTP: write the passphrase');
+    s.end();
+    const res = await exec(c, installLine(stage, spec));
+    mark('exec: extract + install + register + clean-up');
+    if (res.code !== 0) throw new Error(`push exited ${res.code}: ${res.output.slice(-300)}`);
+  } finally { c.end(); }
+}
+
+/** Per-step wall times of the minimal push, one push at a time (median of `pushes`), for the comparison. */
+export async function minimalPushSteps(g: LinuxGuest, spec: PushSpec, pushes: number, reset: () => void): Promise<Array<[string, number]>> {
+  const runs: Array<Array<[string, number]>> = [];
+  for (let i = 0; i < pushes; i++) {
+    reset();
+    const steps: Array<[string, number]> = [];
+    let t = performance.now();
+    await minimalPushOne(g, spec, (step) => { const now = performance.now(); steps.push([step, now - t]); t = now; });
+    runs.push(steps);
+  }
+  return (runs[0] ?? []).map(([name], n) => {
+    const xs = runs.map((r) => r[n]?.[1] ?? NaN).sort((a, b) => a - b);
+    return [name, Math.round(xs[xs.length >> 1] ?? NaN)];
   });
 }
 
