@@ -21,7 +21,7 @@ import { LAB_INSTANCE } from '../test/lab/paths.ts';
 import { startLabRedis } from '../test/lab/redis.ts';
 import { commandStats, finalCount, startBenchDaemon, statsDelta, type BenchDaemon } from './fleet/daemon.ts';
 import { createGuests, leftovers, registeredCount, resetGuest } from './fleet/guests.ts';
-import { renderMarkdown } from './fleet/report.ts';
+import { renderMarkdown, type FleetResult } from './fleet/report.ts';
 import { instrumentedPush } from './fleet/round-trips.ts';
 import { minimalPush, minimalPushSteps, openSshScript, rawSessions, scpOnce, type PathResult, type PushSpec } from './fleet/ssh-paths.ts';
 
@@ -125,6 +125,115 @@ async function copyComparison(guest: LinuxGuest, workDir: string): Promise<Recor
   return { mib: COPY_MIB, rounds: COPY_ROUNDS, oursMs: o.map(Math.round), scpMs: t.map(Math.round), medianOursMs: Math.round(median(o)), medianScpMs: Math.round(median(t)), ratio: round(median(o) / median(t), 3) };
 }
 
+interface Sample { jobs: number; rssMiB: number; heapAfterGcMiB: number | null }
+type DaemonWaveResult = { round: number; acceptMs: number; redisCommandsPerJob: number; commands: Record<string, number>; costs: Awaited<ReturnType<typeof jobCosts>> };
+
+/** What the daemon paths share: the daemon, its account, the guests, and the RSS samples taken on every poll. */
+interface DaemonBench { d: BenchDaemon; accountId: string; guests: LinuxGuest[]; spec: PushSpec; workDir: string; samples: Sample[] }
+
+function resetAll(guests: readonly LinuxGuest[]): void {
+  for (const g of guests) resetGuest(g);
+}
+
+async function sample(b: DaemonBench, final: number): Promise<void> {
+  b.samples.push({ jobs: final, rssMiB: round(b.d.rssMiB(), 1), heapAfterGcMiB: b.d.heapAfterGcMiB() });
+}
+
+/** The daemon with a run-as account, a paused process server, and an untimed warm-up. */
+async function setUpDaemon(d: BenchDaemon, guests: LinuxGuest[]): Promise<string> {
+  const acct = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'fleet root', osFamily: 'linux', username: guests[0]!.users.root.name, password: guests[0]!.users.root.password });
+  if (acct.status !== 201) throw new Error(`account: ${acct.status}`);
+  await new ProcessServerRegistry(d.redis).heartbeat(PAUSED_PS, { instance: 'bench (no worker: nothing runs)', pid: 0, host: 'bench', concurrency: 0 });
+  // Warm-up, untimed: one readiness check of every guest (pins each host key on first use, as a
+  // fleet's second push finds it pinned, and warms the daemon's code paths up as the bench process's are).
+  const warm = await d.api<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/readiness-checks', {
+    machines: guests.map((g, i) => ({ machineId: `warm-${i}`, address: g.address, port: g.port, os: { family: 'linux' }, runAsAccountId: acct.body.id })),
+  });
+  if (warm.status !== 202) throw new Error(`readiness checks: ${warm.status}`);
+  while ((await finalCount(d.redis)) < guests.length) await new Promise((r) => setTimeout(r, 200));
+  return acct.body.id;
+}
+
+/** One round of every path, guests reset before each. */
+async function compareRound(b: DaemonBench, r: number, runs: PathRun[], waves: DaemonWaveResult[]): Promise<void> {
+  const { d, guests } = b;
+  resetAll(guests);
+  runs.push(finish('raw ssh2 session', r, await rawSessions(guests, CONCURRENCY), guests, false));
+  resetAll(guests);
+  runs.push(finish('minimal ssh2 push', r, await minimalPush(guests, b.spec), guests, true));
+  resetAll(guests);
+  runs.push(finish('sshpass + scp/ssh, xargs -P', r, await openSshScript(guests, b.spec, b.workDir), guests, true));
+  resetAll(guests);
+  const before = await commandStats(d.redis);
+  const wave = await daemonWave(d, guests, b.accountId, `round${r}`, (final) => sample(b, final));
+  const delta = statsDelta(before, await commandStats(d.redis));
+  delete delta.info;
+  delta.hgetall = (delta.hgetall ?? 0) - wave.polls; // the bench's own polling
+  const perJob = Object.values(delta).reduce((a, c) => a + c, 0) / guests.length;
+  const ok = (await Promise.all(wave.ids.map((id) => d.redis.hget(`pi:job:${id}`, 'state')))).filter((st) => st === 'Succeeded').length;
+  runs.push(finish('pushinstalld', r, { ok, failed: guests.length - ok, seconds: wave.seconds }, guests, true));
+  const commands = Object.fromEntries(Object.entries(delta).map(([k, v]): [string, number] => [k, round(v / guests.length, 2)]).sort((x, y) => y[1] - x[1]));
+  waves.push({ round: r, acceptMs: Math.round(wave.acceptMs), redisCommandsPerJob: round(perJob, 1), commands, costs: await jobCosts(d, wave.ids) });
+}
+
+/** Keeps pushing in waves (guests reset between) until JOBS jobs have run; the first wave also times an accept while pushing. */
+async function memoryWaves(b: DaemonBench, jobsRun: number): Promise<{ jobsRun: number; acceptWhilePushingMs: number | null }> {
+  let acceptWhilePushingMs: number | null = null;
+  for (let w = 1; jobsRun < JOBS; w++) {
+    resetAll(b.guests);
+    let sent = false;
+    const wave = await daemonWave(b.d, b.guests, b.accountId, `mem${w}`, async (final) => {
+      await sample(b, final);
+      if (!sent && w === 1) {
+        sent = true;
+        await new Promise((r) => setTimeout(r, 1000));
+        acceptWhilePushingMs = await acceptPaused(b.d, b.accountId, b.guests.length, 'while-pushing');
+      }
+    });
+    jobsRun += wave.ids.length;
+    console.log(`memory wave ${w}: ${jobsRun} jobs run, RSS ${b.d.rssMiB().toFixed(1)} MiB, heap after the last full GC ${b.d.heapAfterGcMiB() ?? '?'} MiB`);
+  }
+  return { jobsRun, acceptWhilePushingMs };
+}
+
+function memorySummary(b: DaemonBench, rssAtStart: number, jobsRun: number) {
+  const at = (n: number) => b.samples.find((x) => x.jobs >= n) ?? null;
+  // RSS swings with the copy buffers in flight (16 pushes × 4 MiB) and GC timing: compare medians of the
+  // samples taken within 50 jobs of job 200 and of the last job, not two single readings.
+  const around = (n: number) => round(median(b.samples.filter((x) => Math.abs(x.jobs - n) <= 50).map((x) => x.rssMiB)), 1);
+  return {
+    rssAtStartMiB: round(rssAtStart, 1), rssAtJob200MiB: around(200), rssAtEndMiB: around(jobsRun), jobs: jobsRun,
+    heapAfterGcAtJob200MiB: at(200)?.heapAfterGcMiB ?? null, heapAfterGcAtEndMiB: b.d.heapAfterGcMiB(), samples: b.samples.filter((_, i) => i % 5 === 0),
+  };
+}
+
+function writeResults(result: FleetResult & Record<string, unknown>): void {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'fleet.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const md = renderMarkdown(result);
+  writeFileSync(path.join(dir, 'fleet.md'), md);
+  console.log(md);
+}
+
+/** The daemon part: warm-up, the rounds (with the other paths), memory waves, acceptance; then the daemon stops. */
+async function daemonPart(b: Omit<DaemonBench, 'accountId' | 'samples'>) {
+  const rssAtStart = b.d.rssMiB();
+  const bench: DaemonBench = { ...b, accountId: await setUpDaemon(b.d, b.guests), samples: [] };
+  await sample(bench, 0);
+  const runs: PathRun[] = [];
+  const daemonWaves: DaemonWaveResult[] = [];
+  for (let r = 1; r <= ROUNDS; r++) await compareRound(bench, r, runs, daemonWaves);
+  const { jobsRun, acceptWhilePushingMs } = await memoryWaves(bench, b.guests.length * (ROUNDS + 1));
+  const memory = memorySummary(bench, rssAtStart, jobsRun);
+  // Acceptance to a process server whose workers are paused (nothing runs), with the push workers idle.
+  const acceptMs: number[] = [];
+  for (let r = 0; r < ACCEPT_ROUNDS; r++) acceptMs.push(await acceptPaused(b.d, bench.accountId, ACCEPT, `accept${r}`));
+  console.log(`accept ${ACCEPT}: ${acceptMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+  const whilePushing = { machines: GUESTS, ms: acceptWhilePushingMs === null ? null : Math.round(acceptWhilePushingMs) };
+  return { runs, daemonWaves, memory, acceptance: { machines: ACCEPT, idleMs: acceptMs.map(Math.round), medianIdleMs: Math.round(median(acceptMs)), whilePushing } };
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the fleet benchmark needs root (it starts the test lab\'s sshd guests)');
   const started = new Date();
@@ -139,115 +248,33 @@ async function main(): Promise<void> {
     const repo = path.join(workDir, 'repository');
     mkdirSync(repo);
     const installerName = installerFileName(VERSION, TAG);
-    const installer = await buildLinuxInstaller(path.join(workDir, 'installer.tar.gz'), VERSION, { padMiB: PAD_MIB });
-    copyFileSync(installer, path.join(repo, installerName));
+    copyFileSync(await buildLinuxInstaller(path.join(workDir, 'installer.tar.gz'), VERSION, { padMiB: PAD_MIB }), path.join(repo, installerName));
     const spec: PushSpec = { installer: path.join(repo, installerName), installerName, passphrase, csEndpoint: CS_ENDPOINT, concurrency: CONCURRENCY };
-    if (process.argv.includes('--trips-only')) {
-      guests = await createGuests(1, passphrase);
-      console.log(JSON.stringify(await instrumentedPush(guests[0]!, { redisUrl: redis.url, repositoryDir: repo, passphrase }), null, 2));
-      console.log(JSON.stringify(await minimalPushSteps(guests[0]!, spec, 5, () => resetGuest(guests[0]!))));
-      return;
+    const tripsOnly = process.argv.includes('--trips-only');
+    const t0 = performance.now();
+    guests = await createGuests(tripsOnly ? 1 : GUESTS, passphrase);
+    console.log(`${guests.length} guests up in ${((performance.now() - t0) / 1000).toFixed(1)} s (lab instance ${LAB_INSTANCE})`);
+    let part: Awaited<ReturnType<typeof daemonPart>> | null = null;
+    let copy: Record<string, unknown> = {};
+    if (!tripsOnly) {
+      const profDir = process.argv.indexOf('--daemon-prof');
+      const nodeArgs = profDir >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.argv[profDir + 1] ?? 'daemon-prof')}`] : [];
+      daemon = await startBenchDaemon({ redisUrl: redis.url, workDir, repositoryDir: repo, passphrase, concurrency: CONCURRENCY, csEndpoint: CS_ENDPOINT, nodeArgs });
+      part = await daemonPart({ d: daemon, guests, spec, workDir });
+      await daemon.stop();
+      daemon = null;
+      copy = await copyComparison(guests[0]!, workDir);
     }
-    let t0 = performance.now();
-    guests = await createGuests(GUESTS, passphrase);
-    console.log(`${GUESTS} guests up in ${((performance.now() - t0) / 1000).toFixed(1)} s (lab instance ${LAB_INSTANCE})`);
-    const resetAll = () => { for (const g of guests) resetGuest(g); };
-
-    const profDir = process.argv.indexOf('--daemon-prof');
-    const nodeArgs = profDir >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.argv[profDir + 1] ?? 'daemon-prof')}`] : [];
-    daemon = await startBenchDaemon({ redisUrl: redis.url, workDir, repositoryDir: repo, passphrase, concurrency: CONCURRENCY, csEndpoint: CS_ENDPOINT, nodeArgs });
-    const d = daemon;
-    const rssAtStart = d.rssMiB();
-    const acct = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'fleet root', osFamily: 'linux', username: guests[0]!.users.root.name, password: guests[0]!.users.root.password });
-    if (acct.status !== 201) throw new Error(`account: ${acct.status}`);
-    const accountId = acct.body.id;
-    await new ProcessServerRegistry(d.redis).heartbeat(PAUSED_PS, { instance: 'bench (no worker: nothing runs)', pid: 0, host: 'bench', concurrency: 0 });
-
-    // Warm-up, untimed: one readiness check of every guest (pins each host key on first use, as a
-    // fleet's second push finds it pinned, and warms the daemon's code paths up as the bench process's are).
-    const warm = await d.api<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/readiness-checks', {
-      machines: guests.map((g, i) => ({ machineId: `warm-${i}`, address: g.address, port: g.port, os: { family: 'linux' }, runAsAccountId: accountId })),
-    });
-    if (warm.status !== 202) throw new Error(`readiness checks: ${warm.status}`);
-    while ((await finalCount(d.redis)) < guests.length) await new Promise((r) => setTimeout(r, 200));
-    const runs: PathRun[] = [];
-    const daemonWaves: Array<{ round: number; acceptMs: number; redisCommandsPerJob: number; commands: Record<string, number>; costs: Awaited<ReturnType<typeof jobCosts>> }> = [];
-    let jobsRun = guests.length; // the warm-up's
-    for (let r = 1; r <= ROUNDS; r++) {
-      resetAll();
-      runs.push(finish('raw ssh2 session', r, await rawSessions(guests, CONCURRENCY), guests, false));
-      resetAll();
-      runs.push(finish('minimal ssh2 push', r, await minimalPush(guests, spec), guests, true));
-      resetAll();
-      const script = await openSshScript(guests, spec, workDir);
-      runs.push(finish('sshpass + scp/ssh, xargs -P', r, script, guests, true));
-      resetAll();
-      const before = await commandStats(d.redis);
-      const wave = await daemonWave(d, guests, accountId, `round${r}`);
-      const delta = statsDelta(before, await commandStats(d.redis));
-      delete delta.info;
-      delta.hgetall = (delta.hgetall ?? 0) - wave.polls; // the bench's own polling
-      const perJob = Object.values(delta).reduce((a, b) => a + b, 0) / guests.length;
-      jobsRun += guests.length;
-      const ok = (await Promise.all(wave.ids.map((id) => d.redis.hget(`pi:job:${id}`, 'state')))).filter((s) => s === 'Succeeded').length;
-      runs.push(finish('pushinstalld', r, { ok, failed: guests.length - ok, seconds: wave.seconds }, guests, true));
-      daemonWaves.push({ round: r, acceptMs: Math.round(wave.acceptMs), redisCommandsPerJob: round(perJob, 1), commands: Object.fromEntries(Object.entries(delta).map(([k, v]): [string, number] => [k, round(v / guests.length, 2)]).sort((a, b) => b[1] - a[1])), costs: await jobCosts(d, wave.ids) });
-    }
-
-    // Memory: keep pushing in waves (guests reset between) until JOBS jobs have run; sample RSS on the way.
-    const rss: Array<{ jobs: number; rssMiB: number; heapAfterGcMiB: number | null }> = [{ jobs: 0, rssMiB: round(rssAtStart, 1), heapAfterGcMiB: d.heapAfterGcMiB() }];
-    const acceptWhilePushing: { ms: number | null } = { ms: null };
-    let w = 0;
-    while (jobsRun < JOBS) {
-      resetAll();
-      let sentWhilePushing = false;
-      const wave = await daemonWave(d, guests, accountId, `mem${++w}`, async (final) => {
-        rss.push({ jobs: final, rssMiB: round(d.rssMiB(), 1), heapAfterGcMiB: d.heapAfterGcMiB() });
-        if (!sentWhilePushing && w === 1) {
-          sentWhilePushing = true;
-          await new Promise((r) => setTimeout(r, 1000));
-          acceptWhilePushing.ms = await acceptPaused(d, accountId, guests.length, 'while-pushing');
-        }
-      });
-      jobsRun += wave.ids.length;
-      console.log(`memory wave ${w}: ${jobsRun} jobs run, RSS ${d.rssMiB().toFixed(1)} MiB, heap after the last full GC ${d.heapAfterGcMiB() ?? '?'} MiB`);
-    }
-    const at = (n: number) => rss.find((s) => s.jobs >= n) ?? null;
-    // RSS swings with the copy buffers in flight (16 pushes × 4 MiB) and GC timing: compare medians of the
-    // samples taken within 50 jobs of job 200 and of the last job, not two single readings.
-    const around = (n: number) => round(median(rss.filter((s) => Math.abs(s.jobs - n) <= 50).map((s) => s.rssMiB)), 1);
-    const memory = {
-      rssAtStartMiB: round(rssAtStart, 1), rssAtJob200MiB: around(200), rssAtEndMiB: around(jobsRun), jobs: jobsRun,
-      heapAfterGcAtJob200MiB: at(200)?.heapAfterGcMiB ?? null, heapAfterGcAtEndMiB: d.heapAfterGcMiB(), samples: rss.filter((_, i) => i % 5 === 0),
-    };
-
-    // Acceptance to a process server whose workers are paused (nothing runs), with the push workers idle.
-    const acceptMs: number[] = [];
-    for (let r = 0; r < ACCEPT_ROUNDS; r++) acceptMs.push(await acceptPaused(d, accountId, ACCEPT, `accept${r}`));
-    console.log(`accept ${ACCEPT}: ${acceptMs.map((x) => x.toFixed(0)).join(', ')} ms`);
-
-    await d.stop();
-    daemon = null;
-    t0 = performance.now();
-    const copy = await copyComparison(guests[0]!, workDir);
-    console.log(`copy comparison in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    const { commands: _commands, ...trips } = await instrumentedPush(guests[0]!, { redisUrl: redis.url, repositoryDir: repo, passphrase });
+    const { commands, ...trips } = await instrumentedPush(guests[0]!, { redisUrl: redis.url, repositoryDir: repo, passphrase });
     const minimalSteps = await minimalPushSteps(guests[0]!, spec, 5, () => resetGuest(guests[0]!));
-    console.log(`one push, instrumented: ${JSON.stringify(trips)}; minimal push steps ${JSON.stringify(minimalSteps)}`);
-
-    const result = {
+    console.log(`one push, instrumented: ${JSON.stringify({ ...trips, commands })}; minimal push steps ${JSON.stringify(minimalSteps)}`);
+    if (!part) return;
+    writeResults({
       benchmark: 'fleet', date: started.toISOString(), node: process.version,
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memGiB: round(os.totalmem() / 2 ** 30, 1), kernel: os.release(), loadAtStart, loadAtEnd: load() },
       settings: { guests: GUESTS, concurrency: CONCURRENCY, rounds: ROUNDS, installerMiB: PAD_MIB, labInstance: LAB_INSTANCE },
-      runs, daemonWaves, acceptance: { machines: ACCEPT, idleMs: acceptMs.map(Math.round), medianIdleMs: Math.round(median(acceptMs)), whilePushing: { machines: GUESTS, ms: acceptWhilePushing.ms === null ? null : Math.round(acceptWhilePushing.ms) } },
-      memory, copy, oneLinuxPush: { ...trips, minimalPushStepsMs: minimalSteps },
-    };
-    const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'fleet.json'), `${JSON.stringify(result, null, 2)}\n`);
-    const md = renderMarkdown(result);
-    writeFileSync(path.join(dir, 'fleet.md'), md);
-    console.log(md);
+      ...part, copy, oneLinuxPush: { ...trips, minimalPushStepsMs: minimalSteps },
+    });
   } finally {
     await daemon?.stop();
     await Promise.all(guests.map((g) => g.destroy()));

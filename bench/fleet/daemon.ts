@@ -3,11 +3,11 @@
 // call its API and to read what it costs (RSS, Redis commands).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { TokenStore } from '../../src/api/tokens.ts';
+import { freePort } from '../../test/lab/samba.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -20,17 +20,6 @@ export interface BenchDaemon {
   /** Live heap after the latest full (mark-compact) GC, from --trace-gc: what RSS alone cannot tell apart from a leak. */
   heapAfterGcMiB(): number | null;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startBenchDaemon(opts: { redisUrl: string; workDir: string; repositoryDir: string; passphrase: string; concurrency: number; csEndpoint: string; nodeArgs?: string[] }): Promise<BenchDaemon> {

@@ -6,7 +6,7 @@ export interface FleetResult {
   date: string;
   node: string;
   machine: { cpus: number; cpuModel: string; memGiB: number; kernel: string; loadAtStart: number[]; loadAtEnd: number[] };
-  settings: { guests: number; concurrency: number; rounds: number; installerMiB: number };
+  settings: { guests: number; concurrency: number; rounds: number; installerMiB: number; labInstance: number };
   runs: Run[];
   daemonWaves: Wave[];
   acceptance: { machines: number; idleMs: number[]; medianIdleMs: number; whilePushing: { machines: number; ms: number | null } };
