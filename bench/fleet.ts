@@ -23,6 +23,7 @@ import { commandStats, finalCount, startBenchDaemon, statsDelta, type BenchDaemo
 import { createGuests, leftovers, registeredCount, resetGuest } from './fleet/guests.ts';
 import { renderMarkdown, type FleetResult } from './fleet/report.ts';
 import { instrumentedPush } from './fleet/round-trips.ts';
+import { jobSteps, meanInFlight, medians } from './fleet/steps.ts';
 import { minimalPush, minimalPushSteps, openSshScript, rawSessions, scpOnce, type PathResult, type PushSpec } from './fleet/ssh-paths.ts';
 
 function arg(name: string, def: number): number {
@@ -126,7 +127,11 @@ async function copyComparison(guest: LinuxGuest, workDir: string): Promise<Recor
 }
 
 interface Sample { jobs: number; rssMiB: number; heapAfterGcMiB: number | null }
-type DaemonWaveResult = { round: number; acceptMs: number; redisCommandsPerJob: number; commands: Record<string, number>; costs: Awaited<ReturnType<typeof jobCosts>> };
+type DaemonWaveResult = {
+  round: number; acceptMs: number; redisCommandsPerJob: number; commands: Record<string, number>; costs: Awaited<ReturnType<typeof jobCosts>>;
+  /** Median per step under load: pushinstalld's (from its job logs) and the minimal push's, same round. */
+  stepsMs: Array<[string, number, number]>; minimalStepsMs: Array<[string, number, number]>; meanInFlight: number;
+};
 
 /** What the daemon paths share: the daemon, its account, the guests, and the RSS samples taken on every poll. */
 interface DaemonBench { d: BenchDaemon; accountId: string; guests: LinuxGuest[]; spec: PushSpec; workDir: string; samples: Sample[] }
@@ -160,7 +165,8 @@ async function compareRound(b: DaemonBench, r: number, runs: PathRun[], waves: D
   resetAll(guests);
   runs.push(finish('raw ssh2 session', r, await rawSessions(guests, CONCURRENCY), guests, false));
   resetAll(guests);
-  runs.push(finish('minimal ssh2 push', r, await minimalPush(guests, b.spec), guests, true));
+  const minimalSteps: Array<Map<string, number>> = [];
+  runs.push(finish('minimal ssh2 push', r, await minimalPush(guests, b.spec, minimalSteps), guests, true));
   resetAll(guests);
   runs.push(finish('sshpass + scp/ssh, xargs -P', r, await openSshScript(guests, b.spec, b.workDir), guests, true));
   resetAll(guests);
@@ -173,7 +179,10 @@ async function compareRound(b: DaemonBench, r: number, runs: PathRun[], waves: D
   const ok = (await Promise.all(wave.ids.map((id) => d.redis.hget(`pi:job:${id}`, 'state')))).filter((st) => st === 'Succeeded').length;
   runs.push(finish('pushinstalld', r, { ok, failed: guests.length - ok, seconds: wave.seconds }, guests, true));
   const commands = Object.fromEntries(Object.entries(delta).map(([k, v]): [string, number] => [k, round(v / guests.length, 2)]).sort((x, y) => y[1] - x[1]));
-  waves.push({ round: r, acceptMs: Math.round(wave.acceptMs), redisCommandsPerJob: round(perJob, 1), commands, costs: await jobCosts(d, wave.ids) });
+  waves.push({
+    round: r, acceptMs: Math.round(wave.acceptMs), redisCommandsPerJob: round(perJob, 1), commands, costs: await jobCosts(d, wave.ids),
+    stepsMs: await jobSteps(d.redis, wave.ids), minimalStepsMs: medians(minimalSteps), meanInFlight: await meanInFlight(d.redis, wave.ids, wave.seconds),
+  });
 }
 
 /** Keeps pushing in waves (guests reset between) until JOBS jobs have run; the first wave also times an accept while pushing. */

@@ -1,7 +1,10 @@
 // Renders the fleet benchmark's results as bench/results/fleet.md.
 
 interface Run { path: string; round: number; pushesPerSec: number; seconds: number; ok: number; registered: number; leftovers: number; load1: number }
-interface Wave { round: number; acceptMs: number; redisCommandsPerJob: number; commands: Record<string, number>; costs: { recordWrites: number; events: number; logLines: number } }
+interface Wave {
+  round: number; acceptMs: number; redisCommandsPerJob: number; commands: Record<string, number>; costs: { recordWrites: number; events: number; logLines: number };
+  stepsMs: Array<[string, number, number]>; minimalStepsMs: Array<[string, number, number]>; meanInFlight: number;
+}
 export interface FleetResult {
   date: string;
   node: string;
@@ -27,6 +30,27 @@ function med(xs: number[]): number {
 }
 
 const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+function stepTable(wave: Wave | undefined): string[] {
+  if (!wave) return [];
+  const rows = Math.max(wave.stepsMs.length, wave.minimalStepsMs.length);
+  const sum = (xs: Array<[string, number, number]>, i: 1 | 2) => xs.reduce((n, x) => n + x[i], 0);
+  return [
+    `Where one push's time goes at this concurrency, round ${wave.round} (per step over the wave's pushes, ms, median / mean; pushinstalld's from its job log timestamps):`,
+    '',
+    '| pushinstalld step | ms | minimal push step | ms |',
+    '|---|---|---|---|',
+    ...Array.from({ length: rows }, (_, i) => {
+      const a = wave.stepsMs[i];
+      const b = wave.minimalStepsMs[i];
+      return `| ${a?.[0] ?? ''} | ${a ? `${a[1]} / ${a[2]}` : ''} | ${b?.[0] ?? ''} | ${b ? `${b[1]} / ${b[2]}` : ''} |`;
+    }),
+    `| sum | ${sum(wave.stepsMs, 1)} / ${sum(wave.stepsMs, 2)} | sum | ${sum(wave.minimalStepsMs, 1)} / ${sum(wave.minimalStepsMs, 2)} |`,
+    '',
+    `pushinstalld pushes in flight on average over the wave: ${wave.meanInFlight} (of the concurrency ${wave.meanInFlight > 0 ? 'asked' : ''}).`,
+    '',
+  ];
+}
 
 export function renderMarkdown(r: FleetResult): string {
   const rate = (p: string) => med(r.runs.filter((x) => x.path === p).map((x) => x.pushesPerSec));
@@ -57,6 +81,7 @@ export function renderMarkdown(r: FleetResult): string {
     '',
     `Targets: pushinstalld ≥ 0.9× the minimal push (${f(ours / minimal)}×: ${ours / minimal >= 0.9 ? 'met' : 'NOT met'}), ≥ 2× the script (${f(ours / script)}×: ${ours / script >= 2 ? 'met' : 'NOT met'}).`,
     '',
+    ...stepTable(wave),
     '## Acceptance',
     '',
     `- ${r.acceptance.machines} machines to a process server whose workers are paused (nothing runs), push workers idle: median ${r.acceptance.medianIdleMs} ms (${r.acceptance.idleMs.join(', ')}); target < 300 ms.`,

@@ -81,8 +81,14 @@ function installLine(stage: string, spec: PushSpec): string {
  * installer (same fastPut settings as the daemon's channel) and the passphrase file (0600); then one exec
  * doing extract + install + register + clean-up. No checks, no verification: the floor of what any push costs.
  */
-export function minimalPush(guests: readonly LinuxGuest[], spec: PushSpec): Promise<PathResult> {
-  return timed(guests, spec.concurrency, (g) => minimalPushOne(g, spec));
+/** `steps`: receives each push's step durations (ms), for where the time goes under load. */
+export function minimalPush(guests: readonly LinuxGuest[], spec: PushSpec, steps?: Array<Map<string, number>>): Promise<PathResult> {
+  return timed(guests, spec.concurrency, async (g) => {
+    const mine = new Map<string, number>();
+    let t = performance.now();
+    await minimalPushOne(g, spec, (step) => { const now = performance.now(); mine.set(step, now - t); t = now; });
+    steps?.push(mine);
+  });
 }
 
 /** One minimal push; `mark` hears each step's name as it ends (for per-step timings). */

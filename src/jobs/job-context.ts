@@ -112,29 +112,37 @@ export class StoreJobContext implements JobContext {
     }
   }
 
+  // Skips, ends and notes ride with the next write too (at the latest in the next turn of the event loop).
+
   async skip(name: TaskName, message: string): Promise<void> {
-    await this.updateTask(name, (t) => {
+    const now = new Date().toISOString();
+    const clean = redactor.redact(message);
+    this.defer((j) => {
+      const t = taskOf(j, name);
       t.state = 'Skipped';
-      t.message = redactor.redact(message);
-      const now = new Date().toISOString();
+      t.message = clean;
       t.startedAt ??= now;
       t.endedAt = now;
-    });
+    }, true);
   }
 
   async endTask(name: TaskName, state: 'Failed' | 'Warning' | 'Succeeded', error?: JobError, message?: string): Promise<void> {
-    await this.updateTask(name, (t) => {
+    const now = new Date().toISOString();
+    const cleanError = error ? redactor.redactValue(error) : undefined;
+    const cleanMessage = message ? redactor.redact(message) : undefined;
+    this.defer((j) => {
+      const t = taskOf(j, name);
       t.state = state;
-      const now = new Date().toISOString();
       t.startedAt ??= now;
       t.endedAt = now;
-      if (error) t.errors = [redactor.redactValue(error)];
-      if (message) t.message = redactor.redact(message);
-    });
+      if (cleanError) t.errors = [cleanError];
+      if (cleanMessage) t.message = cleanMessage;
+    }, true);
   }
 
   async note(name: TaskName, message: string): Promise<void> {
-    await this.updateTask(name, (t) => { t.message = redactor.redact(message); });
+    const clean = redactor.redact(message);
+    this.defer((j) => { taskOf(j, name).message = clean; }, true);
   }
 
   log(line: string): void {

@@ -16,8 +16,11 @@ export const linuxCommands = {
     `for f in ${files.map(shQuote).join(' ')}; do if [ -r "$f" ]; then echo "==> $f <=="; cat "$f"; echo; fi; done; true`,
   agentState: () => `cat ${VX_VERSION_FILE} 2>/dev/null; true`,
   makeStage: (stage: string) => `umask 077 && mkdir -p ${shQuote(stage)} && chmod 700 ${shQuote(stage)} && stat -c '%u %a' ${shQuote(stage)}`,
-  /** Available KiB on the file system holding `p` (or its nearest existing parent). */
-  freeKiB: (p: string) => `d=${shQuote(p)}; while [ ! -e "$d" ]; do d=$(dirname "$d"); done; df -Pk "$d" | tail -n 1`,
+  /**
+   * `df -Pk` of the file system holding `p` (or its nearest existing parent; the parent is found with
+   * shell expansions, not one process per level): the caller reads the last line.
+   */
+  freeKiB: (p: string) => `d=${shQuote(p)}; while [ ! -e "$d" ]; do d=\${d%/*}; d=\${d:-/}; done; df -Pk "$d"`,
   sha256: (file: string) => `if [ -f ${shQuote(file)} ]; then sha256sum ${shQuote(file)}; fi; true`,
   extract: (archive: string, into: string) => `rm -rf ${shQuote(into)} && mkdir -p ${shQuote(into)} && tar -xzf ${shQuote(archive)} -C ${shQuote(into)}`,
   grubConfigs: () =>
