@@ -22,6 +22,42 @@ export interface BenchDaemon {
   stop(): Promise<void>;
 }
 
+function apiCaller(url: string, token: string): BenchDaemon['api'] {
+  return async (method, route, body) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const t0 = performance.now();
+    const res = await fetch(url + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    const ms = performance.now() - t0;
+    let parsed: unknown = text;
+    try { parsed = JSON.parse(text); } catch { /* text */ }
+    return { status: res.status, body: parsed as never, ms };
+  };
+}
+
+/** Reads the daemon's --trace-gc lines as they come: the live heap after the latest mark-compact. */
+function gcTraceReader(logFile: string): () => number | null {
+  const gc = { offset: 0, rest: '', heaps: new Map<string, number>() };
+  return () => {
+    const fd = openSync(logFile, 'r');
+    const buf = Buffer.alloc(1 << 20);
+    let n;
+    while ((n = readSync(fd, buf, 0, buf.length, gc.offset)) > 0) {
+      gc.offset += n;
+      const lines = (gc.rest + buf.subarray(0, n).toString('latin1')).split('\n');
+      gc.rest = lines.pop() ?? '';
+      for (const line of lines) {
+        // One isolate per thread (tsx runs its loader in a worker): the daemon's is the big one.
+        const m = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \(/.exec(line);
+        if (m) gc.heaps.set(m[1] as string, Number(m[2]));
+      }
+    }
+    closeSync(fd);
+    return gc.heaps.size ? Math.max(...gc.heaps.values()) : null;
+  };
+}
+
 export async function startBenchDaemon(opts: { redisUrl: string; workDir: string; repositoryDir: string; passphrase: string; concurrency: number; csEndpoint: string; nodeArgs?: string[] }): Promise<BenchDaemon> {
   const dataDir = path.join(opts.workDir, 'daemon');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -43,41 +79,14 @@ export async function startBenchDaemon(opts: { redisUrl: string; workDir: string
   });
   const url = `http://127.0.0.1:${port}`;
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
-  const gc = { offset: 0, rest: '', heaps: new Map<string, number>() };
   const daemon: BenchDaemon = {
     child, url, redis,
-    async api(method, route, body) {
-      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const t0 = performance.now();
-      const res = await fetch(url + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      const ms = performance.now() - t0;
-      let parsed: unknown = text;
-      try { parsed = JSON.parse(text); } catch { /* text */ }
-      return { status: res.status, body: parsed as never, ms };
-    },
+    api: apiCaller(url, token),
     rssMiB() {
       const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
     },
-    heapAfterGcMiB() {
-      const fd = openSync(logFile, 'r');
-      const buf = Buffer.alloc(1 << 20);
-      let n;
-      while ((n = readSync(fd, buf, 0, buf.length, gc.offset)) > 0) {
-        gc.offset += n;
-        const lines = (gc.rest + buf.subarray(0, n).toString('latin1')).split('\n');
-        gc.rest = lines.pop() ?? '';
-        for (const line of lines) {
-          // One isolate per thread (tsx runs its loader in a worker): the daemon's is the big one.
-          const m = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \(/.exec(line);
-          if (m) gc.heaps.set(m[1] as string, Number(m[2]));
-        }
-      }
-      closeSync(fd);
-      return gc.heaps.size ? Math.max(...gc.heaps.values()) : null;
-    },
+    heapAfterGcMiB: gcTraceReader(logFile),
     async stop() {
       redis.disconnect();
       if (child.exitCode !== null || child.signalCode !== null) return;
