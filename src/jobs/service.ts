@@ -1,14 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AccountStore } from '../accounts/accounts.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { isValidAddress } from '../domain/address.ts';
-import { isFinal, TASKS_BY_TYPE, type JobRecord, type JobType, type MachineRequest } from '../domain/job.ts';
+import { isFinal, type JobRecord, type JobType, type MachineRequest } from '../domain/job.ts';
 import { isSafeAbsolutePath, isSafeWindowsPath } from '../domain/paths.ts';
 import { osTagInfo } from '../repository/os-tags.ts';
+import { publishCancel } from './cancel-channel.ts';
 import type { ProcessServerRegistry } from './process-servers.ts';
 import type { Queues } from './queues.ts';
 import type { JobStore, ListFilter } from './store.ts';
+import { cancelJob, newJob, requestCancel } from './transitions.ts';
 import type { JobEvent } from './types.ts';
 
 export interface SubmitResult {
@@ -71,27 +72,12 @@ export class JobService {
 
     const results: SubmitResult[] = [];
     for (const m of machines) {
-      const now = new Date().toISOString();
       const processServerId = m.processServerId ?? this.deps.defaultProcessServerId;
-      const record: JobRecord = {
-        id: randomUUID(),
-        type,
-        machine: { machineId: m.machineId, displayName: m.displayName ?? m.machineId, address: m.address, os: m.os },
-        processServerId,
-        runAsAccountId: m.runAsAccountId,
-        state: 'NotStarted',
-        tasks: TASKS_BY_TYPE[type].map((name) => ({ name, state: 'NotStarted', errors: [] })),
-        errors: [],
-        attempts: 0,
-        createdAt: now,
-        request: { ...m, processServerId },
-        rev: 0,
-      };
-      if (options.restartOf) record.restartOf = options.restartOf;
+      const record = newJob({ type, machine: m, processServerId, restartOf: options.restartOf });
       const res = await this.deps.store.create(record);
       if (res.created) {
         await this.deps.queues.enqueue(processServerId, record.id);
-        results.push({ id: record.id, machineId: m.machineId, state: 'NotStarted', created: true });
+        results.push({ id: record.id, machineId: m.machineId, state: record.state, created: true });
       } else {
         const existing = await this.deps.store.get(res.id);
         results.push({ id: res.id, machineId: m.machineId, state: existing?.state ?? 'NotStarted', created: false });
@@ -146,17 +132,11 @@ export class JobService {
   async cancel(id: string): Promise<JobRecord> {
     const job = await this.get(id);
     if (isFinal(job.state)) throw new ConflictError(`job ${id} has already ended (${job.state})`);
-    await this.deps.store.update(id, (j) => {
-      if (isFinal(j.state)) return false;
-      j.cancelRequested = true;
-    });
+    await this.deps.store.update(id, requestCancel);
     if (await this.deps.queues.removeIfIdle(job.processServerId, id)) {
-      return this.deps.store.update(id, (j) => {
-        if (isFinal(j.state)) return false;
-        markCancelled(j);
-      });
+      return this.deps.store.update(id, (j) => cancelJob(j));
     }
-    await this.deps.redis.publish(CANCEL_CHANNEL, id);
+    await publishCancel(this.deps.redis, id);
     return this.get(id);
   }
 
@@ -166,18 +146,5 @@ export class JobService {
     if (!isFinal(job.state)) throw new ConflictError(`job ${id} is still ${job.state}; cancel it first`);
     const [res] = await this.submit(job.type, [job.request], { restartOf: id });
     return res as SubmitResult;
-  }
-}
-
-export const CANCEL_CHANNEL = 'pi:cancel';
-
-export function markCancelled(j: JobRecord): void {
-  const now = new Date().toISOString();
-  j.state = 'Cancelled';
-  j.endedAt = now;
-  delete j.cancelRequested;
-  for (const t of j.tasks) {
-    if (t.state === 'InProgress') { t.state = 'Cancelled'; t.endedAt = now; }
-    else if (t.state === 'NotStarted') t.state = 'Cancelled';
   }
 }
