@@ -91,6 +91,9 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     const apiAccounts = new AccountStore(apiRedis, () => keyring.keys(), { ...lockout, inUse: (id) => apiStore.activeJobIdsUsingAccount(id) });
     const registry = new ProcessServerRegistry(workerRedis);
     const hostKeys = new HostKeyStore(workerRedis, logger);
+    // The one producer of queue entries, for the API's submits and the worker's re-queued orphans.
+    const queues = new Queues(workerRedis, { attempts: config.jobRetries + 1, backoffMs: config.jobBackoffMs });
+    cleanups.push(() => queues.close());
 
     let worker: PushWorker | null = null;
     if (config.roles.includes('worker')) {
@@ -115,7 +118,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
         tlsPins: new TlsPinStore(workerRedis),
       };
       worker = new PushWorker(
-        { connection: workerRedis, subscriber, store: workerStore, registry, pipeline, logger, slots: new LeaseSet(workerRedis, 'pi:global-slots', config.globalConcurrency) },
+        { connection: workerRedis, subscriber, store: workerStore, queues, registry, pipeline, logger, slots: new LeaseSet(workerRedis, 'pi:global-slots', config.globalConcurrency) },
         {
           processServerId: config.processServerId, concurrency: config.workerConcurrency, processServerConcurrency: config.processServerConcurrency,
           lockDurationMs: config.jobLockMs, shutdownGraceMs: config.shutdownGraceSec * 1000,
@@ -128,8 +131,6 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (config.roles.includes('api')) {
-      const queues = new Queues(workerRedis, { attempts: config.jobRetries + 1, backoffMs: config.jobBackoffMs });
-      cleanups.push(() => queues.close());
       const jobs = new JobService({
         redis: apiRedis, store: apiStore, queues, accounts: apiAccounts,
         processServers: new ProcessServerRegistry(apiRedis), defaultProcessServerId: config.processServerId,

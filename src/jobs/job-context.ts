@@ -1,22 +1,12 @@
 import { Codes } from '../errors/catalogue.ts';
-import { PushError } from '../errors/push-error.ts';
 import { redactor } from '../logging/redactor.ts';
 import type { JobContext } from '../pipeline/context.ts';
 import type { JobStore } from './store.ts';
-import type { JobError, JobRecord, Task, TaskName, TaskState } from '../domain/job.ts';
+import type { JobError, JobRecord, TaskName } from '../domain/job.ts';
+import { redactedJobError, toPushError } from './failures.ts';
+import { endTask, finishTask, noteTask, startTask } from './transitions.ts';
 
-/** Turns anything thrown into a catalogue error (unknown errors become 99099 with their message). */
-export function toPushError(e: unknown, signal?: AbortSignal): PushError {
-  if (e instanceof PushError) return e;
-  if (signal?.aborted) return new PushError(Codes.Cancelled);
-  return new PushError(Codes.Internal, { cause: redactor.redact(e instanceof Error ? e.message : String(e)) });
-}
-
-export function redactedJobError(e: PushError): JobError {
-  return redactor.redactValue(e.toJobError());
-}
-
-/** The worker's JobContext: every report becomes an update of the durable job record. */
+/** The worker's JobContext: every report becomes a transition of the durable job record. */
 export class StoreJobContext implements JobContext {
   private logQueue: Promise<void> = Promise.resolve();
 
@@ -36,62 +26,35 @@ export class StoreJobContext implements JobContext {
     return this.current;
   }
 
-  private async updateTask(name: TaskName, change: (t: Task, j: JobRecord) => void): Promise<void> {
-    this.current = await this.store.update(this.current.id, (j) => {
-      const task = j.tasks.find((t) => t.name === name);
-      if (!task) throw new Error(`job ${j.id} has no task ${name}`);
-      change(task, j);
-    });
+  private async change(transition: (j: JobRecord) => boolean | void): Promise<void> {
+    this.current = await this.store.update(this.current.id, transition);
   }
 
   async task<T>(name: TaskName, work: () => Promise<T>): Promise<T> {
-    await this.updateTask(name, (t) => {
-      t.state = 'InProgress';
-      t.startedAt = new Date().toISOString();
-      delete t.endedAt;
-      t.errors = [];
-    });
+    await this.change((j) => startTask(j, name));
     try {
       const result = await work();
-      await this.updateTask(name, (t) => {
-        if (t.state === 'InProgress') { t.state = 'Succeeded'; t.endedAt = new Date().toISOString(); }
-      });
+      await this.change((j) => finishTask(j, name));
       return result;
     } catch (e) {
       const err = toPushError(e, this.signal);
-      const state: TaskState = err.code === Codes.Cancelled ? 'Cancelled' : 'Failed';
-      await this.updateTask(name, (t) => {
-        t.state = state;
-        t.endedAt = new Date().toISOString();
-        t.errors = [redactedJobError(err)];
-      });
+      const state = err.code === Codes.Cancelled ? 'Cancelled' : 'Failed';
+      await this.change((j) => endTask(j, name, { state, error: redactedJobError(err) }));
       throw err;
     }
   }
 
   async skip(name: TaskName, message: string): Promise<void> {
-    await this.updateTask(name, (t) => {
-      t.state = 'Skipped';
-      t.message = redactor.redact(message);
-      const now = new Date().toISOString();
-      t.startedAt ??= now;
-      t.endedAt = now;
-    });
+    await this.change((j) => endTask(j, name, { state: 'Skipped', message: redactor.redact(message) }));
   }
 
   async endTask(name: TaskName, state: 'Failed' | 'Warning' | 'Succeeded', error?: JobError, message?: string): Promise<void> {
-    await this.updateTask(name, (t) => {
-      t.state = state;
-      const now = new Date().toISOString();
-      t.startedAt ??= now;
-      t.endedAt = now;
-      if (error) t.errors = [redactor.redactValue(error)];
-      if (message) t.message = redactor.redact(message);
-    });
+    const end = { state, error: error && redactor.redactValue(error), message: message && redactor.redact(message) };
+    await this.change((j) => endTask(j, name, end));
   }
 
   async note(name: TaskName, message: string): Promise<void> {
-    await this.updateTask(name, (t) => { t.message = redactor.redact(message); });
+    await this.change((j) => noteTask(j, name, redactor.redact(message)));
   }
 
   log(line: string): void {
@@ -105,16 +68,9 @@ export class StoreJobContext implements JobContext {
   }
 
   async setInstaller(installer: { file: string; sha256: string }, agentVersion: string): Promise<void> {
-    this.current = await this.store.update(this.current.id, (j) => {
+    await this.change((j) => {
       j.installer = installer;
       j.agentVersion = agentVersion;
     });
-  }
-
-  /** Re-reads the record (after someone else, e.g. cancel, changed it). */
-  async refresh(): Promise<JobRecord> {
-    const j = await this.store.get(this.current.id);
-    if (j) this.current = j;
-    return this.current;
   }
 }

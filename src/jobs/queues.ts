@@ -13,7 +13,10 @@ export interface QueueJobData {
   jobId: string;
 }
 
-/** Producer side: a cached Queue per process server. */
+/**
+ * The one producer of queue entries (submit, restart, and the worker's re-queue of orphaned records), so
+ * every entry gets the same attempts, backoff and retention; and a cached Queue per process server.
+ */
 export class Queues {
   private readonly queues = new Map<string, Queue<QueueJobData>>();
 
@@ -36,6 +39,11 @@ export class Queues {
       removeOnComplete: { age: 3600, count: 5000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     });
+  }
+
+  /** Whether the queue still holds an entry for the job (in any state). */
+  async has(processServerId: string, jobId: string): Promise<boolean> {
+    return Boolean(await this.get(processServerId).getJob(jobId));
   }
 
   /** Removes a job that no worker holds (waiting or delayed). True when it was removed. */

@@ -1,14 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AccountStore } from '../accounts/accounts.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { isValidAddress } from '../domain/address.ts';
-import { isFinal, TASKS_BY_TYPE, type JobRecord, type JobType, type MachineRequest } from '../domain/job.ts';
+import { isFinal, type JobRecord, type JobType, type MachineRequest } from '../domain/job.ts';
 import { isSafeAbsolutePath, isSafeWindowsPath } from '../domain/paths.ts';
 import { osTagInfo } from '../repository/os-tags.ts';
+import { publishCancel } from './cancel-channel.ts';
 import type { ProcessServerRegistry } from './process-servers.ts';
 import type { Queues } from './queues.ts';
 import type { JobStore, ListFilter } from './store.ts';
+import { cancelJob, newJob, requestCancel } from './transitions.ts';
 import type { JobEvent } from './types.ts';
 
 export interface SubmitResult {
@@ -34,6 +35,13 @@ export class JobService {
 
   /** Validates every machine first, so a bad entry rejects the whole request and nothing is half-submitted. */
   async submit(type: JobType, machines: MachineRequest[], options: { restartOf?: string } = {}): Promise<SubmitResult[]> {
+    await this.validate(machines);
+    const results: SubmitResult[] = [];
+    for (const m of machines) results.push(await this.createAndQueue(type, m, options.restartOf));
+    return results;
+  }
+
+  private async validate(machines: MachineRequest[]): Promise<void> {
     const seen = new Set<string>();
     const knownPs = new Map<string, boolean>();
     for (const [i, m] of machines.entries()) {
@@ -41,63 +49,39 @@ export class JobService {
       if (seen.has(m.machineId)) throw new ValidationError(`${at}.machineId`, `"${m.machineId}" appears more than once in the request`);
       seen.add(m.machineId);
       if (!isValidAddress(m.address)) throw new ValidationError(`${at}.address`, 'must be an IPv4 or IPv6 address or a DNS name');
-      const account = await this.deps.accounts.find(m.runAsAccountId);
-      if (!account) throw new ValidationError(`${at}.runAsAccountId`, `run-as account ${m.runAsAccountId} does not exist`);
-      if (account.osFamily !== m.os.family) {
-        throw new ValidationError(`${at}.runAsAccountId`, `run-as account "${account.name}" is a ${account.osFamily} account but the machine is ${m.os.family}`);
-      }
-      if (m.os.tag !== undefined) {
-        const info = osTagInfo(m.os.tag);
-        if (!info) throw new ValidationError(`${at}.os.tag`, `"${m.os.tag}" is not an OS tag of the repository (see GET /api/v1/repository/os-support)`);
-        if (info.platform !== m.os.family) throw new ValidationError(`${at}.os.tag`, `${info.tag} is a ${info.platform} tag but os.family is ${m.os.family}`);
-      }
-      if (m.os.family === 'linux' && m.windowsTransport !== undefined) throw new ValidationError(`${at}.windowsTransport`, 'applies to Windows machines only');
-      if (m.smbPort !== undefined && (m.os.family !== 'windows' || m.windowsTransport === 'ssh')) {
-        throw new ValidationError(`${at}.smbPort`, 'applies to Windows machines reached over SMB and WinRM only');
-      }
-      if (m.installLocation !== undefined) {
-        const ok = m.os.family === 'linux' ? isSafeAbsolutePath(m.installLocation) : isSafeWindowsPath(m.installLocation);
-        if (!ok) throw new ValidationError(`${at}.installLocation`, m.os.family === 'linux'
-          ? 'must be an absolute path of letters, digits and . _ + - (no spaces, no ..)'
-          : 'must be an absolute Windows path such as C:\\Program Files (x86)\\Microsoft Azure Site Recovery');
-      }
-      const ps = m.processServerId ?? this.deps.defaultProcessServerId;
-      if (!knownPs.has(ps)) knownPs.set(ps, await this.deps.processServers.known(ps));
-      if (!knownPs.get(ps)) {
-        const known = (await this.deps.processServers.list()).map((p) => p.id);
-        throw new ValidationError(`${at}.processServerId`, `"${ps}" is not a known process server (known: ${known.join(', ') || 'none yet'})`);
-      }
+      await this.checkAccount(m, at);
+      checkMachineOptions(m, at);
+      await this.checkProcessServer(m.processServerId ?? this.deps.defaultProcessServerId, at, knownPs);
     }
+  }
 
-    const results: SubmitResult[] = [];
-    for (const m of machines) {
-      const now = new Date().toISOString();
-      const processServerId = m.processServerId ?? this.deps.defaultProcessServerId;
-      const record: JobRecord = {
-        id: randomUUID(),
-        type,
-        machine: { machineId: m.machineId, displayName: m.displayName ?? m.machineId, address: m.address, os: m.os },
-        processServerId,
-        runAsAccountId: m.runAsAccountId,
-        state: 'NotStarted',
-        tasks: TASKS_BY_TYPE[type].map((name) => ({ name, state: 'NotStarted', errors: [] })),
-        errors: [],
-        attempts: 0,
-        createdAt: now,
-        request: { ...m, processServerId },
-        rev: 0,
-      };
-      if (options.restartOf) record.restartOf = options.restartOf;
-      const res = await this.deps.store.create(record);
-      if (res.created) {
-        await this.deps.queues.enqueue(processServerId, record.id);
-        results.push({ id: record.id, machineId: m.machineId, state: 'NotStarted', created: true });
-      } else {
-        const existing = await this.deps.store.get(res.id);
-        results.push({ id: res.id, machineId: m.machineId, state: existing?.state ?? 'NotStarted', created: false });
-      }
+  private async checkAccount(m: MachineRequest, at: string): Promise<void> {
+    const account = await this.deps.accounts.find(m.runAsAccountId);
+    if (!account) throw new ValidationError(`${at}.runAsAccountId`, `run-as account ${m.runAsAccountId} does not exist`);
+    if (account.osFamily !== m.os.family) {
+      throw new ValidationError(`${at}.runAsAccountId`, `run-as account "${account.name}" is a ${account.osFamily} account but the machine is ${m.os.family}`);
     }
-    return results;
+  }
+
+  /** `known` caches the registry's answers for one request. */
+  private async checkProcessServer(ps: string, at: string, known: Map<string, boolean>): Promise<void> {
+    if (!known.has(ps)) known.set(ps, await this.deps.processServers.known(ps));
+    if (known.get(ps)) return;
+    const ids = (await this.deps.processServers.list()).map((p) => p.id);
+    throw new ValidationError(`${at}.processServerId`, `"${ps}" is not a known process server (known: ${ids.join(', ') || 'none yet'})`);
+  }
+
+  /** Creates the job record and queues it, unless the machine already has an active job of this type. */
+  private async createAndQueue(type: JobType, m: MachineRequest, restartOf: string | undefined): Promise<SubmitResult> {
+    const processServerId = m.processServerId ?? this.deps.defaultProcessServerId;
+    const record = newJob({ type, machine: m, processServerId, restartOf });
+    const res = await this.deps.store.create(record);
+    if (res.created) {
+      await this.deps.queues.enqueue(processServerId, record.id);
+      return { id: record.id, machineId: m.machineId, state: record.state, created: true };
+    }
+    const existing = await this.deps.store.get(res.id);
+    return { id: res.id, machineId: m.machineId, state: existing?.state ?? 'NotStarted', created: false };
   }
 
   async get(id: string): Promise<JobRecord> {
@@ -146,17 +130,11 @@ export class JobService {
   async cancel(id: string): Promise<JobRecord> {
     const job = await this.get(id);
     if (isFinal(job.state)) throw new ConflictError(`job ${id} has already ended (${job.state})`);
-    await this.deps.store.update(id, (j) => {
-      if (isFinal(j.state)) return false;
-      j.cancelRequested = true;
-    });
+    await this.deps.store.update(id, requestCancel);
     if (await this.deps.queues.removeIfIdle(job.processServerId, id)) {
-      return this.deps.store.update(id, (j) => {
-        if (isFinal(j.state)) return false;
-        markCancelled(j);
-      });
+      return this.deps.store.update(id, (j) => cancelJob(j));
     }
-    await this.deps.redis.publish(CANCEL_CHANNEL, id);
+    await publishCancel(this.deps.redis, id);
     return this.get(id);
   }
 
@@ -169,15 +147,21 @@ export class JobService {
   }
 }
 
-export const CANCEL_CHANNEL = 'pi:cancel';
-
-export function markCancelled(j: JobRecord): void {
-  const now = new Date().toISOString();
-  j.state = 'Cancelled';
-  j.endedAt = now;
-  delete j.cancelRequested;
-  for (const t of j.tasks) {
-    if (t.state === 'InProgress') { t.state = 'Cancelled'; t.endedAt = now; }
-    else if (t.state === 'NotStarted') t.state = 'Cancelled';
+/** The per-OS options of a machine: OS tag, Windows transport, SMB port, install location. */
+function checkMachineOptions(m: MachineRequest, at: string): void {
+  if (m.os.tag !== undefined) {
+    const info = osTagInfo(m.os.tag);
+    if (!info) throw new ValidationError(`${at}.os.tag`, `"${m.os.tag}" is not an OS tag of the repository (see GET /api/v1/repository/os-support)`);
+    if (info.platform !== m.os.family) throw new ValidationError(`${at}.os.tag`, `${info.tag} is a ${info.platform} tag but os.family is ${m.os.family}`);
+  }
+  if (m.os.family === 'linux' && m.windowsTransport !== undefined) throw new ValidationError(`${at}.windowsTransport`, 'applies to Windows machines only');
+  if (m.smbPort !== undefined && (m.os.family !== 'windows' || m.windowsTransport === 'ssh')) {
+    throw new ValidationError(`${at}.smbPort`, 'applies to Windows machines reached over SMB and WinRM only');
+  }
+  if (m.installLocation !== undefined) {
+    const ok = m.os.family === 'linux' ? isSafeAbsolutePath(m.installLocation) : isSafeWindowsPath(m.installLocation);
+    if (!ok) throw new ValidationError(`${at}.installLocation`, m.os.family === 'linux'
+      ? 'must be an absolute path of letters, digits and . _ + - (no spaces, no ..)'
+      : 'must be an absolute Windows path such as C:\\Program Files (x86)\\Microsoft Azure Site Recovery');
   }
 }

@@ -1,0 +1,114 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { Codes } from '../errors/catalogue.ts';
+import { PushError } from '../errors/push-error.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { JobContext, PipelineOutcome } from '../pipeline/context.ts';
+import type { PipelineDeps } from '../pipeline/deps.ts';
+import { isFinal, type JobError } from '../domain/job.ts';
+import { abortedForShutdown, redactedJobError, toPushError } from './failures.ts';
+import { StoreJobContext } from './job-context.ts';
+import type { QueueJobData } from './queues.ts';
+import type { JobStore } from './store.ts';
+import { cancelJob, completeJob, handBack, scheduleRetry, startAttempt } from './transitions.ts';
+
+export type PipelineRunner = (ctx: JobContext, deps: PipelineDeps) => Promise<PipelineOutcome>;
+
+/** What an attempt needs of the worker running it. */
+export interface AttemptEnv {
+  store: JobStore;
+  logger: Logger;
+  pipeline: PipelineDeps;
+  runPipeline: PipelineRunner;
+  processServerId: string;
+  /** The worker instance (host:pid:id), shown in the attempt log. */
+  worker: string;
+}
+
+/**
+ * One attempt of a job on this worker: starts it on the record, runs the pipeline and records how it
+ * ended. What it throws tells BullMQ what comes next: an Error, another attempt after the backoff;
+ * UnrecoverableError, none (the job has failed); DelayedError, none now (handed back, already delayed).
+ */
+export class Attempt {
+  private readonly jobId: string;
+  private readonly number: number;
+  private readonly max: number;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly env: AttemptEnv,
+    private readonly bullJob: Job<QueueJobData>,
+    private readonly token: string | undefined,
+    private readonly signal: AbortSignal,
+    machineId: string,
+  ) {
+    this.jobId = bullJob.data.jobId;
+    this.number = bullJob.attemptsMade + 1;
+    this.max = bullJob.opts.attempts ?? 1;
+    this.log = env.logger.child({ jobId: this.jobId, machineId, attempt: this.number });
+  }
+
+  async run(): Promise<void> {
+    const { store, processServerId, worker } = this.env;
+    const record = await store.get(this.jobId);
+    if (!record || isFinal(record.state)) return;
+    const started = await store.update(this.jobId, (j) => startAttempt(j, { processServerId, worker }));
+    if (isFinal(started.state)) return;
+    const ctx = new StoreJobContext(started, store, this.signal, (line) => this.log.info(line), this.number >= this.max);
+    ctx.log(`attempt ${this.number} of ${this.max} on process server ${processServerId} (${worker})`);
+    try {
+      const outcome = await this.env.runPipeline(ctx, this.env.pipeline);
+      await ctx.flushLog();
+      await store.update(this.jobId, (j) => completeJob(j, { state: outcome.state, errors: outcome.warnings }));
+      this.log.info({ state: outcome.state }, 'job ended');
+    } catch (e) {
+      await ctx.flushLog();
+      await this.failed(e);
+    }
+  }
+
+  private async failed(e: unknown): Promise<void> {
+    const err = toPushError(e, this.signal);
+    if (abortedForShutdown(this.signal)) return this.handBack();
+    if (this.signal.aborted || err.code === Codes.Cancelled || (await this.env.store.get(this.jobId))?.cancelRequested) return this.cancelled(err);
+    const jobError = redactedJobError(err);
+    if (err.retryable && this.number < this.max) return this.retryLater(err, jobError, e);
+    return this.giveUp(err, jobError, e);
+  }
+
+  /** The worker shuts down: another worker (or this one after a restart) runs the job again from the start. */
+  private async handBack(): Promise<never> {
+    await this.env.store.update(this.jobId, (j) => handBack(j));
+    await this.env.store.appendLog(this.jobId, `worker ${this.env.worker} is shutting down: job handed back to the queue`);
+    await this.bullJob.moveToDelayed(Date.now(), this.token);
+    throw new DelayedError();
+  }
+
+  /** Cancelled by a user (aborted, or the failure raced the cancel request): the job ends Cancelled. */
+  private async cancelled(err: PushError): Promise<void> {
+    const error = redactedJobError(err.code === Codes.Cancelled ? err : new PushError(Codes.Cancelled));
+    await this.env.store.update(this.jobId, (j) => cancelJob(j, error));
+    this.log.info('job cancelled');
+  }
+
+  private async retryLater(err: PushError, jobError: JobError, cause: unknown): Promise<never> {
+    const delay = computeBackoff(this.bullJob, this.number);
+    await this.env.store.update(this.jobId, (j) => scheduleRetry(j, jobError, new Date(Date.now() + delay).toISOString()));
+    await this.env.store.appendLog(this.jobId, `attempt ${this.number} failed with ${err.code} (transient): retrying in ${Math.round(delay / 1000)} s`);
+    this.log.warn({ code: err.code, delay }, 'transient failure, will retry');
+    throw new Error(`${err.code}: ${err.message}`, { cause });
+  }
+
+  private async giveUp(err: PushError, jobError: JobError, cause: unknown): Promise<never> {
+    await this.env.store.update(this.jobId, (j) => completeJob(j, { state: 'Failed', errors: [jobError] }));
+    this.log.warn({ code: err.code }, 'job failed');
+    throw Object.assign(new UnrecoverableError(`${err.code}: ${err.message}`), { cause });
+  }
+}
+
+/** The delay BullMQ waits before the next attempt (as its built-in fixed and exponential strategies compute it). */
+function computeBackoff(job: Job<QueueJobData>, attempt: number): number {
+  const backoff = job.opts.backoff;
+  const delay = typeof backoff === 'number' ? backoff : backoff?.delay ?? 0;
+  return typeof backoff === 'object' && backoff.type === 'exponential' ? delay * 2 ** (attempt - 1) : delay;
+}
