@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { AccountStore, type RunAsAccount } from '../../src/accounts/accounts.ts';
 import { keyIdOf, open } from '../../src/accounts/cipher.ts';
 import { VaultKeyring } from '../../src/accounts/keyring.ts';
+import { recordsNotUnder, reencryptAll } from '../../src/accounts/rotate-key.ts';
 import { vaultKeyFromBytes, writeVaultKeys, type VaultKey } from '../../src/accounts/vault-key.ts';
 import { PushError } from '../../src/errors/push-error.ts';
 import { ConflictError, ValidationError } from '../../src/errors/validation-error.ts';
@@ -166,7 +167,7 @@ describe('AccountStore', () => {
     writeVaultKeys(file, [fresh, old]);
     // A rotation (another process) re-encrypts the record before this store's periodic reload.
     const rotator = new AccountStore(db1, () => [fresh, old], { lockoutThreshold: 3, inUse: async () => [] });
-    assert.equal(await rotator.reencryptAll(), 1);
+    assert.equal(await reencryptAll(rotator, [fresh, old]), 1);
     assert.equal(keyring.keys()[0]?.id, old.id, 'not reloaded yet');
     assert.equal((await daemonStore.forConnection(acct.id)).secrets.password, 'rotation-password');
     // A write seals under the new key at once.
@@ -175,7 +176,7 @@ describe('AccountStore', () => {
     writeVaultKeys(file, [fresh, old]);
     const written = await daemonStore.create({ name: 'rot2', osFamily: 'linux', username: 'root', password: 'rotation-password-2' });
     assert.equal(keyIdOf((await db1.hget(`pi:account:${written.id}`, 'secret')) as string), fresh.id);
-    assert.deepEqual(await rotator.recordsNotUnder(fresh.id), []);
-    assert.equal(await rotator.reencryptAll(), 0, 'records already under the current key are left alone');
+    assert.deepEqual(await recordsNotUnder(rotator, fresh.id), []);
+    assert.equal(await reencryptAll(rotator, [fresh, old]), 0, 'records already under the current key are left alone');
   });
 });
