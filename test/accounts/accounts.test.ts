@@ -16,29 +16,24 @@ import { vaultKeyFromBytes, writeVaultKeys, type VaultKey } from '../../src/acco
 import { PushError } from '../../src/errors/push-error.ts';
 import { ConflictError, ValidationError } from '../../src/errors/validation-error.ts';
 import { dumpRedis } from '../e2e/fixtures.ts';
-import { startLabRedis, type LabRedis } from '../lab/redis.ts';
+import { useLabRedis } from './lab-redis.ts';
 
 const PUBLIC = ['authFailures', 'createdAt', 'domain', 'hasPassword', 'hasPrivateKey', 'id', 'name', 'osFamily', 'suspended', 'suspendedAt', 'updatedAt', 'useSudo', 'username'];
 
 describe('AccountStore', () => {
-  let lab: LabRedis;
+  const lab = useLabRedis();
   let redis: Redis;
   let keys: VaultKey[];
   let store: AccountStore;
   const inUse = new Map<string, string[]>();
   const dir = mkdtempSync(path.join(tmpdir(), 'pi-accounts-'));
 
-  before(async () => {
-    lab = await startLabRedis();
-    redis = new Redis(lab.url);
+  before(() => {
+    redis = lab.redis;
     keys = [vaultKeyFromBytes(randomBytes(32))];
     store = new AccountStore(redis, () => keys, { lockoutThreshold: 3, inUse: async (id) => inUse.get(id) ?? [] });
   });
-  after(async () => {
-    redis?.disconnect();
-    await lab?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('stores only ciphertext, returns only public fields, decrypts for a connection', async () => {
     const password = `Pw-${randomBytes(9).toString('base64')}/+&"`;

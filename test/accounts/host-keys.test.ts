@@ -5,38 +5,55 @@
 // operators list, pre-seed and forget pins of both kinds.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { before, describe, it } from 'node:test';
 import { HostKeyStore } from '../../src/accounts/host-keys.ts';
 import type { PinStore } from '../../src/accounts/pin-store.ts';
 import { PushError } from '../../src/errors/push-error.ts';
 import { ValidationError } from '../../src/errors/validation-error.ts';
-import { startLabRedis, type LabRedis } from '../lab/redis.ts';
+import { useLabRedis } from './lab-redis.ts';
 
 const fp = () => `SHA256:${createHash('sha256').update(randomBytes(32)).digest('base64').replace(/=+$/, '')}`;
 
-function hostKeyError(e: unknown): PushError {
+const certFp = () => createHash('sha256').update(randomBytes(32)).digest('hex').toUpperCase().match(/../g)?.join(':') as string;
+
+function pushError(e: unknown, code: number): PushError {
   assert.ok(e instanceof PushError, String(e));
-  assert.equal(e.code, 99005);
+  assert.equal(e.code, code);
   return e;
+}
+const hostKeyError = (e: unknown) => pushError(e, 99005);
+const certificateError = (e: unknown) => pushError(e, 99024);
+
+const lab = useLabRedis();
+
+/**
+ * Runs `verify` while an operator replaces the pin between the verifier's read and its lastSeen write
+ * (the read of `field` in hash `key` triggers `replace`).
+ */
+async function raceWithOperator(key: string, field: string, replace: () => Promise<unknown>, verify: () => Promise<void>): Promise<void> {
+  const redis = lab.redis;
+  const raw = await redis.hget(key, field);
+  const originalHget = redis.hget.bind(redis);
+  (redis as unknown as { hget: unknown }).hget = async (k: string, f: string) => {
+    const value = await originalHget(k, f);
+    if (k === key && f === field && value === raw) await replace();
+    return value;
+  };
+  try {
+    await verify();
+  } finally {
+    (redis as unknown as { hget: unknown }).hget = originalHget;
+  }
 }
 
 describe('SSH host keys (PinStore ssh)', () => {
-  let lab: LabRedis;
-  let redis: Redis;
   let store: PinStore;
   const warnings: Array<{ fields: unknown; message: string }> = [];
   const lines: string[] = [];
   const log = (l: string) => { lines.push(l); };
 
-  before(async () => {
-    lab = await startLabRedis();
-    redis = new Redis(lab.url);
-    store = new HostKeyStore(redis, { warn: ((fields: unknown, message: string) => { warnings.push({ fields, message }); }) as never }).ssh;
-  });
-  after(async () => {
-    redis?.disconnect();
-    await lab?.stop();
+  before(() => {
+    store = new HostKeyStore(lab.redis, { warn: ((fields: unknown, message: string) => { warnings.push({ fields, message }); }) as never }).ssh;
   });
 
   it('tofu: pins the first key, accepts it again, refuses another with both fingerprints and how to accept', async () => {
@@ -104,20 +121,9 @@ describe('SSH host keys (PinStore ssh)', () => {
     const old = fp();
     await store.pin('10.0.0.9', 22, old);
     // The pin has no keyType yet, so a verification records it (compare-and-set on the pin it read).
-    const raw = await redis.hget('pi:host-keys', '10.0.0.9:22');
     const replaced = fp();
-    const originalHget = redis.hget.bind(redis);
-    // Simulate an operator replacing the pin between the verifier's read and its lastSeen write.
-    (redis as unknown as { hget: unknown }).hget = async (key: string, field: string) => {
-      const value = await originalHget(key, field);
-      if (key === 'pi:host-keys' && field === '10.0.0.9:22' && value === raw) await store.pin('10.0.0.9', 22, replaced);
-      return value;
-    };
-    try {
-      await store.verifier('10.0.0.9', 22, 'tofu', log)(old, 'ssh-ed25519');
-    } finally {
-      (redis as unknown as { hget: unknown }).hget = originalHget;
-    }
+    await raceWithOperator('pi:host-keys', '10.0.0.9:22', () => store.pin('10.0.0.9', 22, replaced),
+      () => store.verifier('10.0.0.9', 22, 'tofu', log)(old, 'ssh-ed25519'));
     assert.equal((await store.get('10.0.0.9', 22))?.fingerprint, replaced, 'the operator\'s pin survives');
     assert.equal(await store.forget('10.0.0.9', 22), true);
     assert.equal(await store.forget('10.0.0.9', 22), false);
@@ -125,31 +131,15 @@ describe('SSH host keys (PinStore ssh)', () => {
   });
 });
 
-const certFp = () => createHash('sha256').update(randomBytes(32)).digest('hex').toUpperCase().match(/../g)?.join(':') as string;
-
-function certificateError(e: unknown): PushError {
-  assert.ok(e instanceof PushError, String(e));
-  assert.equal(e.code, 99024);
-  return e;
-}
-
 describe('WinRM certificates (PinStore tls) and both kinds together (HostKeyStore)', () => {
-  let lab: LabRedis;
-  let redis: Redis;
   let trust: HostKeyStore;
   const warnings: string[] = [];
   const lines: string[] = [];
   const log = (l: string) => { lines.push(l); };
   const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
-  before(async () => {
-    lab = await startLabRedis();
-    redis = new Redis(lab.url);
-    trust = new HostKeyStore(redis, { warn: ((_fields: unknown, message: string) => { warnings.push(message); }) as never });
-  });
-  after(async () => {
-    redis?.disconnect();
-    await lab?.stop();
+  before(() => {
+    trust = new HostKeyStore(lab.redis, { warn: ((_fields: unknown, message: string) => { warnings.push(message); }) as never });
   });
 
   it('tofu: pins the first certificate (the PEM argument is not a key type), refuses another with 99024 and how to forget it', async () => {
@@ -188,19 +178,9 @@ describe('WinRM certificates (PinStore tls) and both kinds together (HostKeyStor
   it('a stale certificate pin is never written back over a newer one (compare-and-set on lastSeen)', async () => {
     const old = certFp();
     await trust.pin({ kind: 'tls', address: '10.0.1.9', port: 5986, fingerprint: old });
-    const raw = await redis.hget('pi:tls-pins', '10.0.1.9:5986');
     const replaced = certFp();
-    const originalHget = redis.hget.bind(redis);
-    (redis as unknown as { hget: unknown }).hget = async (key: string, field: string) => {
-      const value = await originalHget(key, field);
-      if (key === 'pi:tls-pins' && field === '10.0.1.9:5986' && value === raw) await trust.tls.pin('10.0.1.9', 5986, replaced);
-      return value;
-    };
-    try {
-      await trust.tls.verifier('10.0.1.9', 5986, 'tofu', log)(old, PEM);
-    } finally {
-      (redis as unknown as { hget: unknown }).hget = originalHget;
-    }
+    await raceWithOperator('pi:tls-pins', '10.0.1.9:5986', () => trust.tls.pin('10.0.1.9', 5986, replaced),
+      () => trust.tls.verifier('10.0.1.9', 5986, 'tofu', log)(old, PEM));
     assert.equal((await trust.tls.get('10.0.1.9', 5986))?.fingerprint, replaced, 'the operator\'s pin survives');
     // Unraced, the first use of a pre-seeded pin records when it was seen.
     await trust.tls.verifier('10.0.1.9', 5986, 'tofu', log)(replaced, PEM);
