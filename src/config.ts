@@ -89,17 +89,27 @@ export function readDotEnv(file: string): Env {
   return out;
 }
 
-/** Builds the one validated configuration object; a bad value throws a ConfigError naming the variable. */
-export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): Config {
-  const env: Env = { ...readDotEnv(path.join(cwd, '.env')), ...processEnv };
-  const resolve = (p: string): string => path.resolve(cwd, p);
-
+function parseRoles(env: Env): Role[] {
   const roles = (env.ROLES ?? 'api,worker').split(',').map((r) => r.trim()).filter((r) => r !== '');
   if (roles.length === 0) throw new ConfigError('ROLES', 'must name at least one of api, worker');
   for (const role of roles) {
     if (role !== 'api' && role !== 'worker') throw new ConfigError('ROLES', `has unknown role "${role}" (allowed: api, worker)`);
   }
+  return roles as Role[];
+}
 
+function parseHostKeyPolicy(env: Env): HostKeyPolicy {
+  const policy = optional(env, 'SSH_HOST_KEY_POLICY') ?? 'tofu';
+  if (!isHostKeyPolicy(policy)) throw new ConfigError('SSH_HOST_KEY_POLICY', `must be ${HOST_KEY_POLICIES.slice(0, -1).join(', ')} or ${HOST_KEY_POLICIES.at(-1)}`);
+  return policy;
+}
+
+/** Builds the one validated configuration object; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): Config {
+  const env: Env = { ...readDotEnv(path.join(cwd, '.env')), ...processEnv };
+  const resolve = (p: string): string => path.resolve(cwd, p);
+
+  const roles = parseRoles(env);
   const host = optional(env, 'HOST') ?? '127.0.0.1';
   const redisUrl = optional(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
@@ -121,13 +131,12 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
   const csPassphraseFile = optional(env, 'CS_PASSPHRASE_FILE');
   const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  const hostKeyPolicy = optional(env, 'SSH_HOST_KEY_POLICY') ?? 'tofu';
-  if (!isHostKeyPolicy(hostKeyPolicy)) throw new ConfigError('SSH_HOST_KEY_POLICY', `must be ${HOST_KEY_POLICIES.slice(0, -1).join(', ')} or ${HOST_KEY_POLICIES.at(-1)}`);
+  const hostKeyPolicy = parseHostKeyPolicy(env);
 
   return {
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
-    roles: roles as Role[],
+    roles,
     redisUrl,
     dataDir,
     repositoryDir: resolve(optional(env, 'REPOSITORY_DIR') ?? './repository'),

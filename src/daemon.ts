@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AccountStore } from './accounts/accounts.ts';
 import { HostKeyStore } from './accounts/host-keys.ts';
-import { TlsPinStore } from './accounts/tls-pins.ts';
 import { VaultKeyring } from './accounts/keyring.ts';
 import { buildApp } from './api/app.ts';
 import { TokenStore } from './api/tokens.ts';
@@ -17,7 +16,7 @@ import { PushWorker } from './jobs/worker.ts';
 import type { Logger } from './logging/logger.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { createRedis } from './redis/connection.ts';
-import { embeddedRedisUrlFile, startRedisServer, type EmbeddedRedis } from './redis/embedded.ts';
+import { embeddedRedisUrlFile, startRedisServer } from './redis/embedded.ts';
 import { InstallerRepository } from './repository/repository.ts';
 import { SshChannel } from './transports/ssh/ssh-channel.ts';
 import { WinrmClient } from './transports/winrm/index.ts';
@@ -33,6 +32,37 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/** What start-up has opened, closed in reverse order on stop or on a failed start. */
+class Cleanups {
+  private readonly steps: Array<() => Promise<unknown>> = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  push(step: () => Promise<unknown>): void {
+    this.steps.push(step);
+  }
+
+  async runAll(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) {
+      try { await step(); } catch (e) { this.logger.warn({ err: (e as Error).message }, 'error during shutdown'); }
+    }
+  }
+}
+
+/** What every wiring step gets. */
+interface Wiring {
+  config: Config;
+  logger: Logger;
+  cleanups: Cleanups;
+}
+
+/** The Redis connections of this process: the API's fails fast, the worker's waits for Redis. */
+interface RedisConnections {
+  url: string;
+  api: Redis;
+  worker: Redis;
+}
+
 async function waitReady(redis: Redis): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
@@ -41,121 +71,168 @@ async function waitReady(redis: Redis): Promise<void> {
   });
 }
 
-/** The composition root: config → redis → repository → api and/or worker, as the roles say. */
+/** The vault keyring, created on first start, re-read while running: a key rotation (CLI) rewrites the file. */
+function openVault({ config, logger, cleanups }: Wiring): VaultKeyring {
+  const vault = VaultKeyring.open(config.vaultKeyFile, (message) => logger.warn({ file: config.vaultKeyFile }, message));
+  if (vault.created) logger.info({ file: config.vaultKeyFile }, 'created a new vault key (mode 0600); back it up: without it the run-as accounts cannot be decrypted');
+  const keyring = vault.keyring;
+  keyring.watch(2000);
+  cleanups.push(async () => keyring.stop());
+  return keyring;
+}
+
+/** Without REDIS_URL: a private redis-server under DATA_DIR, its URL written where the CLI finds it. */
+async function startEmbeddedRedis({ config, logger, cleanups }: Wiring): Promise<string> {
+  const embedded = await startRedisServer(`${config.dataDir}/redis`, { logger });
+  // Where the CLI finds the embedded Redis (vault rotate-key) while the daemon runs.
+  writeFileSync(embeddedRedisUrlFile(config.dataDir), `${embedded.url}\n`, { mode: 0o600 });
+  cleanups.push(async () => {
+    rmSync(embeddedRedisUrlFile(config.dataDir), { force: true });
+    await embedded.stop();
+  });
+  return embedded.url;
+}
+
+/** Creates a connection that is closed on stop (its errors are logged at debug level only: ioredis reconnects). */
+function connection(w: Wiring, url: string, purpose: 'api' | 'worker' | 'blocking'): Redis {
+  const r = createRedis(url, purpose);
+  r.on('error', (e: Error) => w.logger.debug({ err: e.message }, 'redis connection error'));
+  w.cleanups.push(async () => r.disconnect());
+  return r;
+}
+
+async function connectRedis(w: Wiring): Promise<RedisConnections> {
+  const url = w.config.redisUrl ?? (await startEmbeddedRedis(w));
+  const api = connection(w, url, 'api');
+  const worker = connection(w, url, 'worker');
+  await Promise.all([waitReady(api), waitReady(worker)]);
+  return { url, api, worker };
+}
+
+async function startRepository({ config, logger, cleanups }: Wiring): Promise<InstallerRepository> {
+  const repository = new InstallerRepository({ dir: config.repositoryDir, processServerId: config.processServerId, csVersion: config.csVersion, logger, settleMs: config.repositorySettleMs });
+  await repository.start();
+  cleanups.push(() => repository.stop());
+  return repository;
+}
+
+/** The run-as accounts on one connection; `store` tells which jobs use an account (delete refuses those). */
+function accountStore(config: Config, redis: Redis, keyring: VaultKeyring, store: JobStore): AccountStore {
+  return new AccountStore(redis, () => keyring.keys(), {
+    lockoutThreshold: config.accountLockoutThreshold,
+    reloadKeys: () => keyring.reload(),
+    inUse: (id) => store.activeJobIdsUsingAccount(id),
+  });
+}
+
+/** What the pipeline works with: settings, installers, accounts, guest trust, and how to reach guests. */
+function pipelineDeps(config: Config, repository: InstallerRepository, accounts: AccountStore, trust: HostKeyStore): PipelineDeps {
+  return {
+    settings: {
+      csEndpoint: config.csEndpoint,
+      csPassphraseFile: config.csPassphraseFile,
+      csVersion: config.csVersion,
+      connectTimeoutMs: config.connectTimeoutMs,
+      stepTimeoutMs: config.stepTimeoutSec * 1000,
+      processServerId: config.processServerId,
+      hostKeyPolicy: config.hostKeyPolicy,
+    },
+    repository,
+    accounts,
+    hostKeys: trust.ssh,
+    connectSsh: (o) => SshChannel.connect(o),
+    connectWinrm: (o) => WinrmClient.connect(o),
+    tlsPins: trust.tls,
+  };
+}
+
+function createWorker(config: Config, logger: Logger, redis: Redis, subscriber: Redis, queues: Queues, pipeline: PipelineDeps): PushWorker {
+  const store = new JobStore(redis);
+  return new PushWorker(
+    { connection: redis, subscriber, store, queues, registry: new ProcessServerRegistry(redis), pipeline, logger, slots: new LeaseSet(redis, 'pi:global-slots', config.globalConcurrency) },
+    {
+      processServerId: config.processServerId, concurrency: config.workerConcurrency, processServerConcurrency: config.processServerConcurrency,
+      lockDurationMs: config.jobLockMs, shutdownGraceMs: config.shutdownGraceSec * 1000,
+    },
+  );
+}
+
+/** The worker role: takes this process server's jobs and runs the pipeline. */
+async function startWorker(w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository): Promise<PushWorker> {
+  const { config, logger } = w;
+  const subscriber = createRedis(redis.url, 'blocking');
+  subscriber.on('error', () => undefined);
+  w.cleanups.push(async () => subscriber.disconnect());
+  const accounts = accountStore(config, redis.worker, keyring, new JobStore(redis.worker));
+  const pipeline = pipelineDeps(config, repository, accounts, new HostKeyStore(redis.worker, logger));
+  const worker = createWorker(config, logger, redis.worker, subscriber, queues, pipeline);
+  await worker.start();
+  w.cleanups.push(() => worker.stop());
+  return worker;
+}
+
+/**
+ * The one producer of queue entries (the API's submits, the worker's re-queued orphans), on the worker
+ * connection (it waits for Redis rather than failing), shared by both roles.
+ */
+function createQueues({ config, cleanups }: Wiring, redis: Redis): Queues {
+  const queues = new Queues(redis, { attempts: config.jobRetries + 1, backoffMs: config.jobBackoffMs });
+  cleanups.push(() => queues.close());
+  return queues;
+}
+
+/** A fresh blocking connection per SSE stream; those still open are disconnected on stop. */
+function blockingConnections(url: string): { connect: () => Redis; disconnectAll: () => void } {
+  const open: Redis[] = [];
+  return {
+    connect: () => {
+      const r = createRedis(url, 'blocking');
+      r.on('error', () => undefined);
+      open.push(r);
+      r.once('end', () => open.splice(open.indexOf(r), 1));
+      return r;
+    },
+    disconnectAll: () => { for (const r of open) r.disconnect(); },
+  };
+}
+
+/** The api role: the REST API on HOST:PORT. */
+async function startApi(w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository, tokens: TokenStore): Promise<{ app: FastifyInstance; url: string }> {
+  const { config, logger } = w;
+  const store = new JobStore(redis.api);
+  const accounts = accountStore(config, redis.api, keyring, store);
+  const processServers = new ProcessServerRegistry(redis.api);
+  const jobs = new JobService({ redis: redis.api, store, queues, accounts, processServers, defaultProcessServerId: config.processServerId });
+  const blocking = blockingConnections(redis.url);
+  const app = await buildApp({
+    redis: redis.api, logger, tokens, accounts, jobs, hostKeys: new HostKeyStore(redis.api), processServers, repository,
+    blockingRedis: blocking.connect,
+    queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
+  });
+  // SSE streams end when their connection does: close those first, or app.close() would wait for them.
+  w.cleanups.push(async () => { blocking.disconnectAll(); await app.close(); });
+  const url = await app.listen({ host: config.host, port: config.port });
+  logger.info({ url }, 'API listening');
+  return { app, url };
+}
+
+/** The composition root: config → vault → redis → repository → worker and/or api, as the roles say. */
 export async function startDaemon(config: Config, logger: Logger): Promise<Daemon> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const stopAll = async () => {
-    for (const fn of cleanups.reverse()) {
-      try { await fn(); } catch (e) { logger.warn({ err: (e as Error).message }, 'error during shutdown'); }
-    }
-  };
+  const w: Wiring = { config, logger, cleanups: new Cleanups(logger) };
+  const stop = () => w.cleanups.runAll();
   try {
     const tokens = new TokenStore(config.apiTokensFile);
     const firstAdminToken = config.roles.includes('api') ? tokens.ensure() : null;
-    const vault = VaultKeyring.open(config.vaultKeyFile, (message) => logger.warn({ file: config.vaultKeyFile }, message));
-    if (vault.created) logger.info({ file: config.vaultKeyFile }, 'created a new vault key (mode 0600); back it up: without it the run-as accounts cannot be decrypted');
-    // A key rotation (CLI) rewrites the key file; pick the new key list up without a restart.
-    const keyring = vault.keyring;
-    keyring.watch(2000);
-    cleanups.push(async () => keyring.stop());
-
-    let embedded: EmbeddedRedis | null = null;
-    let redisUrl = config.redisUrl;
-    if (!redisUrl) {
-      embedded = await startRedisServer(`${config.dataDir}/redis`, { logger });
-      redisUrl = embedded.url;
-      // Where the CLI finds the embedded Redis (vault rotate-key) while the daemon runs.
-      writeFileSync(embeddedRedisUrlFile(config.dataDir), `${redisUrl}\n`, { mode: 0o600 });
-      cleanups.push(async () => {
-        rmSync(embeddedRedisUrlFile(config.dataDir), { force: true });
-        await (embedded as EmbeddedRedis).stop();
-      });
-    }
-    const apiRedis = createRedis(redisUrl, 'api');
-    const workerRedis = createRedis(redisUrl, 'worker');
-    for (const r of [apiRedis, workerRedis]) {
-      r.on('error', (e: Error) => logger.debug({ err: e.message }, 'redis connection error'));
-      cleanups.push(async () => r.disconnect());
-    }
-    await Promise.all([waitReady(apiRedis), waitReady(workerRedis)]);
-
-    const repository = new InstallerRepository({ dir: config.repositoryDir, processServerId: config.processServerId, csVersion: config.csVersion, logger, settleMs: config.repositorySettleMs });
-    await repository.start();
-    cleanups.push(() => repository.stop());
-
-    const lockout = { lockoutThreshold: config.accountLockoutThreshold, reloadKeys: () => keyring.reload() };
-    const workerStore = new JobStore(workerRedis);
-    const apiStore = new JobStore(apiRedis);
-    const workerAccounts = new AccountStore(workerRedis, () => keyring.keys(), { ...lockout, inUse: (id) => workerStore.activeJobIdsUsingAccount(id) });
-    const apiAccounts = new AccountStore(apiRedis, () => keyring.keys(), { ...lockout, inUse: (id) => apiStore.activeJobIdsUsingAccount(id) });
-    const registry = new ProcessServerRegistry(workerRedis);
-    const hostKeys = new HostKeyStore(workerRedis, logger);
-    // The one producer of queue entries, for the API's submits and the worker's re-queued orphans.
-    const queues = new Queues(workerRedis, { attempts: config.jobRetries + 1, backoffMs: config.jobBackoffMs });
-    cleanups.push(() => queues.close());
-
-    let worker: PushWorker | null = null;
-    if (config.roles.includes('worker')) {
-      const subscriber = createRedis(redisUrl, 'blocking');
-      subscriber.on('error', () => undefined);
-      cleanups.push(async () => subscriber.disconnect());
-      const pipeline: PipelineDeps = {
-        settings: {
-          csEndpoint: config.csEndpoint,
-          csPassphraseFile: config.csPassphraseFile,
-          csVersion: config.csVersion,
-          connectTimeoutMs: config.connectTimeoutMs,
-          stepTimeoutMs: config.stepTimeoutSec * 1000,
-          processServerId: config.processServerId,
-          hostKeyPolicy: config.hostKeyPolicy,
-        },
-        repository,
-        accounts: workerAccounts,
-        hostKeys,
-        connectSsh: (o) => SshChannel.connect(o),
-        connectWinrm: (o) => WinrmClient.connect(o),
-        tlsPins: new TlsPinStore(workerRedis),
-      };
-      worker = new PushWorker(
-        { connection: workerRedis, subscriber, store: workerStore, queues, registry, pipeline, logger, slots: new LeaseSet(workerRedis, 'pi:global-slots', config.globalConcurrency) },
-        {
-          processServerId: config.processServerId, concurrency: config.workerConcurrency, processServerConcurrency: config.processServerConcurrency,
-          lockDurationMs: config.jobLockMs, shutdownGraceMs: config.shutdownGraceSec * 1000,
-        },
-      );
-      await worker.start();
-      cleanups.push(() => (worker as PushWorker).stop());
-    }
-
-    let app: FastifyInstance | null = null;
-    let url: string | null = null;
-    if (config.roles.includes('api')) {
-      const jobs = new JobService({
-        redis: apiRedis, store: apiStore, queues, accounts: apiAccounts,
-        processServers: new ProcessServerRegistry(apiRedis), defaultProcessServerId: config.processServerId,
-      });
-      const blocking: Redis[] = [];
-      app = await buildApp({
-        redis: apiRedis, logger, tokens, accounts: apiAccounts, jobs, hostKeys: new HostKeyStore(apiRedis),
-        processServers: new ProcessServerRegistry(apiRedis), repository,
-        queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
-        blockingRedis: () => {
-          const r = createRedis(redisUrl as string, 'blocking');
-          r.on('error', () => undefined);
-          blocking.push(r);
-          r.once('end', () => blocking.splice(blocking.indexOf(r), 1));
-          return r;
-        },
-      });
-      url = await app.listen({ host: config.host, port: config.port });
-      cleanups.push(async () => { for (const r of blocking) r.disconnect(); await (app as FastifyInstance).close(); });
-      logger.info({ url }, 'API listening');
-    }
-
-    return { url, redisUrl, app, worker, firstAdminToken, stop: stopAll };
+    const keyring = openVault(w);
+    const redis = await connectRedis(w);
+    const repository = await startRepository(w);
+    const queues = createQueues(w, redis.worker);
+    const worker = config.roles.includes('worker') ? await startWorker(w, redis, queues, keyring, repository) : null;
+    const api = config.roles.includes('api') ? await startApi(w, redis, queues, keyring, repository, tokens) : null;
+    return { url: api?.url ?? null, redisUrl: redis.url, app: api?.app ?? null, worker, firstAdminToken, stop };
   } catch (e) {
-    await stopAll();
+    await stop();
     throw e;
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AccountStore } from './accounts.ts';
+import { keyIdOf, open, seal } from './cipher.ts';
 import { readVaultKeys, vaultKeyFromBytes, writeVaultKeys, type VaultKey } from './vault-key.ts';
 
 /** How long running daemons need to pick up a rewritten key file (they re-read it every 2 s). */
@@ -44,8 +45,8 @@ async function rotate(redis: Redis, keyFile: string, log: (line: string) => void
   /** Re-encrypts until no record is under an old key; returns false if some still are after MAX_PASSES. */
   const sweep = async (): Promise<boolean> => {
     for (let pass = 1; ; pass++) {
-      reencrypted += await store.reencryptAll();
-      const stale = await store.recordsNotUnder(fresh.id);
+      reencrypted += await reencryptAll(store, all);
+      const stale = await recordsNotUnder(store, fresh.id);
       if (stale.length === 0) return true;
       if (pass === MAX_PASSES) return false;
       log(`${stale.length} record(s) still under an old key; another pass`);
@@ -68,6 +69,34 @@ async function rotate(redis: Redis, keyFile: string, log: (line: string) => void
   }
   if (reencrypted > before) log(`re-encrypted ${reencrypted - before} record(s) written under an old key during the rotation`);
   return { newKeyId: fresh.id, reencrypted };
+}
+
+/**
+ * Re-encrypts every record not yet under the current (first) of `keys`, compare-and-set per record.
+ * Returns how many records were rewritten.
+ */
+export async function reencryptAll(store: AccountStore, keys: VaultKey[]): Promise<number> {
+  const current = keys[0];
+  if (!current) throw new Error('no vault key loaded');
+  let count = 0;
+  for (const id of await store.ids()) {
+    const sealed = await store.sealedSecret(id);
+    if (!sealed || keyIdOf(sealed) === current.id) continue;
+    const resealed = seal(current, id, open(keys, id, sealed));
+    // Only replace what we read: an update racing with us keeps its own (already current-key) value.
+    if (await store.replaceSealedSecret(id, sealed, resealed)) count++;
+  }
+  return count;
+}
+
+/** Ids of the accounts whose secret is sealed under another key than `keyId`. */
+export async function recordsNotUnder(store: AccountStore, keyId: string): Promise<string[]> {
+  const stale: string[] = [];
+  for (const id of await store.ids()) {
+    const sealed = await store.sealedSecret(id);
+    if (sealed && keyIdOf(sealed) !== keyId) stale.push(id);
+  }
+  return stale;
 }
 
 function sleep(ms: number): Promise<void> {

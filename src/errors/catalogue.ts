@@ -158,7 +158,7 @@ const entries: CatalogueEntry[] = [
     recommendedAction: 'Place a newer Mobility Service installer in the repository, then restart the job.', retryable: false },
   { code: 99024, own: true, message: 'The WinRM HTTPS certificate of the machine does not match the pinned certificate.',
     possibleCauses: 'The machine\'s certificate was renewed, or another host answers at this address.',
-    recommendedAction: 'Verify the new certificate out of band, forget the old pin, and restart the job.', retryable: false },
+    recommendedAction: 'Verify the new certificate out of band; if it is right, forget the old pin (DELETE /api/v1/host-keys/<address>:<port>, or npm run cli -- host-keys forget <address> --port <port>; details give it) and restart the job.', retryable: false },
   { code: 99025, own: true, message: 'The run-as account\'s stored secret cannot be decrypted.',
     possibleCauses: 'The record was tampered with in Redis, or it was sealed under a vault key that VAULT_KEY_FILE no longer holds (a lost or replaced key file).',
     recommendedAction: 'Restore the right VAULT_KEY_FILE on every process server, or update the run-as account with its credentials again, then restart the job.',

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { createLinuxAccount, machineFor, push, task, type JobBody, type Lab, startLab } from './fixtures.ts';
 
-interface Pin { host: string; fingerprint: string; keyType: string | null; source: string; pinnedAt: string; lastSeenAt: string | null }
+interface Pin { kind: 'ssh' | 'tls'; address: string; port: number; fingerprint: string; keyType: string | null; source: string; firstSeen: string; lastSeen: string | null }
 
 const INSTALLERS = [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }];
 
@@ -28,7 +28,7 @@ describe('SSH host trust', () => {
   let account: string;
   const id = (g: LinuxGuest) => `${g.address}:${g.port}`;
   const pins = async () => (await lab.daemon.api<{ hostKeys: Pin[] }>('GET', '/api/v1/host-keys', undefined, lab.daemon.tokens.operator)).body.hostKeys;
-  const pinOf = async (g: LinuxGuest) => (await pins()).find((p) => p.host === id(g));
+  const pinOf = async (g: LinuxGuest) => (await pins()).find((p) => p.kind === 'ssh' && `${p.address}:${p.port}` === id(g));
   let run = 0;
   const pushTo = (g: LinuxGuest, extra: Record<string, unknown> = {}) => push(lab.daemon, machineFor(g, account, { machineId: `vm-${g.name}-${++run}`, ...extra }));
 
@@ -53,6 +53,7 @@ describe('SSH host trust', () => {
     assert.equal(pin?.fingerprint, guest.hostKeyFingerprint);
     assert.equal(pin?.source, 'first-use');
     assert.equal(pin?.keyType, 'ssh-ed25519');
+    assert.ok(pin?.firstSeen && pin.lastSeen, 'first and last seen recorded');
     assert.match((await lab.daemon.api('GET', `/api/v1/jobs/${job.id}/log`)).text, /pinned ssh-ed25519 host key SHA256:\S+ for .* \(trust on first use\)/);
     assert.equal((await pushTo(guest)).state, 'Succeeded', 'the same key again');
   });
@@ -88,6 +89,7 @@ describe('SSH host trust', () => {
     const res = await lab.daemon.api<Pin>('POST', '/api/v1/host-keys', { address: guest.address, port: guest.port, fingerprint: fresh });
     assert.equal(res.status, 201, res.text);
     assert.equal(res.body.source, 'pre-seeded');
+    assert.deepEqual([res.body.kind, res.body.address, res.body.port, res.body.lastSeen], ['ssh', guest.address, guest.port, null]);
     assert.notEqual(fresh, before);
     assert.equal((await pushTo(guest)).state, 'Succeeded');
     const pin = await pinOf(guest);

@@ -1,0 +1,79 @@
+// Which installer to push: pure functions over a repository snapshot (no I/O), so the rules (highest
+// version, never newer than the configuration server, the errors an operator acts on) are testable alone.
+import { installerMissingError, newerThanCsError, unknownTagError, type RepositoryContext } from './repository-errors.ts';
+import { OS_TAGS, osTagInfo, type OsTagInfo, type Platform } from './os-tags.ts';
+import { offeredInstallers, settlingFiles, type InstallerInfo, type RepositorySnapshot } from './snapshot.ts';
+import { compareVersions, maxVersion } from './versions.ts';
+
+export interface OsSupportEntry {
+  tag: string;
+  platform: Platform;
+  osNames: string[];
+  manualPlacement: boolean;
+  present: boolean;
+  /** Highest version present for the tag (whatever CS_VERSION says). */
+  latestVersion?: string;
+  /** The version select() would push: the highest not newer than CS_VERSION. */
+  selectableVersion?: string;
+  /** Every version present, highest first. */
+  versions: string[];
+}
+
+/** Every offered installer, by OS tag then highest version first (copies: callers may keep them). */
+export function sortedInstallers(snapshot: RepositorySnapshot): InstallerInfo[] {
+  return offeredInstallers(snapshot)
+    .sort((a, b) => a.osTag.localeCompare(b.osTag) || compareVersions(b.version, a.version) || a.file.localeCompare(b.file))
+    .map((i) => ({ ...i }));
+}
+
+/** Installers of a tag, highest version first (then newest release date, then name). */
+function installersFor(snapshot: RepositorySnapshot, info: OsTagInfo): InstallerInfo[] {
+  return offeredInstallers(snapshot)
+    .filter((i) => i.osTag === info.tag)
+    .sort((a, b) => compareVersions(b.version, a.version) || b.releaseDate.localeCompare(a.releaseDate) || a.file.localeCompare(b.file));
+}
+
+function notNewerThan(list: InstallerInfo[], csVersion: string | undefined): InstallerInfo[] {
+  return csVersion ? list.filter((i) => compareVersions(i.version, csVersion) <= 0) : list;
+}
+
+/** The installer selectInstaller would pick for a known tag, or undefined when it would throw. */
+export function bestInstaller(snapshot: RepositorySnapshot, info: OsTagInfo, csVersion: string | undefined): InstallerInfo | undefined {
+  const best = notNewerThan(installersFor(snapshot, info), csVersion)[0];
+  return best ? { ...best } : undefined;
+}
+
+/**
+ * The installer to push for an OS tag: the highest version, never newer than `csVersion`. Throws
+ * PushError 99002 (unknown tag), 99018 (only installers newer than csVersion) or 99001 (none for the
+ * tag; naming the files of that tag still being copied, if any).
+ */
+export function selectInstaller(snapshot: RepositorySnapshot, osTag: string, csVersion: string | undefined): InstallerInfo {
+  const info = osTagInfo(osTag);
+  if (!info) throw unknownTagError(osTag);
+  const choice = bestInstaller(snapshot, info, csVersion);
+  if (choice) return choice;
+  const ctx: RepositoryContext = { processServerId: snapshot.processServerId, repositoryDir: snapshot.dir };
+  const present = installersFor(snapshot, info);
+  if (present.length > 0 && csVersion) {
+    throw newerThanCsError(info, { ...ctx, csVersion }, present.map((i) => i.version));
+  }
+  if (csVersion) ctx.csVersion = csVersion;
+  throw installerMissingError(info, ctx, settlingFiles(snapshot, info.tag));
+}
+
+/** Every OS tag of the table with the versions present and the one selectInstaller would push. */
+export function osSupport(snapshot: RepositorySnapshot, csVersion: string | undefined): OsSupportEntry[] {
+  return OS_TAGS.map((t) => {
+    const versions = installersFor(snapshot, t).map((i) => i.version);
+    const entry: OsSupportEntry = {
+      tag: t.tag, platform: t.platform, osNames: [...t.osNames], manualPlacement: t.manualPlacement,
+      present: versions.length > 0, versions,
+    };
+    const latest = maxVersion(versions);
+    if (latest) entry.latestVersion = latest;
+    const selectable = bestInstaller(snapshot, t, csVersion);
+    if (selectable) entry.selectableVersion = selectable.version;
+    return entry;
+  });
+}
