@@ -19,6 +19,7 @@ import type { PipelineDeps } from './pipeline/deps.ts';
 import { createRedis } from './redis/connection.ts';
 import { embeddedRedisUrlFile, startRedisServer, type EmbeddedRedis } from './redis/embedded.ts';
 import { InstallerRepository } from './repository/repository.ts';
+import { SmbFileChannel } from './transports/smb/index.ts';
 import { SshChannel } from './transports/ssh/ssh-channel.ts';
 import { WinrmClient } from './transports/winrm/index.ts';
 
@@ -111,6 +112,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
         accounts: workerAccounts,
         hostKeys,
         connectSsh: (o) => SshChannel.connect(o),
+        connectSmbFiles: (o) => SmbFileChannel.connect(o),
         connectWinrm: (o) => WinrmClient.connect(o),
         tlsPins: new TlsPinStore(workerRedis),
       };
