@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { NtlmServer } from '../../src/transports/ntlm/index.ts';
+import { NtlmServer } from './ntlm-server.ts';
 import { ENCRYPTED_CONTENT_TYPE, decryptMessage, encryptMessage, isEncryptedContentType } from '../../src/transports/winrm/index.ts';
 import { AccountTable } from './winrm-accounts.ts';
 import type { Account, WinrmUser } from './winrm-accounts.ts';
