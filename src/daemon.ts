@@ -18,6 +18,7 @@ import type { PipelineDeps } from './pipeline/deps.ts';
 import { createRedis } from './redis/connection.ts';
 import { embeddedRedisUrlFile, startRedisServer } from './redis/embedded.ts';
 import { InstallerRepository } from './repository/repository.ts';
+import { SmbFileChannel } from './transports/smb/index.ts';
 import { SshChannel } from './transports/ssh/ssh-channel.ts';
 import { WinrmClient } from './transports/winrm/index.ts';
 
@@ -141,6 +142,7 @@ function pipelineDeps(config: Config, repository: InstallerRepository, accounts:
     accounts,
     hostKeys: trust.ssh,
     connectSsh: (o) => SshChannel.connect(o),
+    connectSmbFiles: (o) => SmbFileChannel.connect(o),
     connectWinrm: (o) => WinrmClient.connect(o),
     tlsPins: trust.tls,
   };

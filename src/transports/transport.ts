@@ -1,6 +1,8 @@
 /**
- * The one interface every guest channel implements (after Ansible's connection plugins): the pipeline
- * decides what to run; a channel only knows how bytes and commands reach one guest.
+ * The interfaces every guest channel implements (after Ansible's connection plugins): the pipeline
+ * decides what to run and which files to place; a channel only knows how commands and bytes reach one
+ * guest. A guest is one command channel plus one file channel: the same SSH connection on Linux and on
+ * Windows over OpenSSH, WinRM plus SMB otherwise. Every failure a channel reports is a PushError.
  */
 export interface ExecResult {
   /** Exit code; null when the command was killed by a signal. */
@@ -17,20 +19,47 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
-export interface PutOptions {
+/** Runs commands through the guest's shell (POSIX sh, or cmd.exe over WinRM or OpenSSH). */
+export interface CommandChannel {
+  /** Runs one command line. Never throws on a non-zero exit. */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+export interface FileOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
+}
+
+export interface PutOptions extends FileOptions {
   onProgress?: (transferred: number, total: number) => void;
 }
 
-export interface GuestChannel {
-  /** 'ssh' (POSIX sh or cmd.exe over OpenSSH) or 'smb+winrm'. */
-  readonly kind: string;
-  /** Runs one command through the guest's shell. Never throws on a non-zero exit. */
-  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+/**
+ * Files on one guest, named by the guest's own absolute paths (`/tmp/x` on Linux, `C:\Windows\Temp\x`
+ * on Windows): each implementation converts a path to its wire form (SFTP `/C:/...`, the path inside
+ * the C$ share).
+ */
+export interface FileChannel {
+  /** The protocol's name ('sftp', 'smb'), for messages. */
+  readonly protocol: string;
+  /** What the session negotiated, for the job log (e.g. SMB's dialect and protection); may be empty. */
+  readonly description: string;
+  /** Whether `path` can be reached at all (SMB: the C: drive only, through the C$ share). */
+  reaches(path: string): boolean;
   /** Copies a local file to the guest. */
   put(localPath: string, remotePath: string, options?: PutOptions): Promise<void>;
   /** Writes a small file (mode 0600 where the guest has modes). */
-  writeFile(remotePath: string, content: string | Buffer, options?: { signal?: AbortSignal }): Promise<void>;
+  writeFile(path: string, content: string | Buffer, options?: FileOptions): Promise<void>;
+  readFile(path: string, options?: FileOptions): Promise<Buffer>;
+  exists(path: string, options?: FileOptions): Promise<boolean>;
+  /** Creates a folder and any missing parents; an existing one is fine. */
+  mkdirp(path: string, options?: FileOptions): Promise<void>;
+  /** Deletes a file; a missing one is not an error. */
+  remove(path: string, options?: FileOptions): Promise<void>;
+  /** Deletes a folder and everything in it (or a file); a missing one is not an error. */
+  removeTree(path: string, options?: FileOptions): Promise<void>;
+  /** Bytes available to the account on the volume holding `path`; absent when the protocol cannot tell. */
+  freeBytes?(path: string, options?: FileOptions): Promise<number>;
   close(): Promise<void>;
 }

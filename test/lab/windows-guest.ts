@@ -74,16 +74,22 @@ function chownTree(p: string, uid: number, gid: number): void {
   if (statSync(p).isDirectory()) for (const n of readdirSync(p)) chownTree(path.join(p, n), uid, gid);
 }
 
-export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<WindowsGuest> {
-  const base = mkdtempSync(path.join(tmpdir(), 'pi-win-'));
+/** The folder that is the guest's C: drive, and the smbd dfree script that reports its free space. */
+function prepareDrive(base: string, freeMiB: number): { root: string; script: string; setFreeMiB: (mib: number) => void } {
   chmodSync(base, 0o755); // smbd runs the dfree script and serves C: as the guest's (unprivileged) user
   const root = path.join(base, 'C');
   mkdirSync(root, { mode: 0o755 });
   const dfree = path.join(base, 'dfree.txt');
   const setFreeMiB = (mib: number) => writeFileSync(dfree, `${60 * 1024 * 1024} ${Math.floor(mib * 1024)}\n`, { mode: 0o644 });
-  setFreeMiB(o.freeMiB ?? 40 * 1024);
+  setFreeMiB(freeMiB);
   const script = path.join(base, 'dfree.sh');
   writeFileSync(script, `#!/bin/sh\ncat '${dfree}'\n`, { mode: 0o755 });
+  return { root, script, setFreeMiB };
+}
+
+export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<WindowsGuest> {
+  const base = mkdtempSync(path.join(tmpdir(), 'pi-win-'));
+  const { root, script, setFreeMiB } = prepareDrive(base, o.freeMiB ?? 40 * 1024);
   const password = `Win-${randomBytes(9).toString('base64url')}`;
   const computerName = `WIN-${randomBytes(4).toString('hex').toUpperCase()}`;
   let samba: SambaServer | undefined;
@@ -91,8 +97,7 @@ export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<W
   try {
     samba = await startSamba({ shares: { C$: { path: root, options: [`dfree command = ${script}`, 'dfree cache time = 0'] } }, users: [{ password }] });
     const user = samba.users[0] as { name: string; password: string };
-    const uid = Number((await execFileP('id', ['-u', user.name])).stdout.trim());
-    const gid = Number((await execFileP('id', ['-g', user.name])).stdout.trim());
+    const [uid, gid] = await Promise.all(['-u', '-g'].map(async (flag) => Number((await execFileP('id', [flag, user.name])).stdout.trim()))) as [number, number];
     chownTree(root, uid, gid);
     const drive = new WindowsDrive(root, { uid, gid });
     const machine = new SimulatedWindows(drive, { computerName, windowsVersion: o.windowsVersion ?? '2016', arch: o.arch ?? 'AMD64', behaviour: o.behaviour ?? {} });

@@ -13,7 +13,8 @@ import {
   grubDeviceNameLines, linuxCommands, parseDfAvailableKiB, parseMarkedFiles, parseVxVersion,
 } from './commands.ts';
 import { detectGuestOs } from './detect-os.ts';
-import { tail, type LinuxGuest } from './linux-guest.ts';
+import { logCopyProgress, tail } from '../output.ts';
+import type { LinuxGuest } from './linux-guest.ts';
 
 const MiB = 1024;
 const STAGING_MIN_KIB = 100 * MiB;
@@ -69,16 +70,7 @@ export async function copyInstaller(ctx: JobContext, guest: LinuxGuest, installe
     return remote;
   }
   ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote}`);
-  let lastLogged = 0;
-  await guest.channel.put(installer.path, remote, {
-    signal: ctx.signal,
-    onProgress: (done, total) => {
-      if (done - lastLogged >= 64 * 1024 * 1024 || done === total) {
-        lastLogged = done;
-        ctx.log(`copied ${done} of ${total} bytes`);
-      }
-    },
-  });
+  await guest.put(installer.path, remote, logCopyProgress((l) => ctx.log(l)));
   const copied = (await guest.run(linuxCommands.sha256(remote))).stdout.trim().split(/\s+/)[0];
   if (copied !== installer.sha256) {
     throw new PushError(Codes.CopyCorrupt, { file: remote, expected: installer.sha256, actual: copied ?? null });
@@ -162,7 +154,7 @@ export function linuxAccess(ctx: JobContext, deps: PipelineDeps): GuestAccess<Li
       const res = await guest.run(linuxCommands.removeTree(p), { privileged: true });
       if (res.code !== 0) throw new Error(`rm -rf exited ${res.code}: ${res.stderr.trim()}`);
     },
-    close: (guest) => guest.channel.close(),
+    close: (guest) => guest.close(),
     cleanupTimeoutMs: deps.settings.connectTimeoutMs * 2,
   };
 }

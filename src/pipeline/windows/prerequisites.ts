@@ -5,7 +5,7 @@ import { WINDOWS_VERSIONS, windowsMinAgentVersion } from '../../repository/windo
 import { compareVersions } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
 import type { SelectedInstaller } from '../deps.ts';
-import { tail } from '../linux/linux-guest.ts';
+import { tail } from '../output.ts';
 import { ENVIRONMENT_KEY, OS_VERSION_KEY, parseRegQuery, parseWhoamiGroups, regString, windowsCommands } from './commands.ts';
 import type { WindowsGuest } from './windows-guest.ts';
 
@@ -90,7 +90,7 @@ export async function checkWindowsPrerequisites(ctx: JobContext, guest: WindowsG
   await checkArchitecture(guest);
   const os = await readWindowsOs(guest);
   checkVersion(ctx, os, installer);
-  const free = await guest.files.freeBytes(installDir);
+  const free = await guest.freeBytes(installDir);
   if (free < INSTALL_VOLUME_MIN_BYTES) {
     throw new PushError(Codes.InstallSpace, { path: installDir, freeMiB: Math.floor(free / MiB), requiredMiB: INSTALL_VOLUME_MIN_BYTES / MiB });
   }

@@ -2,7 +2,7 @@ import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import type { PipelineDeps } from '../deps.ts';
-import { tail } from '../linux/linux-guest.ts';
+import { tail } from '../output.ts';
 import { readWindowsAgentState } from './agent-state.ts';
 import { UNINSTALL_KEY, UNINSTALL_LOG, windowsCommands } from './commands.ts';
 import { readLogTail } from './install.ts';

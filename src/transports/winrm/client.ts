@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import type { ExecOptions, ExecResult } from '../transport.ts';
+import type { CommandChannel, ExecOptions, ExecResult } from '../transport.ts';
 import { WsmanFault, callerError, toPushError } from './errors.ts';
 import type { ErrorContext } from './errors.ts';
 import { WinrmHttpTransport } from './http-transport.ts';
@@ -41,7 +41,7 @@ export interface WinrmConnectOptions {
 const CODEPAGE_UTF8 = 65001;
 const TERMINATE_TIMEOUT_MS = 5_000;
 
-export class WinrmClient {
+export class WinrmClient implements CommandChannel {
   private readonly queue = new SerialQueue();
   private shell: string | null = null;
   private closed = false;
