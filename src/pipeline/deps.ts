@@ -1,9 +1,6 @@
 import type { AccountSecrets, RunAsAccount } from '../accounts/accounts.ts';
 import type { HostKeyPolicy } from '../domain/os.ts';
-import type { SmbFilesOptions } from '../transports/smb/index.ts';
-import type { SshConnectOptions } from '../transports/ssh/ssh-channel.ts';
-import type { CommandChannel, FileChannel } from '../transports/transport.ts';
-import type { WinrmConnectOptions } from '../transports/winrm/index.ts';
+import type { CommandChannel, FileChannel, SmbFilesOptions, SshConnectOptions, WinrmConnectOptions } from '../transports/transport.ts';
 
 export interface SelectedInstaller {
   file: string;

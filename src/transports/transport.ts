@@ -63,3 +63,66 @@ export interface FileChannel {
   freeBytes?(path: string, options?: FileOptions): Promise<number>;
   close(): Promise<void>;
 }
+
+// How each transport is reached: declared here, beside the channel interfaces, so the pipeline can ask
+// for a connection without importing any protocol code.
+
+export interface SshCredentials {
+  username: string;
+  password?: string;
+  privateKey?: string;
+  passphrase?: string;
+}
+
+export interface SshConnectOptions {
+  host: string;
+  port: number;
+  credentials: SshCredentials;
+  connectTimeoutMs: number;
+  /**
+   * Called with the server's host key fingerprint (`SHA256:<base64>`) during the handshake; throws (a
+   * PushError) to refuse the key. Host-key policy lives with the caller, not here.
+   */
+  verifyHostKey?: (fingerprint: string, keyType: string) => Promise<void>;
+  /** Error code for authentication failures: 95108 (Linux) or 95107 (Windows over OpenSSH). */
+  authFailureCode?: number;
+  signal?: AbortSignal;
+}
+
+/** Where and as whom to reach a guest's admin shares. */
+export interface SmbFilesOptions {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  /** NetBIOS/DNS domain, or '.' for an account local to the guest. */
+  domain: string;
+  /** Connect timeout, and the default timeout of each request. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface WinrmConnectOptions {
+  host: string;
+  /** Default 5985 (http) or 5986 (https). */
+  port?: number;
+  /** http: NTLM with message encryption (Windows' default listener); https: TLS, NTLM, no message encryption. */
+  transport: 'http' | 'https';
+  /** `DOMAIN\user`, `.\user` (local account of the guest), `user@dns.domain`, or `user` with `domain`. */
+  username: string;
+  /** Never logged, never put in an error. */
+  password: string;
+  domain?: string;
+  /** Time allowed to connect, authenticate and open the shell (and to reconnect later). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /**
+   * https only, required there: called on every new TLS connection, before anything is sent, with the
+   * certificate's SHA-256 fingerprint (upper-case hex pairs joined by colons, as
+   * `openssl x509 -fingerprint -sha256` prints it) and its PEM. Throw to refuse the certificate; the
+   * error reaches the caller of connect/exec unchanged.
+   */
+  verifyCertificate?: (sha256Fingerprint: string, pem: string) => Promise<void>;
+  /** How long the guest may hold a Receive without output (WS-Man OperationTimeout). Default 20 s. */
+  operationTimeoutMs?: number;
+}

@@ -1,7 +1,7 @@
 import type { AccountSecrets, RunAsAccount } from '../../accounts/accounts.ts';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import type { CommandChannel, FileChannel } from '../../transports/transport.ts';
+import type { CommandChannel, FileChannel, SshCredentials } from '../../transports/transport.ts';
 import type { JobContext } from '../context.ts';
 import type { PipelineDeps } from '../deps.ts';
 import { tail } from '../output.ts';
@@ -9,7 +9,6 @@ import { LinuxGuest, sudoPasswordError, sudoWantsPassword } from './linux-guest.
 import { linuxCommands } from './commands.ts';
 
 type Account = RunAsAccount & { secrets: AccountSecrets };
-type SshCredentials = Parameters<PipelineDeps['connectSsh']>[0]['credentials'];
 
 function credentialsOf(account: Account): SshCredentials {
   const credentials: SshCredentials = { username: account.username };

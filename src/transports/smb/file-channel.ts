@@ -1,24 +1,11 @@
 // The file channel of a Windows guest whose commands go over WinRM: its C: drive through the admin
 // share C$ (guest-contract.md, Windows step 1), by Windows path.
-import type { FileChannel, FileOptions, PutOptions } from '../transport.ts';
+import type { FileChannel, FileOptions, PutOptions, SmbFilesOptions } from '../transport.ts';
 import { isWindowsPath, splitWindowsPath } from '../windows-path.ts';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import { SmbClient } from './client.ts';
 import { smbToPushError } from './push-errors.ts';
-
-/** Where and as whom to reach a guest's admin shares. */
-export interface SmbFilesOptions {
-  host: string;
-  port: number;
-  username: string;
-  password: string;
-  /** NetBIOS/DNS domain, or '.' for an account local to the guest. */
-  domain: string;
-  /** Connect timeout, and the default timeout of each request. */
-  timeoutMs: number;
-  signal?: AbortSignal;
-}
 
 export const ADMIN_SHARE = 'C$';
 

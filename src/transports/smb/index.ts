@@ -8,5 +8,4 @@ export { Dialect } from './packets.ts';
 export { SmbError, AsrCode, asrCodeForStatus } from './errors.ts';
 export { NtStatus, ntStatusName } from './ntstatus.ts';
 export { SmbFileChannel, ADMIN_SHARE } from './file-channel.ts';
-export type { SmbFilesOptions } from './file-channel.ts';
 export { smbToPushError } from './push-errors.ts';

@@ -4,31 +4,9 @@ import { NodeSSH } from 'node-ssh';
 import type { ClientChannel } from 'ssh2';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import type { CommandChannel, ExecOptions, ExecResult, FileChannel, FileOptions, PutOptions } from '../transport.ts';
+import type { CommandChannel, ExecOptions, ExecResult, FileChannel, FileOptions, PutOptions, SshConnectOptions } from '../transport.ts';
 import { abortError, mapSshError } from './errors.ts';
 import { SftpSession, sftpPath } from './sftp.ts';
-
-export interface SshCredentials {
-  username: string;
-  password?: string;
-  privateKey?: string;
-  passphrase?: string;
-}
-
-export interface SshConnectOptions {
-  host: string;
-  port: number;
-  credentials: SshCredentials;
-  connectTimeoutMs: number;
-  /**
-   * Called with the server's host key fingerprint (`SHA256:<base64>`) during the handshake; throws (a
-   * PushError) to refuse the key. Host-key policy lives with the caller, not here.
-   */
-  verifyHostKey?: (fingerprint: string, keyType: string) => Promise<void>;
-  /** Error code for authentication failures: 95108 (Linux) or 95107 (Windows over OpenSSH). */
-  authFailureCode?: number;
-  signal?: AbortSignal;
-}
 
 export function sshFingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
