@@ -1,8 +1,8 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINAL_STATES, type JobState } from '../../domain/job.ts';
 import { toView, type JobEvent } from '../../jobs/types.ts';
-import type { ApiDeps } from '../app.ts';
-import { ALL_ROLES } from '../app.ts';
+import type { ApiDeps, ApiRoutes } from '../deps.ts';
+import { TOKEN_ROLES } from '../tokens.ts';
 import { idParamsSchema } from '../schemas.ts';
 
 const CURSOR = /^\d{1,20}-\d{1,20}$/;
@@ -59,9 +59,9 @@ async function stream(deps: ApiDeps, req: FastifyRequest, reply: FastifyReply, o
   }
 }
 
-export const eventRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
+export const eventRoutes: ApiRoutes = async (app, { deps }) => {
   app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/api/v1/jobs/:id/events', {
-    config: { roles: ALL_ROLES },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['events'], params: idParamsSchema, querystring: { type: 'object', properties: { after: { type: 'string', maxLength: 42 } } } },
   }, async (req, reply) => {
     await deps.jobs.get(req.params.id);
@@ -69,7 +69,7 @@ export const eventRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { 
   });
 
   app.get<{ Querystring: { after?: string } }>('/api/v1/events', {
-    config: { roles: ALL_ROLES },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['events'], querystring: { type: 'object', properties: { after: { type: 'string', maxLength: 42 } } } },
   }, async (req, reply) => {
     const after = startCursor(req, req.query) ?? (await deps.jobs.lastEventCursor());

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { NotFoundError, ValidationError } from '../../errors/validation-error.ts';
-import type { ApiDeps } from '../app.ts';
+import type { ApiDeps } from '../deps.ts';
 
 const pinSchema = {
   type: 'object',

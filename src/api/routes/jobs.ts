@@ -1,15 +1,15 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { ListFilter } from '../../jobs/store.ts';
+import type { JobService } from '../../jobs/service.ts';
 import { toView } from '../../jobs/types.ts';
-import type { ApiDeps } from '../app.ts';
-import { ALL_ROLES } from '../app.ts';
+import type { ApiRoutes } from '../deps.ts';
+import { TOKEN_ROLES } from '../tokens.ts';
 import { errorSchema, idParamsSchema, jobListQuerySchema, jobSchema, submitResponseSchema } from '../schemas.ts';
 
-const ACT = ['admin', 'portal', 'operator'] as const;
+/** What GET /api/v1/jobs filters on (the job service's own filter). */
+type ListFilter = Parameters<JobService['list']>[0];
 
-export const jobRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
+export const jobRoutes: ApiRoutes = async (app, { deps }) => {
   app.get<{ Querystring: ListFilter & { limit?: string; cursor?: string } }>('/api/v1/jobs', {
-    config: { roles: ALL_ROLES },
+    config: { roles: TOKEN_ROLES },
     schema: {
       tags: ['jobs'],
       querystring: jobListQuerySchema,
@@ -23,12 +23,12 @@ export const jobRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { de
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/jobs/:id', {
-    config: { roles: ALL_ROLES },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['jobs'], params: idParamsSchema, response: { 200: jobSchema, 404: errorSchema } },
   }, async (req) => toView(await deps.jobs.get(req.params.id)));
 
   app.get<{ Params: { id: string } }>('/api/v1/jobs/:id/log', {
-    config: { roles: ALL_ROLES },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['jobs'], params: idParamsSchema },
   }, async (req, reply) => {
     const lines = await deps.jobs.log(req.params.id);
@@ -36,16 +36,15 @@ export const jobRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { de
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/jobs/:id/cancel', {
-    config: { roles: ACT },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['jobs'], params: idParamsSchema, response: { 202: jobSchema, 404: errorSchema, 409: errorSchema } },
   }, async (req, reply) => reply.code(202).send(toView(await deps.jobs.cancel(req.params.id))));
 
   app.post<{ Params: { id: string } }>('/api/v1/jobs/:id/restart', {
-    config: { roles: ACT },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['jobs'], params: idParamsSchema, response: { 200: submitResponseSchema, 202: submitResponseSchema, 404: errorSchema, 409: errorSchema } },
   }, async (req, reply) => {
     const r = await deps.jobs.restart(req.params.id);
     return reply.code(r.created ? 202 : 200).send({ jobs: [{ id: r.id, machineId: r.machineId, state: r.state, created: r.created, statusCode: r.created ? 202 : 200 }] });
   });
-
 };

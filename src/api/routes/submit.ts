@@ -1,7 +1,6 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { ValidationError } from '../../errors/validation-error.ts';
 import { supportsJob, type JobType, type MachineRequest } from '../../domain/job.ts';
-import type { ApiDeps } from '../app.ts';
+import type { ApiRoutes } from '../deps.ts';
 import { errorSchema, submitBodySchema, submitResponseSchema } from '../schemas.ts';
 
 const SUBMIT = ['admin', 'portal'] as const;
@@ -15,7 +14,7 @@ const ENDPOINTS: Array<[string, JobType]> = [
   ['/api/v1/readiness-checks', 'readiness-check'],
 ];
 
-export const submitRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
+export const submitRoutes: ApiRoutes = async (app, { deps }) => {
   for (const [url, type] of ENDPOINTS) {
     app.post<{ Body: { machines: MachineRequest[] } }>(url, {
       config: { roles: SUBMIT },
