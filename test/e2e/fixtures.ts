@@ -3,7 +3,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
 import { startTestDaemon, waitForJob, type TestDaemon, type TestDaemonOptions } from '../lab/daemon.ts';
 import { buildLinuxInstaller, installerFileName } from '../lab/installers.ts';
 import type { LinuxGuest } from '../lab/linux-guest.ts';
@@ -104,27 +103,6 @@ export function task(job: JobBody, name: string): JobBody['tasks'][number] {
   return t;
 }
 
-/** Every value in Redis, as text (strings, hashes, lists, sets, sorted sets, streams). */
-export async function dumpRedis(redis: Redis): Promise<string> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const type = await redis.type(key);
-      out.push(key);
-      if (type === 'string') out.push((await redis.getBuffer(key))?.toString('latin1') ?? '');
-      else if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(key)));
-      else if (type === 'list') out.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-      else if (type === 'set') out.push(JSON.stringify(await redis.smembers(key)));
-      else if (type === 'zset') out.push(JSON.stringify(await redis.zrange(key, '0', '-1')));
-      else if (type === 'stream') out.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-    }
-  } while (cursor !== '0');
-  return out.join('\n');
-}
-
 /** Polls `fn` until it returns something truthy (then returns it), or fails after `timeoutMs`. */
 export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -137,3 +115,4 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
 }
 
 export { waitForJob };
+export { dumpRedis } from '../lab/redis-dump.ts';
