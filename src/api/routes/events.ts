@@ -4,6 +4,7 @@ import { toView, type JobEvent } from '../../jobs/types.ts';
 import type { ApiDeps, ApiRoutes } from '../deps.ts';
 import { TOKEN_ROLES } from '../tokens.ts';
 import { idParamsSchema } from '../schemas.ts';
+import type { JobStreamEvent } from '../views.ts';
 
 const CURSOR = /^\d{1,20}-\d{1,20}$/;
 const KEEPALIVE_MS = 15_000;
@@ -41,7 +42,7 @@ async function stream(deps: ApiDeps, req: FastifyRequest, reply: FastifyReply, o
       }
       if (events.length === 0) { res.write(': keepalive\n\n'); continue; }
       for (const ev of events) {
-        const data: Record<string, unknown> = { ...ev };
+        const data: JobStreamEvent = { ...ev };
         const final = ev.kind === 'job' && FINAL_STATES.has(ev.state as JobState);
         if (final && opts.jobId) {
           const job = await deps.jobs.find(ev.jobId);

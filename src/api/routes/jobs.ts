@@ -1,14 +1,11 @@
-import type { JobService } from '../../jobs/service.ts';
 import { toView } from '../../jobs/types.ts';
 import type { ApiRoutes } from '../deps.ts';
 import { TOKEN_ROLES } from '../tokens.ts';
+import { submitted, type JobFilter, type JobPage } from '../views.ts';
 import { errorSchema, idParamsSchema, jobListQuerySchema, jobSchema, submitResponseSchema } from '../schemas.ts';
 
-/** What GET /api/v1/jobs filters on (the job service's own filter). */
-type ListFilter = Parameters<JobService['list']>[0];
-
 export const jobRoutes: ApiRoutes = async (app, { deps }) => {
-  app.get<{ Querystring: ListFilter & { limit?: string; cursor?: string } }>('/api/v1/jobs', {
+  app.get<{ Querystring: Omit<JobFilter, 'limit'> & { limit?: string } }>('/api/v1/jobs', {
     config: { roles: TOKEN_ROLES },
     schema: {
       tags: ['jobs'],
@@ -19,7 +16,8 @@ export const jobRoutes: ApiRoutes = async (app, { deps }) => {
     const { limit, cursor, ...filter } = req.query;
     const n = Math.min(Math.max(Number(limit ?? 100), 1), 1000);
     const page = await deps.jobs.list(filter, n, cursor);
-    return { jobs: page.jobs.map(toView), nextCursor: page.nextCursor };
+    const view: JobPage = { jobs: page.jobs.map(toView), nextCursor: page.nextCursor };
+    return view;
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/jobs/:id', {
@@ -45,6 +43,6 @@ export const jobRoutes: ApiRoutes = async (app, { deps }) => {
     schema: { tags: ['jobs'], params: idParamsSchema, response: { 200: submitResponseSchema, 202: submitResponseSchema, 404: errorSchema, 409: errorSchema } },
   }, async (req, reply) => {
     const r = await deps.jobs.restart(req.params.id);
-    return reply.code(r.created ? 202 : 200).send({ jobs: [{ id: r.id, machineId: r.machineId, state: r.state, created: r.created, statusCode: r.created ? 202 : 200 }] });
+    return reply.code(r.created ? 202 : 200).send({ jobs: [submitted(r)] });
   });
 };

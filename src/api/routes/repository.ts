@@ -1,5 +1,6 @@
 import type { ApiRoutes } from '../deps.ts';
 import { TOKEN_ROLES } from '../tokens.ts';
+import type { RepositoryListing } from '../views.ts';
 
 const installerSchema = {
   type: 'object',
@@ -10,7 +11,7 @@ const installerSchema = {
 };
 
 export const repositoryRoutes: ApiRoutes = async (app, { deps }) => {
-  const view = () => ({
+  const view = (): RepositoryListing => ({
     installers: deps.repository.installers().map(({ file, osTag, platform, version, releaseDate, size, sha256 }) => ({ file, osTag, platform, version, releaseDate, size, sha256 })),
     rejected: deps.repository.rejected(),
   });
