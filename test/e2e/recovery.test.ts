@@ -130,7 +130,7 @@ describe('Redis restarted with jobs in flight', () => {
       const acct = await createLinuxAccount(lab.daemon, (gs[0] as LinuxGuest).users.root);
       const subs = await enable(lab.daemon, gs.map((g) => machineFor(g, acct)));
       await until('the installs to be running', async () => {
-        const all = await Promise.all(subs.map(async (s) => (await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${s.id}`)).body));
+        const all = await Promise.all(subs.map((s) => lab.daemon.client.getJob(s.id)));
         return all.every((j) => j.tasks.find((t) => t.name === 'InstallMobilityService')?.state === 'InProgress');
       });
       await lab.redis.stopOnly();

@@ -65,7 +65,7 @@ export async function assertNoSecretsAnywhere(lab: Lab, secrets: string[], apiBo
   try {
     const jobs = await lab.daemon.api<{ jobs: Array<{ id: string }> }>('GET', '/api/v1/jobs?limit=1000');
     const jobLogs: string[] = [];
-    for (const j of jobs.body.jobs) jobLogs.push((await lab.daemon.api('GET', `/api/v1/jobs/${j.id}/log`)).text);
+    for (const j of jobs.body.jobs) jobLogs.push(await lab.daemon.client.jobLog(j.id));
     const accounts = await lab.daemon.api('GET', '/api/v1/run-as-accounts');
     const haystacks: Record<string, string> = {
       logs: lab.daemon.logs.join(''),
