@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { createLinuxAccount, dumpRedis, enable, machineFor, startLab, task, waitForJob, type JobBody, type Lab } from './fixtures.ts';
+import type { MachineRequest } from '../../src/domain/job.ts';
 
 describe('enable replication on Linux', () => {
   let lab: Lab;
@@ -47,7 +48,7 @@ describe('enable replication on Linux', () => {
     assert.ok(submitted.every((j) => j.created && j.statusCode === 202 && j.state === 'NotStarted'));
 
     // A second submit while the CentOS job is still running returns that job, not a new one.
-    const again = await enable(lab.daemon, [machines[1] as Record<string, unknown>], lab.daemon.tokens.portal);
+    const again = await enable(lab.daemon, [machines[1] as MachineRequest], lab.daemon.tokens.portal);
     assert.equal(again[0]?.id, submitted[1]?.id);
     assert.equal(again[0]?.created, false);
     assert.equal(again[0]?.statusCode, 200);

@@ -35,9 +35,7 @@ describe('recovery across worker processes', () => {
     // The account is created through the API process (the workers decrypt it with the shared vault key).
     const g = await createLinuxGuest({ name: 'rec', behaviour: { passphrase: cluster.passphrase } });
     guests.push(g);
-    const res = await cluster.call<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'root', osFamily: 'linux', username: g.users.root.name, password: g.users.root.password });
-    assert.equal(res.status, 201);
-    account = res.body.id;
+    account = (await cluster.client.createAccount({ name: 'root', osFamily: 'linux', username: g.users.root.name, password: g.users.root.password })).id;
   });
 
   after(async () => {
@@ -46,7 +44,7 @@ describe('recovery across worker processes', () => {
     await redis?.stop();
   });
 
-  const get = async (id: string) => (await cluster.call<Job>('GET', `/api/v1/jobs/${id}`)).body;
+  const get = async (id: string): Promise<Job> => cluster.client.getJob(id);
   const waitFinal = (id: string, timeoutMs = 90_000) => until(`job ${id} to end`, async () => { const j = await get(id); return FINAL.includes(j.state) ? j : undefined; }, timeoutMs);
 
   it('a worker killed with SIGKILL mid-copy: the job is taken up by another worker and finishes', async () => {
@@ -55,9 +53,9 @@ describe('recovery across worker processes', () => {
     try {
       const w1 = await cluster.startWorker('cs', repo);
       await until('the installer to be offered', async () => w1.output().includes('Microsoft-ASR_UA_9.30.0.0') || readdirSync(repo).length > 0);
-      const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: [{ ...machineFor(g, account, { machineId: 'vm-kill' }), address: proxy.host, port: proxy.port }] });
-      assert.equal(sub.status, 202, JSON.stringify(sub.body));
-      const id = sub.body.jobs[0]?.id as string;
+      const sub = await cluster.client.enableReplication([{ ...machineFor(g, account, { machineId: 'vm-kill' }), address: proxy.host, port: proxy.port }]);
+      assert.equal(sub[0]?.statusCode, 202, JSON.stringify(sub));
+      const id = sub[0]?.id as string;
       await until('the copy to be under way', async () => proxy.bytesUp() > 2 * 1024 * 1024);
       w1.kill('SIGKILL');
       await w1.exited();
@@ -80,8 +78,8 @@ describe('recovery across worker processes', () => {
     const g = await createLinuxGuest({ name: 'drain', behaviour: { passphrase: cluster.passphrase, installSleep: 60 } });
     guests.push(g);
     const w = await cluster.startWorker('cs', repo);
-    const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: [machineFor(g, account, { machineId: 'vm-drain' })] });
-    const id = sub.body.jobs[0]?.id as string;
+    const sub = await cluster.client.enableReplication([machineFor(g, account, { machineId: 'vm-drain' })]);
+    const id = sub[0]?.id as string;
     await until('the install to be running', async () => (await get(id)).tasks.find((t) => t.name === 'InstallMobilityService')?.state === 'InProgress');
     w.kill('SIGTERM');
     const exit = await w.exited();
@@ -107,10 +105,10 @@ describe('recovery across worker processes', () => {
       ...machineFor(batchGuests[i % 10] as LinuxGuest, account, { machineId: `vm-batch-${i}` }),
       processServerId: i % 2 === 0 ? 'cs' : 'ps2',
     }));
-    const sub = await cluster.call<{ jobs: Array<{ id: string; created: boolean }> }>('POST', '/api/v1/replication/enable', { machines });
-    assert.equal(sub.status, 202);
-    assert.equal(sub.body.jobs.length, 100);
-    const ids = sub.body.jobs.map((j) => j.id);
+    const sub = await cluster.client.enableReplication(machines);
+    assert.ok(sub.every((j) => j.statusCode === 202));
+    assert.equal(sub.length, 100);
+    const ids = sub.map((j) => j.id);
     assert.equal(new Set(ids).size, 100);
     const jobs = await until('all 100 jobs to end', async () => {
       const all = await Promise.all(ids.map(get));
@@ -132,7 +130,7 @@ describe('Redis restarted with jobs in flight', () => {
       const acct = await createLinuxAccount(lab.daemon, (gs[0] as LinuxGuest).users.root);
       const subs = await enable(lab.daemon, gs.map((g) => machineFor(g, acct)));
       await until('the installs to be running', async () => {
-        const all = await Promise.all(subs.map(async (s) => (await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${s.id}`)).body));
+        const all = await Promise.all(subs.map((s) => lab.daemon.client.getJob(s.id)));
         return all.every((j) => j.tasks.find((t) => t.name === 'InstallMobilityService')?.state === 'InProgress');
       });
       await lab.redis.stopOnly();

@@ -54,7 +54,7 @@ describe('SSH host trust', () => {
     assert.equal(pin?.source, 'first-use');
     assert.equal(pin?.keyType, 'ssh-ed25519');
     assert.ok(pin?.firstSeen && pin.lastSeen, 'first and last seen recorded');
-    assert.match((await lab.daemon.api('GET', `/api/v1/jobs/${job.id}/log`)).text, /pinned ssh-ed25519 host key SHA256:\S+ for .* \(trust on first use\)/);
+    assert.match(await lab.daemon.client.jobLog(job.id), /pinned ssh-ed25519 host key SHA256:\S+ for .* \(trust on first use\)/);
     assert.equal((await pushTo(guest)).state, 'Succeeded', 'the same key again');
   });
 
@@ -122,7 +122,7 @@ describe('SSH host trust', () => {
     for (let i = 0; i < 2; i++) {
       const job = await pushTo(guest, { hostKeyPolicy: 'off' });
       assert.equal(job.state, 'Succeeded', JSON.stringify(job.errors));
-      const log = (await lab.daemon.api('GET', `/api/v1/jobs/${job.id}/log`)).text;
+      const log = await lab.daemon.client.jobLog(job.id);
       assert.match(log, new RegExp(`WARNING: host key checking is off for ${guest.address.replace(/\./g, '\\.')}:${guest.port}; accepted ssh-ed25519 key ${guest.hostKeyFingerprint.replace(/[+/]/g, '.')} without verification`));
     }
     const warnings = lab.daemon.logs.filter((l) => /"level":40/.test(l) && l.includes('host key checking is off'));
@@ -143,6 +143,6 @@ describe('SSH host trust', () => {
     assert.equal(seeded.status, 201);
     const ok = await push(strictLab.daemon, machineFor(g, acct, { machineId: 'vm-global-2' }));
     assert.equal(ok.state, 'Succeeded', JSON.stringify(ok.errors));
-    assert.match((await strictLab.daemon.api('GET', `/api/v1/jobs/${ok.id}/log`)).text, /host key policy strict/);
+    assert.match(await strictLab.daemon.client.jobLog(ok.id), /host key policy strict/);
   });
 });

@@ -9,6 +9,7 @@ import { createWindowsGuest, type WindowsGuest } from '../lab/windows-guest.ts';
 import { assertNoRefusals, createWindowsAccount, stagingFolders, startWindowsLab, windowsMachineFor } from '../lab/windows-fixtures.ts';
 import { AGENT_KEY, UNINSTALL_KEY, VSS_SERVICE_KEY } from '../lab/windows-machine.ts';
 import { task, waitForJob, type JobBody, type Lab } from './fixtures.ts';
+import type { MachineRequest } from '../../src/domain/job.ts';
 
 const DIR = 'C:\\Program Files (x86)\\Microsoft Azure Site Recovery';
 const OWN_DIR = 'C:\\Mobility Agent';
@@ -23,7 +24,7 @@ const ENDPOINTS = {
 };
 
 /** Submits one machine to an endpoint (as the portal) and waits for the job to end. */
-async function submit(lab: Lab, what: keyof typeof ENDPOINTS, guest: WindowsGuest, account: string, extra: Record<string, unknown> = {}): Promise<JobBody> {
+async function submit(lab: Lab, what: keyof typeof ENDPOINTS, guest: WindowsGuest, account: string, extra: Partial<MachineRequest> = {}): Promise<JobBody> {
   const res = await lab.daemon.api<{ jobs: Array<{ id: string }> }>('POST', ENDPOINTS[what], { machines: [windowsMachineFor(guest, account, extra)] }, lab.daemon.tokens.portal);
   assert.equal(res.status, 202, res.text);
   return waitForJob<JobBody>(lab.daemon, res.body.jobs[0]?.id as string);
@@ -36,7 +37,7 @@ describe('Windows agent lifecycle (agents 9.22, 9.26, 9.30 in the repository)', 
   let lab: Lab;
   const guests: Record<string, WindowsGuest> = {};
   const accounts: Record<string, string> = {};
-  const run = (what: keyof typeof ENDPOINTS, name: string, extra: Record<string, unknown> = {}) => submit(lab, what, guests[name] as WindowsGuest, accounts[name] as string, extra);
+  const run = (what: keyof typeof ENDPOINTS, name: string, extra: Partial<MachineRequest> = {}) => submit(lab, what, guests[name] as WindowsGuest, accounts[name] as string, extra);
 
   before(async () => {
     lab = await startWindowsLab(['9.22.0.0', '9.26.0.0', '9.30.0.0']);
@@ -207,7 +208,7 @@ describe('Windows agent lifecycle (agents 9.22, 9.26, 9.30 in the repository)', 
 
   it('update with exit 3010: Warning 95266 (the update reboot warning); a VSS failure on 9.30: Warning 99015', async () => {
     const g = guests.reboot as WindowsGuest;
-    const os = { os: { family: 'windows', name: 'Windows Server 2019 Datacenter' } };
+    const os: Partial<MachineRequest> = { os: { family: 'windows', name: 'Windows Server 2019 Datacenter' } };
     const job = await run('update', 'reboot', os);
     assert.equal(job.state, 'Warning', JSON.stringify(job, null, 2));
     assert.equal(job.agentVersion, '9.30.0.0');

@@ -8,6 +8,7 @@ import { installerFileName } from './installers.ts';
 import type { WindowsGuest } from './windows-guest.ts';
 import { buildWindowsInstaller } from './windows-installer.ts';
 import type { SimulatedWindows } from './windows-machine.ts';
+import type { MachineRequest } from '../../src/domain/job.ts';
 
 /** A lab (Redis + daemon) whose repository offers the Windows installer of each version given. */
 export async function startWindowsLab(versions: string[], opts: { env?: Record<string, string> } = {}): Promise<Lab> {
@@ -18,16 +19,15 @@ export async function startWindowsLab(versions: string[], opts: { env?: Record<s
 }
 
 export async function createWindowsAccount(d: TestDaemon, user: { username: string; password: string; domain?: string }): Promise<string> {
-  const res = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', {
+  const account = await d.client.createAccount({
     name: `win-${user.username}-${Math.random().toString(36).slice(2, 7)}`, osFamily: 'windows',
     username: user.username, password: user.password, domain: user.domain ?? '.',
   });
-  if (res.status !== 201) throw new Error(`account creation failed: ${res.status} ${res.text}`);
-  return res.body.id;
+  return account.id;
 }
 
 /** The API's machine entry for a simulated guest (SMB and WinRM ports of the lab guest). */
-export function windowsMachineFor(guest: WindowsGuest, accountId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function windowsMachineFor(guest: WindowsGuest, accountId: string, extra: Partial<MachineRequest> = {}): MachineRequest {
   return {
     machineId: `vm-${guest.computerName.toLowerCase()}-${Math.random().toString(36).slice(2, 6)}`,
     address: guest.address,
@@ -65,7 +65,7 @@ export async function assertNoSecretsAnywhere(lab: Lab, secrets: string[], apiBo
   try {
     const jobs = await lab.daemon.api<{ jobs: Array<{ id: string }> }>('GET', '/api/v1/jobs?limit=1000');
     const jobLogs: string[] = [];
-    for (const j of jobs.body.jobs) jobLogs.push((await lab.daemon.api('GET', `/api/v1/jobs/${j.id}/log`)).text);
+    for (const j of jobs.body.jobs) jobLogs.push(await lab.daemon.client.jobLog(j.id));
     const accounts = await lab.daemon.api('GET', '/api/v1/run-as-accounts');
     const haystacks: Record<string, string> = {
       logs: lab.daemon.logs.join(''),

@@ -1,12 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
 import type { AccountInput } from '../../accounts/accounts.ts';
-import type { ApiDeps } from '../app.ts';
+import type { ApiRoutes } from '../deps.ts';
 import { accountCreateSchema, accountSchema, accountUpdateSchema, errorSchema, idParamsSchema } from '../schemas.ts';
 
 const READ = ['admin', 'operator'] as const;
 const WRITE = ['admin'] as const;
 
-export const accountRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
+export const accountRoutes: ApiRoutes = async (app, { deps }) => {
   const base = '/api/v1/run-as-accounts';
 
   app.post<{ Body: AccountInput }>(base, {

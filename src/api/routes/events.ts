@@ -1,9 +1,10 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINAL_STATES, type JobState } from '../../domain/job.ts';
 import { toView, type JobEvent } from '../../jobs/types.ts';
-import type { ApiDeps } from '../app.ts';
-import { ALL_ROLES } from '../app.ts';
+import type { ApiDeps, ApiRoutes } from '../deps.ts';
+import { TOKEN_ROLES } from '../tokens.ts';
 import { idParamsSchema } from '../schemas.ts';
+import type { JobStreamEvent } from '../views.ts';
 
 const CURSOR = /^\d{1,20}-\d{1,20}$/;
 const KEEPALIVE_MS = 15_000;
@@ -41,7 +42,7 @@ async function stream(deps: ApiDeps, req: FastifyRequest, reply: FastifyReply, o
       }
       if (events.length === 0) { res.write(': keepalive\n\n'); continue; }
       for (const ev of events) {
-        const data: Record<string, unknown> = { ...ev };
+        const data: JobStreamEvent = { ...ev };
         const final = ev.kind === 'job' && FINAL_STATES.has(ev.state as JobState);
         if (final && opts.jobId) {
           const job = await deps.jobs.find(ev.jobId);
@@ -59,9 +60,9 @@ async function stream(deps: ApiDeps, req: FastifyRequest, reply: FastifyReply, o
   }
 }
 
-export const eventRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
+export const eventRoutes: ApiRoutes = async (app, { deps }) => {
   app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/api/v1/jobs/:id/events', {
-    config: { roles: ALL_ROLES },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['events'], params: idParamsSchema, querystring: { type: 'object', properties: { after: { type: 'string', maxLength: 42 } } } },
   }, async (req, reply) => {
     await deps.jobs.get(req.params.id);
@@ -69,7 +70,7 @@ export const eventRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { 
   });
 
   app.get<{ Querystring: { after?: string } }>('/api/v1/events', {
-    config: { roles: ALL_ROLES },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['events'], querystring: { type: 'object', properties: { after: { type: 'string', maxLength: 42 } } } },
   }, async (req, reply) => {
     const after = startCursor(req, req.query) ?? (await deps.jobs.lastEventCursor());

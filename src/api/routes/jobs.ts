@@ -1,15 +1,12 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { ListFilter } from '../../jobs/store.ts';
 import { toView } from '../../jobs/types.ts';
-import type { ApiDeps } from '../app.ts';
-import { ALL_ROLES } from '../app.ts';
+import type { ApiRoutes } from '../deps.ts';
+import { TOKEN_ROLES } from '../tokens.ts';
+import { submitted, type JobFilter, type JobPage } from '../views.ts';
 import { errorSchema, idParamsSchema, jobListQuerySchema, jobSchema, submitResponseSchema } from '../schemas.ts';
 
-const ACT = ['admin', 'portal', 'operator'] as const;
-
-export const jobRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
-  app.get<{ Querystring: ListFilter & { limit?: string; cursor?: string } }>('/api/v1/jobs', {
-    config: { roles: ALL_ROLES },
+export const jobRoutes: ApiRoutes = async (app, { deps }) => {
+  app.get<{ Querystring: Omit<JobFilter, 'limit'> & { limit?: string } }>('/api/v1/jobs', {
+    config: { roles: TOKEN_ROLES },
     schema: {
       tags: ['jobs'],
       querystring: jobListQuerySchema,
@@ -19,16 +16,17 @@ export const jobRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { de
     const { limit, cursor, ...filter } = req.query;
     const n = Math.min(Math.max(Number(limit ?? 100), 1), 1000);
     const page = await deps.jobs.list(filter, n, cursor);
-    return { jobs: page.jobs.map(toView), nextCursor: page.nextCursor };
+    const view: JobPage = { jobs: page.jobs.map(toView), nextCursor: page.nextCursor };
+    return view;
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/jobs/:id', {
-    config: { roles: ALL_ROLES },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['jobs'], params: idParamsSchema, response: { 200: jobSchema, 404: errorSchema } },
   }, async (req) => toView(await deps.jobs.get(req.params.id)));
 
   app.get<{ Params: { id: string } }>('/api/v1/jobs/:id/log', {
-    config: { roles: ALL_ROLES },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['jobs'], params: idParamsSchema },
   }, async (req, reply) => {
     const lines = await deps.jobs.log(req.params.id);
@@ -36,16 +34,15 @@ export const jobRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { de
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/jobs/:id/cancel', {
-    config: { roles: ACT },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['jobs'], params: idParamsSchema, response: { 202: jobSchema, 404: errorSchema, 409: errorSchema } },
   }, async (req, reply) => reply.code(202).send(toView(await deps.jobs.cancel(req.params.id))));
 
   app.post<{ Params: { id: string } }>('/api/v1/jobs/:id/restart', {
-    config: { roles: ACT },
+    config: { roles: TOKEN_ROLES },
     schema: { tags: ['jobs'], params: idParamsSchema, response: { 200: submitResponseSchema, 202: submitResponseSchema, 404: errorSchema, 409: errorSchema } },
   }, async (req, reply) => {
     const r = await deps.jobs.restart(req.params.id);
-    return reply.code(r.created ? 202 : 200).send({ jobs: [{ id: r.id, machineId: r.machineId, state: r.state, created: r.created, statusCode: r.created ? 202 : 200 }] });
+    return reply.code(r.created ? 202 : 200).send({ jobs: [submitted(r)] });
   });
-
 };

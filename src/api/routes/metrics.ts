@@ -1,6 +1,6 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { JOB_STATES } from '../../domain/job.ts';
-import { ALL_ROLES, type ApiDeps } from '../app.ts';
+import type { ApiRoutes } from '../deps.ts';
+import { TOKEN_ROLES } from '../tokens.ts';
 
 function line(name: string, labels: Record<string, string>, value: number): string {
   const l = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',');
@@ -8,8 +8,8 @@ function line(name: string, labels: Record<string, string>, value: number): stri
 }
 
 /** Prometheus metrics (any token; scrape with `authorization: Bearer`): job records by state, queue depth per process server, repository and process servers. */
-export const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
-  app.get('/metrics', { config: { roles: ALL_ROLES }, schema: { hide: true } }, async (_req, reply) => {
+export const metricsRoutes: ApiRoutes = async (app, { deps }) => {
+  app.get('/metrics', { config: { roles: TOKEN_ROLES }, schema: { hide: true } }, async (_req, reply) => {
     const out: string[] = [];
     out.push('# HELP pushinstalld_jobs Job records by state.', '# TYPE pushinstalld_jobs gauge');
     const counts = await deps.jobs.countsByState();

@@ -1,11 +1,6 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { InstallerRepository } from '../../repository/repository.ts';
-import type { ApiDeps } from '../app.ts';
-
-/** What the API reads of the installer repository. */
-export type RepositoryView = Pick<InstallerRepository, 'installers' | 'rejected' | 'osSupport' | 'rescan' | 'readable'> & { dir?: string };
-
-const READ = ['admin', 'operator', 'portal'] as const;
+import type { ApiRoutes } from '../deps.ts';
+import { TOKEN_ROLES } from '../tokens.ts';
+import type { RepositoryListing } from '../views.ts';
 
 const installerSchema = {
   type: 'object',
@@ -15,8 +10,8 @@ const installerSchema = {
   },
 };
 
-export const repositoryRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
-  const view = () => ({
+export const repositoryRoutes: ApiRoutes = async (app, { deps }) => {
+  const view = (): RepositoryListing => ({
     installers: deps.repository.installers().map(({ file, osTag, platform, version, releaseDate, size, sha256 }) => ({ file, osTag, platform, version, releaseDate, size, sha256 })),
     rejected: deps.repository.rejected(),
   });
@@ -28,10 +23,10 @@ export const repositoryRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (ap
     },
   };
 
-  app.get('/api/v1/repository/installers', { config: { roles: READ }, schema: { tags: ['repository'], response: { 200: listSchema } } }, async () => view());
+  app.get('/api/v1/repository/installers', { config: { roles: TOKEN_ROLES }, schema: { tags: ['repository'], response: { 200: listSchema } } }, async () => view());
 
   app.get('/api/v1/repository/os-support', {
-    config: { roles: READ },
+    config: { roles: TOKEN_ROLES },
     schema: {
       tags: ['repository'],
       response: {

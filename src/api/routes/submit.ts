@@ -1,22 +1,14 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { ValidationError } from '../../errors/validation-error.ts';
 import { supportsJob, type JobType, type MachineRequest } from '../../domain/job.ts';
-import type { ApiDeps } from '../app.ts';
+import type { ApiRoutes } from '../deps.ts';
+import { SUBMIT_PATHS } from '../paths.ts';
 import { errorSchema, submitBodySchema, submitResponseSchema } from '../schemas.ts';
+import { submitted } from '../views.ts';
 
 const SUBMIT = ['admin', 'portal'] as const;
 
-/** The job-submitting endpoints of api.md, one per job type. */
-const ENDPOINTS: Array<[string, JobType]> = [
-  ['/api/v1/replication/enable', 'enable-replication'],
-  ['/api/v1/mobility-service/update', 'update-agent'],
-  ['/api/v1/mobility-service/uninstall', 'uninstall-agent'],
-  ['/api/v1/mobility-service/install-vss-provider', 'install-vss-provider'],
-  ['/api/v1/readiness-checks', 'readiness-check'],
-];
-
-export const submitRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
-  for (const [url, type] of ENDPOINTS) {
+export const submitRoutes: ApiRoutes = async (app, { deps }) => {
+  for (const [type, url] of Object.entries(SUBMIT_PATHS) as Array<[JobType, string]>) {
     app.post<{ Body: { machines: MachineRequest[] } }>(url, {
       config: { roles: SUBMIT },
       schema: { tags: ['jobs'], body: submitBodySchema, response: { 200: submitResponseSchema, 202: submitResponseSchema, 400: errorSchema } },
@@ -30,9 +22,7 @@ export const submitRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
       });
       const results = await deps.jobs.submit(type, req.body.machines);
       const anyCreated = results.some((r) => r.created);
-      return reply.code(anyCreated ? 202 : 200).send({
-        jobs: results.map((r) => ({ id: r.id, machineId: r.machineId, state: r.state, created: r.created, statusCode: r.created ? 202 : 200 })),
-      });
+      return reply.code(anyCreated ? 202 : 200).send({ jobs: results.map(submitted) });
     });
   }
 };

@@ -1,0 +1,43 @@
+// What the API needs from the rest of the daemon, declared apart from the app so the route files and
+// the app import it without importing each other.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { AccountStore } from '../accounts/accounts.ts';
+import type { HostKeyStore } from '../accounts/host-keys.ts';
+import type { ProcessServerRegistry } from '../jobs/process-servers.ts';
+import type { JobService } from '../jobs/service.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { InstallerRepository } from '../repository/repository.ts';
+import type { TokenRole, TokenStore } from './tokens.ts';
+
+/** What the API reads of the installer repository. */
+export type RepositoryView = Pick<InstallerRepository, 'installers' | 'rejected' | 'osSupport' | 'rescan' | 'readable'> & { dir?: string };
+
+export interface ApiDeps {
+  redis: Redis;
+  logger: Logger;
+  tokens: TokenStore;
+  accounts: AccountStore;
+  jobs: JobService;
+  hostKeys: HostKeyStore;
+  processServers: ProcessServerRegistry;
+  repository: RepositoryView;
+  /** BullMQ job counts of a process server's queue (waiting, active, delayed, ...). */
+  queueCounts: (processServerId: string) => Promise<Record<string, number>>;
+  /** A fresh connection for a blocking reader (one per SSE stream). */
+  blockingRedis: () => Redis;
+}
+
+/** A route file: a fastify plugin given the API's dependencies. */
+export type ApiRoutes = FastifyPluginAsync<{ deps: ApiDeps }>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Roles allowed on the route; absent: no token needed. */
+    roles?: readonly TokenRole[];
+  }
+  interface FastifyRequest {
+    tokenName?: string;
+    tokenRole?: TokenRole;
+  }
+}

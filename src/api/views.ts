@@ -1,0 +1,74 @@
+// What goes over the wire: the request and response shapes of the API, for the routes that produce
+// them and the typed client (src/client) that consumes them. Shapes the daemon already declares are
+// re-exported from where they live; only the API's own envelopes are declared here. The client imports
+// types only from this file.
+import type { RunAsAccount } from '../accounts/accounts.ts';
+import type { JobState } from '../domain/job.ts';
+import type { JobService, SubmitResult } from '../jobs/service.ts';
+import type { JobEvent, JobView } from '../jobs/types.ts';
+import type { HostPin, PinKind } from '../accounts/host-keys.ts';
+import type { InstallerInfo, RejectedFile } from '../repository/snapshot.ts';
+
+export type { AccountInput } from '../accounts/accounts.ts';
+export type { OsSupportEntry } from '../repository/select-installer.ts';
+export type { JobEvent, JobView, RunAsAccount };
+
+/** Every error response: 4xx and 5xx (`field` on a 400 names the offending input, `details` on some 409s). */
+export interface ApiErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  field?: string;
+  details?: Record<string, unknown>;
+}
+
+/** One entry of a submit or restart response: a new job (202), or the machine's active job of that type (200). */
+export interface SubmittedJob {
+  id: string;
+  machineId: string;
+  state: JobState;
+  created: boolean;
+  statusCode: 200 | 202;
+}
+
+/** A submit result as the API shows it. */
+export function submitted(r: SubmitResult): SubmittedJob {
+  return { id: r.id, machineId: r.machineId, state: r.state, created: r.created, statusCode: r.created ? 202 : 200 };
+}
+
+/** GET /api/v1/jobs: filters and paging. */
+export type JobFilter = Parameters<JobService['list']>[0] & { limit?: number; cursor?: string };
+
+export interface JobPage {
+  jobs: JobView[];
+  nextCursor: string | null;
+}
+
+/** One Server-Sent Event of a job's or the global change log; the final event of a job stream carries the job. */
+export interface JobStreamEvent extends JobEvent {
+  job?: JobView;
+}
+
+export type InstallerView = Pick<InstallerInfo, 'file' | 'osTag' | 'platform' | 'version' | 'releaseDate' | 'size' | 'sha256'>;
+
+export interface RepositoryListing {
+  installers: InstallerView[];
+  rejected: RejectedFile[];
+}
+
+/** A pinned SSH host key or WinRM certificate. */
+export type HostKeyView = HostPin;
+
+/** POST /api/v1/host-keys (port defaults to 22 for ssh; kind to ssh). */
+export interface HostKeyPinRequest {
+  address: string;
+  port?: number;
+  fingerprint: string;
+  keyType?: string;
+  kind?: PinKind;
+}
+
+export interface Readiness {
+  status: 'ready' | 'not ready';
+  checks: Record<string, string>;
+}
