@@ -17,6 +17,7 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { repositoryRoutes, type RepositoryView } from './routes/repository.ts';
 import { submitRoutes } from './routes/submit.ts';
 import type { TokenRole, TokenStore } from './tokens.ts';
+import { uiRoutes } from './ui.ts';
 
 export interface ApiDeps {
   redis: Redis;
@@ -93,5 +94,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes, { deps });
   await app.register(repositoryRoutes, { deps });
   await app.register(hostKeyRoutes, { deps });
+  await app.register(uiRoutes);
   return app;
 }
