@@ -68,4 +68,6 @@ function App() {
     <main>${view}</main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // the "Loading" placeholder: Preact 11 renders next to existing children
+render(html`<${App} />`, root);

@@ -51,7 +51,7 @@ export function ErrorCard({ error }) {
         <dt>Possible causes</dt><dd class="causes">${error.possibleCauses}</dd>
         <dt>Recommended action</dt><dd class="action">${error.recommendedAction}</dd>
       </dl>
-      ${Object.entries(rest).map(([k, v]) => html`<${Detail} name=${k} value=${v} />`)}
+      ${Object.entries(rest).filter(([, v]) => v !== '' && v !== null && v !== undefined).map(([k, v]) => html`<${Detail} name=${k} value=${v} />`)}
       ${installerLogTail ? html`<div class="detail"><span class="k">installer log tail</span><pre class="logtail">${installerLogTail}</pre></div>` : null}
     </div>`;
 }
