@@ -12,8 +12,10 @@ import { ProcessServerRegistry } from './jobs/process-servers.ts';
 import { Queues } from './jobs/queues.ts';
 import { JobService } from './jobs/service.ts';
 import { LeaseSet } from './jobs/leases.ts';
+import { JobMetrics } from './jobs/metrics.ts';
 import { JobStore } from './jobs/store.ts';
 import { PushWorker } from './jobs/worker.ts';
+import type { JobRecord } from './domain/job.ts';
 import type { Logger } from './logging/logger.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { createRedis } from './redis/connection.ts';
@@ -85,8 +87,11 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     cleanups.push(() => repository.stop());
 
     const lockout = { lockoutThreshold: config.accountLockoutThreshold, reloadKeys: () => keyring.reload() };
-    const workerStore = new JobStore(workerRedis);
-    const apiStore = new JobStore(apiRedis);
+    // One registry per daemon: both roles' changes are counted in it and served by this daemon's /metrics.
+    const metrics = new JobMetrics();
+    const observe = (before: JobRecord, after: JobRecord) => metrics.changed(before, after);
+    const workerStore = new JobStore(workerRedis, observe);
+    const apiStore = new JobStore(apiRedis, observe);
     const workerAccounts = new AccountStore(workerRedis, () => keyring.keys(), { ...lockout, inUse: (id) => workerStore.activeJobIdsUsingAccount(id) });
     const apiAccounts = new AccountStore(apiRedis, () => keyring.keys(), { ...lockout, inUse: (id) => apiStore.activeJobIdsUsingAccount(id) });
     const registry = new ProcessServerRegistry(workerRedis);
@@ -115,7 +120,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
         tlsPins: new TlsPinStore(workerRedis),
       };
       worker = new PushWorker(
-        { connection: workerRedis, subscriber, store: workerStore, registry, pipeline, logger, slots: new LeaseSet(workerRedis, 'pi:global-slots', config.globalConcurrency) },
+        { connection: workerRedis, subscriber, store: workerStore, registry, pipeline, logger, slots: new LeaseSet(workerRedis, 'pi:global-slots', config.globalConcurrency), metrics },
         {
           processServerId: config.processServerId, concurrency: config.workerConcurrency, processServerConcurrency: config.processServerConcurrency,
           lockDurationMs: config.jobLockMs, shutdownGraceMs: config.shutdownGraceSec * 1000,
@@ -137,7 +142,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
       const blocking: Redis[] = [];
       app = await buildApp({
         redis: apiRedis, logger, tokens, accounts: apiAccounts, jobs, hostKeys: new HostKeyStore(apiRedis),
-        processServers: new ProcessServerRegistry(apiRedis), repository,
+        processServers: new ProcessServerRegistry(apiRedis), repository, metrics: metrics.registry,
         queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
         blockingRedis: () => {
           const r = createRedis(redisUrl as string, 'blocking');

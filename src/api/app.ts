@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { AccountStore } from '../accounts/accounts.ts';
 import type { HostKeyStore } from '../accounts/host-keys.ts';
 import type { JobService } from '../jobs/service.ts';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   queueCounts: (processServerId: string) => Promise<Record<string, number>>;
   /** A fresh connection for a blocking reader (one per SSE stream). */
   blockingRedis: () => Redis;
+  /** The daemon's Prometheus registry (served at /metrics). */
+  metrics: Registry;
 }
 
 declare module 'fastify' {

@@ -12,6 +12,7 @@ import type { ProcessServerRegistry } from './process-servers.ts';
 import { guestLeaseKey, LeaseSet } from './leases.ts';
 import { BULL_PREFIX, queueName, type QueueJobData } from './queues.ts';
 import { CANCEL_CHANNEL, markCancelled } from './service.ts';
+import type { JobMetrics } from './metrics.ts';
 import type { JobStore } from './store.ts';
 import { isFinal, type JobRecord } from '../domain/job.ts';
 
@@ -49,6 +50,7 @@ export class PushWorker {
       slots: LeaseSet;
       pipeline: PipelineDeps;
       logger: Logger;
+      metrics?: JobMetrics;
     },
     private readonly options: WorkerOptions,
   ) {}
@@ -176,7 +178,8 @@ export class PushWorker {
         for (const t of j.tasks) { t.state = 'NotStarted'; delete t.startedAt; delete t.endedAt; delete t.message; t.errors = []; }
         j.errors = [];
       });
-      const ctx = new StoreJobContext(started, store, controller.signal, (line) => log.info(line), attempt >= maxAttempts);
+      const ctx = new StoreJobContext(started, store, controller.signal, (line) => log.info(line), attempt >= maxAttempts,
+        (bytes, seconds) => this.deps.metrics?.copied(started, bytes, seconds));
       ctx.log(`attempt ${attempt} of ${maxAttempts} on process server ${this.options.processServerId} (${this.instance})`);
       try {
         const outcome = await runPipeline(ctx, this.deps.pipeline);

@@ -70,6 +70,7 @@ export async function copyInstaller(ctx: JobContext, guest: LinuxGuest, installe
   }
   ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote}`);
   let lastLogged = 0;
+  const copyStart = performance.now();
   await guest.channel.put(installer.path, remote, {
     signal: ctx.signal,
     onProgress: (done, total) => {
@@ -79,6 +80,7 @@ export async function copyInstaller(ctx: JobContext, guest: LinuxGuest, installe
       }
     },
   });
+  ctx.copied?.(installer.size, (performance.now() - copyStart) / 1000);
   const copied = (await guest.run(linuxCommands.sha256(remote))).stdout.trim().split(/\s+/)[0];
   if (copied !== installer.sha256) {
     throw new PushError(Codes.CopyCorrupt, { file: remote, expected: installer.sha256, actual: copied ?? null });

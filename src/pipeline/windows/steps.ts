@@ -75,12 +75,14 @@ export async function copyInstaller(ctx: JobContext, guest: WindowsGuest, instal
   }
   ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote} over ${guest.files.kind.toUpperCase()}`);
   let lastLogged = 0;
+  const copyStart = performance.now();
   await guest.files.put(installer.path, remote, (done, total) => {
     if (done - lastLogged >= 64 * MiB || done === total) {
       lastLogged = done;
       ctx.log(`copied ${done} of ${total} bytes`);
     }
   });
+  ctx.copied?.(installer.size, (performance.now() - copyStart) / 1000);
   const copied = await sha256OnGuest(guest, remote);
   if (copied !== installer.sha256) throw new PushError(Codes.CopyCorrupt, { file: remote, expected: installer.sha256, actual: copied });
   ctx.log(`verified SHA-256 ${installer.sha256} on the machine (certutil)`);
