@@ -4,6 +4,9 @@ import { HOST_KEY_POLICIES, isHostKeyPolicy, type HostKeyPolicy } from './domain
 
 export type Role = 'api' | 'worker';
 
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface Config {
   host: string;
   port: number;
@@ -19,6 +22,8 @@ export interface Config {
   apiTokensFile: string;
   workerConcurrency: number;
   logLevel: string;
+  /** `pretty` (for a person; default when stdout is a terminal) or `json` (one object a line; default otherwise). */
+  logFormat: LogFormat;
   /** Retries of transient faults per job (attempts = retries + 1). */
   jobRetries: number;
   /** First backoff delay in ms; doubles per attempt. */
@@ -90,7 +95,7 @@ export function readDotEnv(file: string): Env {
 }
 
 /** Builds the one validated configuration object; a bad value throws a ConfigError naming the variable. */
-export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): Config {
+export function loadConfig(processEnv: Env = process.env, cwd = process.cwd(), stdoutIsTty = process.stdout.isTTY === true): Config {
   const env: Env = { ...readDotEnv(path.join(cwd, '.env')), ...processEnv };
   const resolve = (p: string): string => path.resolve(cwd, p);
 
@@ -121,6 +126,8 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
   const csPassphraseFile = optional(env, 'CS_PASSPHRASE_FILE');
   const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = optional(env, 'LOG_FORMAT') ?? (stdoutIsTty ? 'pretty' : 'json');
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) throw new ConfigError('LOG_FORMAT', `must be pretty or json, got "${logFormat}"`);
   const hostKeyPolicy = optional(env, 'SSH_HOST_KEY_POLICY') ?? 'tofu';
   if (!isHostKeyPolicy(hostKeyPolicy)) throw new ConfigError('SSH_HOST_KEY_POLICY', `must be ${HOST_KEY_POLICIES.slice(0, -1).join(', ')} or ${HOST_KEY_POLICIES.at(-1)}`);
 
@@ -139,6 +146,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     apiTokensFile: resolve(optional(env, 'API_TOKENS_FILE') ?? path.join(dataDir, 'tokens.json')),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1000),
     logLevel,
+    logFormat: logFormat as LogFormat,
     jobRetries: integer(env, 'JOB_RETRIES', 3, 0, 20),
     jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 0, 3_600_000),
     jobLockMs: integer(env, 'JOB_LOCK_MS', 30_000, 1000, 3_600_000),

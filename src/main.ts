@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, process.stdout, config.logFormat);
   const daemon = await startDaemon(config, logger).catch((e: Error) => {
     logger.fatal({ err: e.message }, 'start-up failed');
     process.stderr.write(`pushinstalld: start-up failed: ${e.message}\n`);

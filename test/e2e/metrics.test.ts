@@ -3,6 +3,7 @@
 // metric has HELP and TYPE and a Prometheus-style name.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { duplicateKeys } from '../lab/json-keys.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { createLinuxAccount, enable, machineFor, startLab, waitForJob, type JobBody, type Lab } from './fixtures.ts';
 
@@ -88,6 +89,8 @@ describe('Prometheus metrics', () => {
       assert.match(name, /^[a-z][a-z0-9_]*$/);
       if (type === 'counter') assert.match(name, /_total$/, `${name} is a counter`);
     }
+    // Every line the daemon logged meanwhile (requests, job runs, failures) is JSON with no key twice.
+    for (const line of lab.daemon.logs) assert.deepEqual(duplicateKeys(line), [], line);
     for (const key of now.keys()) {
       const name = key.replace(/\{.*$/, '');
       assert.ok([...families.keys()].some((f) => name === f || name.startsWith(`${f}_`)), `${name} belongs to a family with TYPE`);
