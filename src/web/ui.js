@@ -35,9 +35,10 @@ export function ago(seconds) {
 }
 
 function Detail({ name, value }) {
+  // Text reads as text; structured details (objects, multi-line output) keep their layout.
   const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
-  const long = text.includes('\n') || text.length > 120;
-  return html`<div class="detail"><span class="k">${name}</span>${long ? html`<pre>${text}</pre>` : html`<code>${text}</code>`}</div>`;
+  const block = typeof value === 'object' || text.includes('\n');
+  return html`<div class="detail"><span class="k">${name}</span>${block ? html`<pre>${text}</pre>` : html`<span class="v">${text}</span>`}</div>`;
 }
 
 /** An error as the operator needs it: code, message, possible causes, recommended action, details. */
