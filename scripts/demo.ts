@@ -4,9 +4,11 @@
 // the daemon with its own embedded redis-server, creates the run-as accounts, submits the pushes, prints
 // the dashboard URL and a token, and prints each change of the jobs until all are final. Ctrl-C stops
 // and removes everything it started. DEMO_PORT (default 8080), DEMO_EXIT=1: exit once all are final.
+import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TokenStore } from '../src/api/tokens.ts';
 import { loadConfig } from '../src/config.ts';
 import { startDaemon, type Daemon } from '../src/daemon.ts';
@@ -17,8 +19,13 @@ type Job = JobRecord & { allowedActions: string[] };
 const cleanups: Array<() => Promise<unknown>> = [];
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-async function stopAll(): Promise<void> {
-  for (const fn of cleanups.reverse()) await fn().catch((e: Error) => say(`  (clean-up: ${e.message})`));
+let stopped: Promise<void> | null = null;
+/** Undoes what was started, newest first, once (Ctrl-C and the main flow failing because of it both call it). */
+function stopAll(): Promise<void> {
+  stopped ??= (async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn().catch((e: Error) => say(`  (clean-up: ${e.message})`));
+  })();
+  return stopped;
 }
 
 async function startDemoDaemon(dir: string, passphrase: string): Promise<{ daemon: Daemon; logFile: string }> {
@@ -140,14 +147,34 @@ async function main(): Promise<void> {
   await new Promise(() => undefined);
 }
 
-let stopping = false;
-process.on('SIGINT', () => {
-  if (stopping) return;
-  stopping = true;
-  say('\n  stopping: daemon, guests, lab users, demo folder…');
-  void stopAll().then(() => process.exit(0));
-});
-main().then(
-  async () => { await stopAll(); process.exit(0); },
-  async (e: Error) => { process.stderr.write(`demo: ${e.message}\n`); await stopAll(); process.exit(1); },
-);
+function runDemo(): void {
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) return;
+    interrupted = true;
+    say('\n  stopping: daemon, guests, lab users, demo folder…');
+    void stopAll().then(() => process.exit(0));
+  });
+  main().then(
+    async () => { await stopAll(); process.exit(0); },
+    async (e: Error) => {
+      // After Ctrl-C the watch loop fails as the daemon goes away: that is the SIGINT handler's exit.
+      if (interrupted) return;
+      process.stderr.write(`demo: ${e.message}\n`);
+      await stopAll();
+      process.exit(1);
+    },
+  );
+}
+
+if (process.env.PUSHINSTALLD_DEMO_RUN === '1') runDemo();
+else {
+  // Ctrl-C in a terminal signals the whole foreground process group: redis-server, sshd and smbd would
+  // die under the daemon before it could stop them in order. So the demo runs in a group of its own and
+  // hears Ctrl-C from here only.
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    detached: true, stdio: 'inherit', env: { ...process.env, PUSHINSTALLD_DEMO_RUN: '1' },
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGINT'));
+  child.on('exit', (code) => process.exit(code ?? 1));
+}
