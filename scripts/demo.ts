@@ -81,9 +81,9 @@ async function watch(url: string, token: string, ids: Map<string, string>): Prom
   }
 }
 
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the demo starts sshd and smbd guests and adds test users: run it as root (sudo npm run demo)');
-  // Its own lab instance, so a test run on the same machine keeps its guests.
+/** Demo installers, the lab (its test users) and the four guests, each undone by `stopAll`. */
+async function startLab(dir: string, passphrase: string) {
+  // Its own lab instance, so a test run on the same machine keeps its guests (read when the lab loads).
   process.env.PUSHINSTALLD_LAB_INSTANCE ??= '9';
   const lab = await import('../test/lab/lab-run.ts');
   const { createLinuxGuest } = await import('../test/lab/linux-guest.ts');
@@ -91,16 +91,11 @@ async function main(): Promise<void> {
   const { buildLinuxInstaller, installerFileName } = await import('../test/lab/installers.ts');
   const { buildWindowsInstaller } = await import('../test/lab/windows-installer.ts');
 
-  const dir = mkdtempSync(path.join(tmpdir(), 'pushinstalld-demo-'));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  say('pushinstalld demo: building installers and starting the lab guests…');
   mkdirSync(path.join(dir, 'repository'));
   await buildLinuxInstaller(path.join(dir, 'repository', installerFileName('9.30.0.0', 'UBUNTU-20.04-64')), '9.30.0.0');
   buildWindowsInstaller(path.join(dir, 'repository', installerFileName('9.30.0.0', 'Windows')), '9.30.0.0');
   await lab.beginRun();
   cleanups.push(() => lab.endRun());
-
-  const passphrase = `Demo-${Math.random().toString(36).slice(2, 12)}`;
   const linux = { os: 'ubuntu-20.04' as const };
   const [web, db, app, win] = await Promise.all([
     createLinuxGuest({ name: 'web-01', ...linux, behaviour: { passphrase, installSleep: 3 } }),
@@ -109,22 +104,36 @@ async function main(): Promise<void> {
     createWindowsGuest({ name: 'win01', windowsVersion: '2016', behaviour: { passphrase, installExit: 511 } }),
   ]);
   cleanups.push(() => Promise.all([web.destroy(), db.destroy(), app.destroy(), win.stop()]));
+  return { web, db, app, win };
+}
 
+/** The run-as accounts and the four pushes, through the API; returns job id → machine id. */
+async function submit(url: string, admin: string, guests: Awaited<ReturnType<typeof startLab>>): Promise<Map<string, string>> {
+  const { web, db, app, win } = guests;
+  const linuxAccount = await call<{ id: string }>(url, admin, 'POST', '/api/v1/run-as-accounts', { name: 'lab root', osFamily: 'linux', username: web.users.root.name, password: web.users.root.password });
+  const windowsAccount = await call<{ id: string }>(url, admin, 'POST', '/api/v1/run-as-accounts', { name: 'lab administrator', osFamily: 'windows', domain: '.', ...win.account });
+  const linux = (machineId: string, g: typeof web) => ({ machineId, address: g.address, port: g.port, os: { family: 'linux' }, runAsAccountId: linuxAccount.id });
+  const machines = [
+    linux('web-01', web), linux('db-01', db), linux('app-01', app),
+    { machineId: 'win-01', address: win.address, port: win.winrmPort, smbPort: win.smbPort, os: { family: 'windows', name: 'Microsoft Windows Server 2016 (64-bit)' }, runAsAccountId: windowsAccount.id },
+  ];
+  const submitted = await call<{ jobs: Array<{ id: string; machineId: string }> }>(url, admin, 'POST', '/api/v1/replication/enable', { machines });
+  return new Map(submitted.jobs.map((j) => [j.id, j.machineId]));
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the demo starts sshd and smbd guests and adds test users: run it as root (sudo npm run demo)');
+  const dir = mkdtempSync(path.join(tmpdir(), 'pushinstalld-demo-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  say('pushinstalld demo: building installers and starting the lab guests…');
+  const passphrase = `Demo-${Math.random().toString(36).slice(2, 12)}`;
+  const guests = await startLab(dir, passphrase);
   const { daemon, logFile } = await startDemoDaemon(dir, passphrase);
   cleanups.push(() => daemon.stop());
   const url = daemon.url as string;
   const admin = daemon.firstAdminToken as string;
   const operator = new TokenStore(path.join(dir, 'data', 'tokens.json')).add('demo-operator', 'operator');
-
-  const linuxAccount = await call<{ id: string }>(url, admin, 'POST', '/api/v1/run-as-accounts', { name: 'lab root', osFamily: 'linux', username: web.users.root.name, password: web.users.root.password });
-  const windowsAccount = await call<{ id: string }>(url, admin, 'POST', '/api/v1/run-as-accounts', { name: 'lab administrator', osFamily: 'windows', domain: '.', ...win.account });
-  const machines = [
-    { machineId: 'web-01', address: web.address, port: web.port, os: { family: 'linux' }, runAsAccountId: linuxAccount.id },
-    { machineId: 'db-01', address: db.address, port: db.port, os: { family: 'linux' }, runAsAccountId: linuxAccount.id },
-    { machineId: 'app-01', address: app.address, port: app.port, os: { family: 'linux' }, runAsAccountId: linuxAccount.id },
-    { machineId: 'win-01', address: win.address, port: win.winrmPort, smbPort: win.smbPort, os: { family: 'windows', name: 'Microsoft Windows Server 2016 (64-bit)' }, runAsAccountId: windowsAccount.id },
-  ];
-  const submitted = await call<{ jobs: Array<{ id: string; machineId: string }> }>(url, admin, 'POST', '/api/v1/replication/enable', { machines });
+  const ids = await submit(url, admin, guests);
 
   say('');
   say(`  Dashboard:       ${url}/ui`);
@@ -135,7 +144,7 @@ async function main(): Promise<void> {
   say('');
   say('  web-01 healthy · db-01 fails its prerequisite check (GRUB device names) · app-01 installs slowly · win-01 VSS fails (Warning)');
   say('');
-  const jobs = await watch(url, admin, new Map(submitted.jobs.map((j) => [j.id, j.machineId])));
+  const jobs = await watch(url, admin, ids);
   say('');
   for (const job of jobs) {
     const e = job.errors[0];

@@ -50,28 +50,13 @@ function Filters({ filter, onChange }) {
     </form>`;
 }
 
-export function JobsView() {
-  const [filter, setFilter] = useState({ state: '', type: '', machineId: '', processServerId: '' });
-  const [cursors, setCursors] = useState([null]);
-  const [page, setPage] = useState({ jobs: [], nextCursor: null });
-  const [counts, setCounts] = useState({});
-  const [status, setStatus] = useState('connecting');
-  const [error, setError] = useState(null);
-  const live = useRef({ filter, first: true, pending: new Set(), timer: null });
-  live.current.filter = filter;
-  live.current.first = cursors.length === 1;
-
-  const cursor = cursors[cursors.length - 1];
-  useEffect(() => {
-    let gone = false;
-    api('GET', query(filter, cursor)).then((p) => { if (!gone) { setPage(p); setError(null); } }, setError);
-    return () => { gone = true; };
-  }, [filter, cursor]);
-
-  const refreshCounts = () => gauges().then((g) => setCounts(g.jobs), () => undefined);
+/**
+ * Follows the global change stream: each changed job is read again (a burst coalesced into one read per
+ * job and one of the counts per 200 ms) and put in, moved in or taken out of the page shown.
+ */
+function useLiveJobs(live, setPage, setStatus, refreshCounts) {
   useEffect(() => {
     refreshCounts();
-    // Coalesce bursts of changes: one read per job and one read of the counts per 200 ms.
     const flush = async () => {
       const ids = [...live.current.pending];
       live.current.pending.clear();
@@ -98,6 +83,28 @@ export function JobsView() {
       },
     });
   }, []);
+}
+
+export function JobsView() {
+  const [filter, setFilter] = useState({ state: '', type: '', machineId: '', processServerId: '' });
+  const [cursors, setCursors] = useState([null]);
+  const [page, setPage] = useState({ jobs: [], nextCursor: null });
+  const [counts, setCounts] = useState({});
+  const [status, setStatus] = useState('connecting');
+  const [error, setError] = useState(null);
+  const live = useRef({ filter, first: true, pending: new Set(), timer: null });
+  live.current.filter = filter;
+  live.current.first = cursors.length === 1;
+
+  const cursor = cursors[cursors.length - 1];
+  useEffect(() => {
+    let gone = false;
+    api('GET', query(filter, cursor)).then((p) => { if (!gone) { setPage(p); setError(null); } }, setError);
+    return () => { gone = true; };
+  }, [filter, cursor]);
+
+  const refreshCounts = () => gauges().then((g) => setCounts(g.jobs), () => undefined);
+  useLiveJobs(live, setPage, setStatus, refreshCounts);
 
   const change = (f) => { setFilter(f); setCursors([null]); };
   return html`
