@@ -1,7 +1,7 @@
 #!/bin/sh
-# Idempotent set-up run before `npm start` (arg: start) and `npm test` (arg: test):
+# Idempotent set-up run before `npm start` (arg: start), `npm test` (arg: test) and `npm run demo` (arg: demo):
 # installs npm dependencies when missing or stale, and the Debian packages the daemon (redis-server) or
-# the test lab (redis-server, sshd, smbd, smbclient, busybox, python3-winrm, sudo) need. As root on
+# the test lab (redis-server, sshd, smbd, smbclient, busybox, python3-winrm, sudo, chromium) need. As root on
 # Debian/Ubuntu it installs them with apt-get; otherwise it prints the exact command and stops.
 set -eu
 cd "$(dirname "$0")/.."
@@ -34,6 +34,8 @@ else
   need /usr/bin/sudo sudo
   need openssl openssl
   need setarch util-linux
+  # The dashboard's browser tests (driven by playwright-core); the demo (arg: demo) needs the lab only.
+  if [ "$mode" = "test" ]; then need /usr/bin/chromium chromium; fi
 fi
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

@@ -4,6 +4,13 @@ import { HOST_KEY_POLICIES, isHostKeyPolicy, type HostKeyPolicy } from './domain
 
 export type Role = 'api' | 'worker';
 
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+function isLogFormat(value: string): value is LogFormat {
+  return (LOG_FORMATS as readonly string[]).includes(value);
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -19,6 +26,8 @@ export interface Config {
   apiTokensFile: string;
   workerConcurrency: number;
   logLevel: string;
+  /** `pretty` (for a person; default when stdout is a terminal) or `json` (one object a line; default otherwise). */
+  logFormat: LogFormat;
   /** Retries of transient faults per job (attempts = retries + 1). */
   jobRetries: number;
   /** First backoff delay in ms; doubles per attempt. */
@@ -105,7 +114,7 @@ function parseHostKeyPolicy(env: Env): HostKeyPolicy {
 }
 
 /** Builds the one validated configuration object; a bad value throws a ConfigError naming the variable. */
-export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): Config {
+export function loadConfig(processEnv: Env = process.env, cwd = process.cwd(), stdoutIsTty = process.stdout.isTTY === true): Config {
   const env: Env = { ...readDotEnv(path.join(cwd, '.env')), ...processEnv };
   const resolve = (p: string): string => path.resolve(cwd, p);
 
@@ -132,6 +141,8 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
   const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   const hostKeyPolicy = parseHostKeyPolicy(env);
+  const logFormat = optional(env, 'LOG_FORMAT') ?? (stdoutIsTty ? 'pretty' : 'json');
+  if (!isLogFormat(logFormat)) throw new ConfigError('LOG_FORMAT', `must be pretty or json, got "${logFormat}"`);
 
   return {
     host,
@@ -148,6 +159,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     apiTokensFile: resolve(optional(env, 'API_TOKENS_FILE') ?? path.join(dataDir, 'tokens.json')),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1000),
     logLevel,
+    logFormat,
     jobRetries: integer(env, 'JOB_RETRIES', 3, 0, 20),
     jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 0, 3_600_000),
     jobLockMs: integer(env, 'JOB_LOCK_MS', 30_000, 1000, 3_600_000),

@@ -9,6 +9,7 @@ import { TokenStore } from './api/tokens.ts';
 import type { Config } from './config.ts';
 import { ProcessServerRegistry } from './jobs/process-servers.ts';
 import { Queues } from './jobs/queues.ts';
+import { JobMetrics } from './jobs/metrics.ts';
 import { JobService } from './jobs/service.ts';
 import { LeaseSet } from './jobs/leases.ts';
 import { JobStore } from './jobs/store.ts';
@@ -55,6 +56,13 @@ interface Wiring {
   config: Config;
   logger: Logger;
   cleanups: Cleanups;
+  /** One registry per daemon: both roles' job changes are counted in it and served by this daemon's /metrics. */
+  metrics: JobMetrics;
+}
+
+/** A job store on one connection whose every change feeds the daemon's metrics. */
+function jobStore(w: Wiring, redis: Redis): JobStore {
+  return new JobStore(redis, (before, after) => w.metrics.changed(before, after));
 }
 
 /** The Redis connections of this process: the API's fails fast, the worker's waits for Redis. */
@@ -148,10 +156,13 @@ function pipelineDeps(config: Config, repository: InstallerRepository, accounts:
   };
 }
 
-function createWorker(config: Config, logger: Logger, redis: Redis, subscriber: Redis, queues: Queues, pipeline: PipelineDeps): PushWorker {
-  const store = new JobStore(redis);
+function createWorker(w: Wiring, redis: Redis, subscriber: Redis, queues: Queues, pipeline: PipelineDeps): PushWorker {
+  const { config, logger, metrics } = w;
   return new PushWorker(
-    { connection: redis, subscriber, store, queues, registry: new ProcessServerRegistry(redis), pipeline, logger, slots: new LeaseSet(redis, 'pi:global-slots', config.globalConcurrency) },
+    {
+      connection: redis, subscriber, store: jobStore(w, redis), queues, registry: new ProcessServerRegistry(redis), pipeline, logger, metrics,
+      slots: new LeaseSet(redis, 'pi:global-slots', config.globalConcurrency),
+    },
     {
       processServerId: config.processServerId, concurrency: config.workerConcurrency, processServerConcurrency: config.processServerConcurrency,
       lockDurationMs: config.jobLockMs, shutdownGraceMs: config.shutdownGraceSec * 1000,
@@ -167,7 +178,7 @@ async function startWorker(w: Wiring, redis: RedisConnections, queues: Queues, k
   w.cleanups.push(async () => subscriber.disconnect());
   const accounts = accountStore(config, redis.worker, keyring, new JobStore(redis.worker));
   const pipeline = pipelineDeps(config, repository, accounts, new HostKeyStore(redis.worker, logger));
-  const worker = createWorker(config, logger, redis.worker, subscriber, queues, pipeline);
+  const worker = createWorker(w, redis.worker, subscriber, queues, pipeline);
   await worker.start();
   w.cleanups.push(() => worker.stop());
   return worker;
@@ -201,13 +212,13 @@ function blockingConnections(url: string): { connect: () => Redis; disconnectAll
 /** The api role: the REST API on HOST:PORT. */
 async function startApi(w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository, tokens: TokenStore): Promise<{ app: FastifyInstance; url: string }> {
   const { config, logger } = w;
-  const store = new JobStore(redis.api);
+  const store = jobStore(w, redis.api);
   const accounts = accountStore(config, redis.api, keyring, store);
   const processServers = new ProcessServerRegistry(redis.api);
   const jobs = new JobService({ redis: redis.api, store, queues, accounts, processServers, defaultProcessServerId: config.processServerId });
   const blocking = blockingConnections(redis.url);
   const app = await buildApp({
-    redis: redis.api, logger, tokens, accounts, jobs, hostKeys: new HostKeyStore(redis.api), processServers, repository,
+    redis: redis.api, logger, tokens, accounts, jobs, hostKeys: new HostKeyStore(redis.api), processServers, repository, metrics: w.metrics.registry,
     blockingRedis: blocking.connect,
     queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
   });
@@ -221,7 +232,7 @@ async function startApi(w: Wiring, redis: RedisConnections, queues: Queues, keyr
 /** The composition root: config → vault → redis → repository → worker and/or api, as the roles say. */
 export async function startDaemon(config: Config, logger: Logger): Promise<Daemon> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const w: Wiring = { config, logger, cleanups: new Cleanups(logger) };
+  const w: Wiring = { config, logger, cleanups: new Cleanups(logger), metrics: new JobMetrics() };
   const stop = () => w.cleanups.runAll();
   try {
     const tokens = new TokenStore(config.apiTokensFile);

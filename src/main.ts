@@ -13,20 +13,12 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, process.stdout, config.logFormat);
   const daemon = await startDaemon(config, logger).catch((e: Error) => {
     logger.fatal({ err: e.message }, 'start-up failed');
     process.stderr.write(`pushinstalld: start-up failed: ${e.message}\n`);
     process.exit(1);
   });
-  if (daemon.firstAdminToken) {
-    // Printed once, never logged: the file keeps only its hash.
-    process.stderr.write(
-      `\n  First start: created ${config.apiTokensFile} with one admin token (shown only now, keep it safe):\n\n` +
-      `    ${daemon.firstAdminToken}\n\n` +
-      '  Add more with: npm run cli -- tokens add --name <name> --role admin|portal|operator\n\n',
-    );
-  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -39,6 +31,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // After the handlers: whoever waits for this line may signal the daemon at once.
+  if (daemon.firstAdminToken) {
+    // Printed once, never logged: the file keeps only its hash.
+    process.stderr.write(
+      `\n  First start: created ${config.apiTokensFile} with one admin token (shown only now, keep it safe):\n\n` +
+      `    ${daemon.firstAdminToken}\n\n` +
+      '  Add more with: npm run cli -- tokens add --name <name> --role admin|portal|operator\n\n',
+    );
+  }
 }
 
 void main();

@@ -13,6 +13,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { repositoryRoutes } from './routes/repository.ts';
 import { submitRoutes } from './routes/submit.ts';
+import { uiRoutes } from './ui.ts';
 
 const ROUTES = [healthRoutes, metricsRoutes, accountRoutes, submitRoutes, jobRoutes, eventRoutes, repositoryRoutes, hostKeyRoutes];
 
@@ -41,5 +42,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   for (const routes of ROUTES) await app.register(routes, { deps });
+  await app.register(uiRoutes);
   return app;
 }

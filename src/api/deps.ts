@@ -2,6 +2,7 @@
 // the app import it without importing each other.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { AccountStore } from '../accounts/accounts.ts';
 import type { HostKeyStore } from '../accounts/host-keys.ts';
 import type { ProcessServerRegistry } from '../jobs/process-servers.ts';
@@ -26,6 +27,8 @@ export interface ApiDeps {
   queueCounts: (processServerId: string) => Promise<Record<string, number>>;
   /** A fresh connection for a blocking reader (one per SSE stream). */
   blockingRedis: () => Redis;
+  /** The daemon's Prometheus registry (served at /metrics). */
+  metrics: Registry;
 }
 
 /** A route file: a fastify plugin given the API's dependencies. */

@@ -7,6 +7,7 @@ import type { PipelineDeps } from '../pipeline/deps.ts';
 import { isFinal, type JobError } from '../domain/job.ts';
 import { abortedForShutdown, redactedJobError, toPushError } from './failures.ts';
 import { StoreJobContext } from './job-context.ts';
+import type { JobMetrics } from './metrics.ts';
 import type { QueueJobData } from './queues.ts';
 import type { JobStore } from './store.ts';
 import { cancelJob, completeJob, handBack, scheduleRetry, startAttempt } from './transitions.ts';
@@ -22,6 +23,7 @@ export interface AttemptEnv {
   processServerId: string;
   /** The worker instance (host:pid:id), shown in the attempt log. */
   worker: string;
+  metrics?: JobMetrics | undefined;
 }
 
 /**
@@ -54,7 +56,8 @@ export class Attempt {
     if (!record || isFinal(record.state)) return;
     const started = await store.update(this.jobId, (j) => startAttempt(j, { processServerId, worker }));
     if (isFinal(started.state)) return;
-    const ctx = new StoreJobContext(started, store, this.signal, (line) => this.log.info(line), this.number >= this.max);
+    const ctx = new StoreJobContext(started, store, this.signal, (line) => this.log.info(line), this.number >= this.max,
+      (bytes, seconds) => this.env.metrics?.copied(started, bytes, seconds));
     ctx.log(`attempt ${this.number} of ${this.max} on process server ${processServerId} (${worker})`);
     try {
       const outcome = await this.env.runPipeline(ctx, this.env.pipeline);

@@ -16,7 +16,12 @@ export class StoreJobContext implements JobContext {
     readonly signal: AbortSignal,
     private readonly onLog: (line: string) => void = () => undefined,
     private readonly lastAttempt = true,
+    private readonly onCopy: (bytes: number, seconds: number) => void = () => undefined,
   ) {}
+
+  copied(bytes: number, seconds: number): void {
+    this.onCopy(bytes, seconds);
+  }
 
   willRetry(error: unknown): boolean {
     return !this.lastAttempt && !this.signal.aborted && toPushError(error, this.signal).retryable;

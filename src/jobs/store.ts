@@ -98,7 +98,11 @@ export interface ListFilter {
 export class JobConflictError extends Error {}
 
 export class JobStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    /** Told of every stored change (metrics). */
+    private readonly onChange: (before: JobRecord, after: JobRecord) => void = () => undefined,
+  ) {}
 
   /** Creates the job unless the machine has an active job of that type; then returns that job's id. */
   async create(job: JobRecord): Promise<{ created: boolean; id: string }> {
@@ -137,7 +141,7 @@ export class JobStore {
         String(current.rev), JSON.stringify({ ...next, rev: undefined }), id, next.state, isFinal(next.state) ? '1' : '0',
         String(GLOBAL_EVENTS_MAXLEN), ...flatten(events),
       )) as number;
-      if (res === 1) { next.rev = current.rev + 1; return next; }
+      if (res === 1) { next.rev = current.rev + 1; this.onChange(current, next); return next; }
       if (res === -1) throw new Error(`job ${id} does not exist`);
     }
     throw new JobConflictError(`job ${id} is being changed concurrently; gave up after 50 attempts`);

@@ -12,6 +12,7 @@ import { CancelledByUser, StalledTooOften, WorkerShutdown } from './failures.ts'
 import { guestLeaseKey, LeaseSet } from './leases.ts';
 import type { ProcessServerRegistry } from './process-servers.ts';
 import { BULL_PREFIX, queueName, type QueueJobData, type Queues } from './queues.ts';
+import type { JobMetrics } from './metrics.ts';
 import type { JobStore } from './store.ts';
 import { cancelJob, failStalledJob } from './transitions.ts';
 
@@ -40,6 +41,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** Runs a job's pipeline (default: the real one; tests script failures with their own). */
   runPipeline?: PipelineRunner;
+  /** Prometheus job metrics (copy throughput is reported from the attempt). */
+  metrics?: JobMetrics;
 }
 
 /**
@@ -181,7 +184,7 @@ export class PushWorker {
     this.running.set(jobId, controller);
     try {
       const { store, logger, pipeline } = this.deps;
-      const env = { store, logger, pipeline, runPipeline: this.deps.runPipeline ?? runPipeline, processServerId: this.options.processServerId, worker: this.instance };
+      const env = { store, logger, pipeline, runPipeline: this.deps.runPipeline ?? runPipeline, processServerId: this.options.processServerId, worker: this.instance, metrics: this.deps.metrics };
       await new Attempt(env, bullJob, token, controller.signal, machineId).run();
     } finally {
       this.running.delete(jobId);

@@ -19,6 +19,8 @@ export interface JobContext {
   /** A line for the job's log (redacted on the way in). */
   log(line: string): void;
   setInstaller(installer: { file: string; sha256: string }, agentVersion: string): Promise<void>;
+  /** Reports a finished copy of the installer (metrics: bytes and seconds). */
+  copied?(bytes: number, seconds: number): void;
   /** Whether this failure will be retried by another attempt (then the guest's staging folder is kept). */
   willRetry(error: unknown): boolean;
 }

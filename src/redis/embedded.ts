@@ -71,7 +71,8 @@ export async function startRedisServer(dir: string, options: { port?: number; lo
         : `cannot start redis-server: ${e.message}`)));
   });
   await waitForPing(host, port, child, 10_000);
-  options.logger?.info({ port, dir, pid: child.pid }, 'embedded redis-server started');
+  // `pid` is the daemon's own on every line: the server's is `redisPid`.
+  options.logger?.info({ port, dir, redisPid: child.pid }, 'embedded redis-server started');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     url: `redis://${host}:${port}`,

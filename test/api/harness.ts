@@ -13,6 +13,7 @@ import type { RepositoryView } from '../../src/api/deps.ts';
 import { TOKEN_ROLES, TokenStore, type TokenRole } from '../../src/api/tokens.ts';
 import { ProcessServerRegistry } from '../../src/jobs/process-servers.ts';
 import { Queues } from '../../src/jobs/queues.ts';
+import { JobMetrics } from '../../src/jobs/metrics.ts';
 import { JobService } from '../../src/jobs/service.ts';
 import { JobStore } from '../../src/jobs/store.ts';
 import { createLogger } from '../../src/logging/logger.ts';
@@ -44,7 +45,8 @@ export async function startApiHarness(opts: { processServers?: string[] } = {}):
   const conn = createRedis(redis.url, 'api');
   const worker = new Redis(redis.url, { maxRetriesPerRequest: null });
   if (conn.status !== 'ready') await new Promise((resolve) => conn.once('ready', resolve));
-  const store = new JobStore(conn);
+  const metrics = new JobMetrics();
+  const store = new JobStore(conn, (before, after) => metrics.changed(before, after));
   const accounts = new AccountStore(conn, () => keyring.keys(), { lockoutThreshold: 5, inUse: (id) => store.activeJobIdsUsingAccount(id) });
   const processServers = new ProcessServerRegistry(conn);
   for (const id of opts.processServers ?? ['cs']) await processServers.heartbeat(id, { instance: 'test', pid: process.pid, host: 'test', concurrency: 1 });
@@ -54,7 +56,7 @@ export async function startApiHarness(opts: { processServers?: string[] } = {}):
   const blocking: Redis[] = [];
   const app = await buildApp({
     redis: conn, logger: createLogger('info', { write: (l: string) => { logs.push(l); } }), tokens: tokenStore, accounts, jobs,
-    hostKeys: new HostKeyStore(conn), processServers, repository: emptyRepository,
+    hostKeys: new HostKeyStore(conn), processServers, repository: emptyRepository, metrics: metrics.registry,
     queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed'),
     blockingRedis: () => { const r = createRedis(redis.url, 'blocking'); blocking.push(r); return r; },
   });

@@ -48,6 +48,7 @@ describe('configuration', () => {
     [{ CS_VERSION: 'latest' }, 'CS_VERSION', /dotted version/],
     [{ CS_ENDPOINT: '10.0.0.4; rm -rf /' }, 'CS_ENDPOINT', /IP address or host name/],
     [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL', /one of/],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT', /must be pretty or json, got "xml"/],
     [{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY', /between 1 and/],
     [{ SSH_HOST_KEY_POLICY: 'yolo' }, 'SSH_HOST_KEY_POLICY', /tofu, strict or off/],
     [{ JOB_RETRIES: '-1' }, 'JOB_RETRIES', /integer/],

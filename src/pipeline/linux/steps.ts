@@ -70,7 +70,9 @@ export async function copyInstaller(ctx: JobContext, guest: LinuxGuest, installe
     return remote;
   }
   ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote}`);
+  const copyStart = performance.now();
   await guest.put(installer.path, remote, logCopyProgress((l) => ctx.log(l)));
+  ctx.copied?.(installer.size, (performance.now() - copyStart) / 1000);
   const copied = (await guest.run(linuxCommands.sha256(remote))).stdout.trim().split(/\s+/)[0];
   if (copied !== installer.sha256) {
     throw new PushError(Codes.CopyCorrupt, { file: remote, expected: installer.sha256, actual: copied ?? null });

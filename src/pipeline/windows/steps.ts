@@ -75,7 +75,9 @@ export async function copyInstaller(ctx: JobContext, guest: WindowsGuest, instal
     return remote;
   }
   ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote} over ${guest.files.protocol.toUpperCase()}`);
+  const copyStart = performance.now();
   await guest.put(installer.path, remote, logCopyProgress((l) => ctx.log(l)));
+  ctx.copied?.(installer.size, (performance.now() - copyStart) / 1000);
   const copied = await sha256OnGuest(guest, remote);
   if (copied !== installer.sha256) throw new PushError(Codes.CopyCorrupt, { file: remote, expected: installer.sha256, actual: copied });
   ctx.log(`verified SHA-256 ${installer.sha256} on the machine (certutil)`);
