@@ -90,6 +90,7 @@ export const jobSchema = {
     runAsAccountId: { type: 'string' },
     state: { type: 'string', enum: [...JOB_STATES] },
     agentVersion: { type: 'string' },
+    installedBuild: { type: 'string' },
     installer: { type: 'object', properties: { file: { type: 'string' }, sha256: { type: 'string' } } },
     tasks: { type: 'array', items: taskSchema },
     errors: { type: 'array', items: jobErrorSchema },

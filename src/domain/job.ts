@@ -91,6 +91,8 @@ export interface JobRecord {
   runAsAccountId: string;
   state: JobState;
   agentVersion?: string;
+  /** The version the installed agent reports (its build, e.g. 9.30.5407.1), once seen on the machine. */
+  installedBuild?: string;
   installer?: { file: string; sha256: string };
   tasks: Task[];
   errors: JobError[];
