@@ -23,6 +23,8 @@ export interface WindowsGuestOptions {
   behaviour?: WindowsBehaviour;
   /** WinRM over HTTPS (5986-style) with a fresh self-signed certificate, instead of HTTP. */
   https?: boolean;
+  /** With https: the listener speaks TLS 1.0 only (Windows Server 2008 R2 SP1's Schannel defaults). */
+  tls10Only?: boolean;
   /** Free space the C$ share reports, MiB (default 40 GiB). */
   freeMiB?: number;
 }
@@ -121,7 +123,7 @@ export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<W
     const startWinrm = (port?: number) => startWinrmServer({
       host: '127.0.0.1',
       ...(port !== undefined ? { port } : {}),
-      ...(cert ? { https: { key: cert.key, cert: cert.cert } } : {}),
+      ...(cert ? { https: { key: cert.key, cert: cert.cert, legacyOnly: o.tls10Only === true } } : {}),
       computerName,
       users: [{ username: user.name, password }],
       execute: (line, ctx) => machine.execute(line, ctx),

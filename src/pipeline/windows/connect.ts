@@ -135,6 +135,7 @@ async function connectOverWinrm(ctx: JobContext, deps: PipelineDeps, account: Ac
       domain: account.domain ?? '.',
       timeoutMs: deps.settings.connectTimeoutMs,
       signal,
+      ...(https && request.winrmTls !== undefined ? { winrmTls: request.winrmTls } : {}),
       ...(https && deps.tlsPins ? { verifyCertificate: deps.tlsPins.verifier(request.address, port, policy, (l) => ctx.log(l)) } : {}),
     });
   } catch (e) {
