@@ -72,9 +72,10 @@ export function callerError(e: unknown, ctx: ErrorContext): unknown {
 
 /**
  * OpenSSL's answers when client and server share no TLS version: the server's protocol_version alert,
- * or its hello naming a version we refuse (Schannel of 2008 R2 SP1 / 2012 offers TLS 1.0 only by default).
+ * or its hello naming a version we refuse (Schannel of 2008 R2 SP1 / 2012 offers TLS 1.0 only by
+ * default). Not ERR_SSL_WRONG_VERSION_NUMBER: that is a plain-HTTP port answering a TLS hello (95103).
  */
-const TLS_VERSION_MISMATCH = new Set(['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'ERR_SSL_UNSUPPORTED_PROTOCOL', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_NO_PROTOCOLS_AVAILABLE']);
+const TLS_VERSION_MISMATCH = new Set(['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'ERR_SSL_UNSUPPORTED_PROTOCOL', 'ERR_SSL_NO_PROTOCOLS_AVAILABLE']);
 
 /** Maps any failure of the WinRM stack to a PushError; a PushError passes through unchanged. */
 export function toPushError(e: unknown, ctx: ErrorContext): PushError {
