@@ -21,6 +21,8 @@ export const UNINSTALL_KEY_32 = `HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\Windows
 export const UNINSTALL_KEYS = [UNINSTALL_KEY, UNINSTALL_KEY_32] as const;
 /** asr-facts.md §6: AgentConfigurationStatus "Succeeded" once registered. */
 export const AGENT_KEY = 'HKLM\\SOFTWARE\\Wow6432Node\\InMage Systems\\Installed Products\\5';
+/** The remote UAC fix (KB951016): local administrators keep their full token on network logons. */
+export const TOKEN_FILTER_POLICY = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System LocalAccountTokenFilterPolicy (DWORD) = 1';
 export const OS_VERSION_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
 export const ENVIRONMENT_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment';
 export const INSTALLER_LOG = 'C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedAgentInstaller.log';

@@ -5,6 +5,7 @@ import { redactor } from '../../logging/redactor.ts';
 import type { CommandChannel, FileChannel } from '../../transports/transport.ts';
 import type { JobContext } from '../context.ts';
 import type { PipelineDeps } from '../deps.ts';
+import { TOKEN_FILTER_POLICY } from './commands.ts';
 import { WindowsGuest } from './windows-guest.ts';
 
 type Account = RunAsAccount & { secrets: AccountSecrets };
@@ -38,7 +39,7 @@ function remoteUacError(e: unknown, account: Account): PushError | undefined {
   return new PushError(Codes.WindowsCredentials, {
     ...e.details,
     reason: `the machine refused the local account ${displayAccount(account)} the administrative share C$ (STATUS_ACCESS_DENIED on tree connect): remote UAC gives a local administrator other than the built-in one a filtered token on network logons`,
-    hint: 'Set HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System LocalAccountTokenFilterPolicy (DWORD) = 1 on the machine, or use a domain administrator or the built-in Administrator.',
+    hint: `Set ${TOKEN_FILTER_POLICY} on the machine, or use a domain administrator or the built-in Administrator.`,
   }, { cause: e, message: 'The run-as account does not have administrator rights on the machine over the network (remote UAC).' });
 }
 

@@ -6,7 +6,7 @@ import { compareVersions } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
 import type { SelectedInstaller } from '../deps.ts';
 import { tail } from '../output.ts';
-import { ENVIRONMENT_KEY, OS_VERSION_KEY, parseRegQuery, parseWhoamiGroups, regString, windowsCommands } from './commands.ts';
+import { ENVIRONMENT_KEY, OS_VERSION_KEY, parseRegQuery, parseWhoamiGroups, regString, TOKEN_FILTER_POLICY, windowsCommands } from './commands.ts';
 import type { WindowsGuest } from './windows-guest.ts';
 
 const MiB = 1024 * 1024;
@@ -44,7 +44,7 @@ async function checkAdmin(guest: WindowsGuest, username: string): Promise<void> 
   throw new PushError(Codes.WindowsCredentials, {
     reason: `${username} is in Administrators, but its logon token is not elevated (integrity ${groups.integritySid ?? 'unknown'}, not High S-1-16-12288): remote UAC filtering of a local account`,
     ...seen,
-    hint: 'For a local account set HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System LocalAccountTokenFilterPolicy (DWORD) = 1, or use a domain administrator.',
+    hint: `For a local account set ${TOKEN_FILTER_POLICY}, or use a domain administrator.`,
   }, { message: 'The run-as account does not have administrator rights on the machine.' });
 }
 
