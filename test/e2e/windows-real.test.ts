@@ -4,8 +4,8 @@
 // the C$ share; a WinRM HTTPS listener that speaks TLS 1.0 only (2008 R2 SP1's Schannel defaults).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createWindowsGuest, type WindowsGuest } from '../lab/windows-guest.ts';
-import { assertNoRefusals, createWindowsAccount, stagingFolders, startWindowsLab, windowsMachineFor } from '../lab/windows-fixtures.ts';
+import type { WindowsGuest } from '../lab/windows-guest.ts';
+import { assertNoRefusals, createWindowsAccount, createWindowsGuests, stagingFolders, startWindowsLab, windowsMachineFor } from '../lab/windows-fixtures.ts';
 import { UNINSTALL_KEY, UNINSTALL_KEY_32 } from '../lab/windows-machine.ts';
 import { task, waitForJob, type JobBody, type Lab } from './fixtures.ts';
 
@@ -14,8 +14,9 @@ const states = (job: JobBody) => job.tasks.map((t) => [t.name, t.state]);
 
 describe('Windows as a real Windows Server answers (builds, languages, remote UAC, legacy TLS, both registry views)', () => {
   let lab: Lab;
-  const guests: Record<string, WindowsGuest> = {};
-  const accounts: Record<string, string> = {};
+  let guests: Record<string, WindowsGuest> = {};
+  let accounts: Record<string, string> = {};
+  let stopGuests = async (): Promise<void> => undefined;
   const submit = async (what: keyof typeof ENDPOINTS, name: string, extra: Record<string, unknown> = {}, account = accounts[name] as string): Promise<JobBody & { installedBuild?: string }> => {
     const res = await lab.daemon.api<{ jobs: Array<{ id: string }> }>('POST', ENDPOINTS[what], { machines: [windowsMachineFor(guests[name] as WindowsGuest, account, extra)] }, lab.daemon.tokens.portal);
     assert.equal(res.status, 202, res.text);
@@ -25,20 +26,16 @@ describe('Windows as a real Windows Server answers (builds, languages, remote UA
   before(async () => {
     lab = await startWindowsLab(['9.26.0.0', '9.30.0.0']);
     const passphrase = lab.daemon.passphrase;
-    const specs: Record<string, Parameters<typeof createWindowsGuest>[0]> = {
+    ({ guests, accounts, stop: stopGuests } = await createWindowsGuests(lab.daemon, {
       de: { windowsVersion: '2016', behaviour: { passphrase, language: 'de-DE', agentBuild: '5407.1', msi32: true } },
       fr: { windowsVersion: '2019', behaviour: { passphrase, language: 'fr-FR', agentBuild: '5407.1' } },
       uac: { windowsVersion: '2016', behaviour: { passphrase, admin: false } },
       tls10: { windowsVersion: '2012R2', https: true, tls10Only: true, behaviour: { passphrase } },
-    };
-    await Promise.all(Object.entries(specs).map(async ([name, spec]) => {
-      guests[name] = await createWindowsGuest({ name, ...spec });
-      accounts[name] = await createWindowsAccount(lab.daemon, (guests[name] as WindowsGuest).account);
     }));
   });
 
   after(async () => {
-    await Promise.all(Object.values(guests).map((g) => g.stop()));
+    await stopGuests();
     await lab?.stop();
   });
 
