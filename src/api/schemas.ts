@@ -1,6 +1,6 @@
 /** JSON Schemas of the API (api.md), defined once: validation, serialization and OpenAPI. */
 import { JOB_STATES, JOB_TYPES } from '../domain/job.ts';
-import { HOST_KEY_POLICIES, OS_FAMILIES, WINDOWS_TRANSPORTS } from '../domain/os.ts';
+import { HOST_KEY_POLICIES, OS_FAMILIES, WINDOWS_TRANSPORTS, WINRM_TLS } from '../domain/os.ts';
 
 const str = (maxLength = 256, extra: Record<string, unknown> = {}) => ({ type: 'string', minLength: 1, maxLength, ...extra });
 
@@ -41,6 +41,7 @@ export const machineSchema = {
     port: { type: 'integer', minimum: 1, maximum: 65535 },
     smbPort: { type: 'integer', minimum: 1, maximum: 65535 },
     windowsTransport: { type: 'string', enum: WINDOWS_TRANSPORTS },
+    winrmTls: { type: 'string', enum: WINRM_TLS },
     installLocation: str(240),
     hostKeyPolicy: { type: 'string', enum: HOST_KEY_POLICIES },
   },
@@ -90,6 +91,7 @@ export const jobSchema = {
     runAsAccountId: { type: 'string' },
     state: { type: 'string', enum: [...JOB_STATES] },
     agentVersion: { type: 'string' },
+    installedBuild: { type: 'string' },
     installer: { type: 'object', properties: { file: { type: 'string' }, sha256: { type: 'string' } } },
     tasks: { type: 'array', items: taskSchema },
     errors: { type: 'array', items: jobErrorSchema },

@@ -163,6 +163,10 @@ const entries: CatalogueEntry[] = [
     possibleCauses: 'The record was tampered with in Redis, or it was sealed under a vault key that VAULT_KEY_FILE no longer holds (a lost or replaced key file).',
     recommendedAction: 'Restore the right VAULT_KEY_FILE on every process server, or update the run-as account with its credentials again, then restart the job.',
     retryable: false },
+  { code: 99030, own: true, message: 'The machine offers WinRM HTTPS over TLS 1.0/1.1 only.',
+    possibleCauses: 'Windows Server 2008 R2 SP1 and 2012 have TLS 1.2 off in Schannel by default; the daemon requires TLS 1.2 unless the machine says otherwise.',
+    recommendedAction: 'Enable TLS 1.2 on the machine (Schannel Protocols\\TLS 1.2\\Server Enabled=1, DisabledByDefault=0, KB3140245 on 2008 R2), or set "winrmTls": "legacy" for this machine, or use winrm-http.',
+    retryable: false },
   { code: 99099, own: true, message: 'Internal error in pushinstalld.', possibleCauses: 'An unexpected condition in the daemon (details).',
     recommendedAction: 'Report the job log to the pushinstalld maintainers; restart the job.', retryable: false },
 ];
@@ -187,5 +191,6 @@ export const Codes = {
   UnsupportedArch: 99010, OsMismatch: 99011, InstallSpace: 99012, ExtractFailed: 99013, VerifyFailed: 99014,
   VssFailed: 99015, CsSettingsMissing: 99016, AccountMissing: 99017, NewerThanCs: 99018,
   OsNotDetected: 99019, CommandFailed: 99020, AgentNotInstalled: 99021, UpgradeGapTooLarge: 99022,
-  WindowsVersionUnsupported: 99023, CertificateMismatch: 99024, VaultUndecryptable: 99025, Internal: 99099,
+  WindowsVersionUnsupported: 99023, CertificateMismatch: 99024, VaultUndecryptable: 99025,
+  WinrmTlsVersion: 99030, Internal: 99099,
 } as const;

@@ -78,4 +78,8 @@ export class StoreJobContext implements JobContext {
       j.agentVersion = agentVersion;
     });
   }
+
+  async setInstalledBuild(version: string): Promise<void> {
+    await this.change((j) => { j.installedBuild = version; });
+  }
 }

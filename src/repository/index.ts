@@ -1,5 +1,5 @@
 /** The installer repository module: OS catalogue, OS name mapping and detection, installer files. */
-export { compareVersions, parseVersion, maxVersion, isVersion } from './versions.ts';
+export { compareVersions, compareReleases, parseVersion, maxVersion, isVersion, releaseOf, sameRelease } from './versions.ts';
 export { OS_TAGS, osTagInfo, canonicalTag, supportedOsList, MANUAL_PLACEMENT_FROM_VERSION } from './os-tags.ts';
 export type { OsTagInfo, Platform } from './os-tags.ts';
 export { resolveOsName, detectLinuxOs, LINUX_RELEASE_FILES } from './os-mapping.ts';

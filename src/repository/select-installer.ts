@@ -3,7 +3,7 @@
 import { installerMissingError, newerThanCsError, unknownTagError, type RepositoryContext } from './repository-errors.ts';
 import { OS_TAGS, osTagInfo, type OsTagInfo, type Platform } from './os-tags.ts';
 import { offeredInstallers, settlingFiles, type InstallerInfo, type RepositorySnapshot } from './snapshot.ts';
-import { compareVersions, maxVersion } from './versions.ts';
+import { compareReleases, compareVersions, maxVersion } from './versions.ts';
 
 export interface OsSupportEntry {
   tag: string;
@@ -34,7 +34,8 @@ function installersFor(snapshot: RepositorySnapshot, info: OsTagInfo): Installer
 }
 
 function notNewerThan(list: InstallerInfo[], csVersion: string | undefined): InstallerInfo[] {
-  return csVersion ? list.filter((i) => compareVersions(i.version, csVersion) <= 0) : list;
+  // CS_VERSION may carry a build (9.30.5407.1): an installer is newer only when its release is.
+  return csVersion ? list.filter((i) => compareReleases(i.version, csVersion) <= 0) : list;
 }
 
 /** The installer selectInstaller would pick for a known tag, or undefined when it would throw. */

@@ -4,6 +4,8 @@
  * guest. A guest is one command channel plus one file channel: the same SSH connection on Linux and on
  * Windows over OpenSSH, WinRM plus SMB otherwise. Every failure a channel reports is a PushError.
  */
+import type { WinrmTls } from '../domain/os.ts';
+
 export interface ExecResult {
   /** Exit code; null when the command was killed by a signal. */
   code: number | null;
@@ -125,4 +127,6 @@ export interface WinrmConnectOptions {
   verifyCertificate?: (sha256Fingerprint: string, pem: string) => Promise<void>;
   /** How long the guest may hold a Receive without output (WS-Man OperationTimeout). Default 20 s. */
   operationTimeoutMs?: number;
+  /** https only: "legacy" also accepts TLS 1.0/1.1 and the older ciphers (default "modern": TLS 1.2+). */
+  winrmTls?: WinrmTls;
 }

@@ -73,6 +73,8 @@ export interface GuestBehaviour {
   registerExit?: number;
   /** The configurator exits 0 but records nothing (the daemon's verification must notice). */
   registerSilentlyFails?: boolean;
+  /** The installed agent's VERSION= carries this build after the release (9.30.5407.1 for "5407.1"). */
+  agentBuild?: string;
 }
 
 export interface LinuxGuestOptions {
@@ -168,6 +170,7 @@ function behaviourConf(b: GuestBehaviour): string {
     `INSTALL_SLEEP=${b.installSleep ?? 0}`,
     `INSTALL_MESSAGE='${(b.installMessage ?? 'simulated installer failure').replace(/'/g, '')}'`,
     `REGISTER_EXIT=${b.registerExit ?? 0}`,
+    `AGENT_BUILD='${(b.agentBuild ?? '').replace(/[^0-9.]/g, '')}'`,
     `REGISTER_SILENTLY_FAILS=${b.registerSilentlyFails ? 1 : 0}`,
     `REGISTER_PASSPHRASE_SHA256=${b.passphrase === undefined ? '' : createHash('sha256').update(b.passphrase).digest('hex')}`,
   ];

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { startLab, waitForInstallers, type Lab } from '../e2e/fixtures.ts';
 import type { TestDaemon } from './daemon.ts';
 import { installerFileName } from './installers.ts';
-import type { WindowsGuest } from './windows-guest.ts';
+import { createWindowsGuest, type WindowsGuest, type WindowsGuestOptions } from './windows-guest.ts';
 import { buildWindowsInstaller } from './windows-installer.ts';
 import type { SimulatedWindows } from './windows-machine.ts';
 import type { MachineRequest } from '../../src/domain/job.ts';
@@ -24,6 +24,19 @@ export async function createWindowsAccount(d: TestDaemon, user: { username: stri
     username: user.username, password: user.password, domain: user.domain ?? '.',
   });
   return account.id;
+}
+
+/** Starts one simulated guest per spec (by name) with a local run-as account for each; stop() stops them all. */
+export async function createWindowsGuests(d: TestDaemon, specs: Record<string, WindowsGuestOptions>): Promise<{
+  guests: Record<string, WindowsGuest>; accounts: Record<string, string>; stop: () => Promise<void>;
+}> {
+  const guests: Record<string, WindowsGuest> = {};
+  const accounts: Record<string, string> = {};
+  await Promise.all(Object.entries(specs).map(async ([name, spec]) => {
+    guests[name] = await createWindowsGuest({ name, ...spec });
+    accounts[name] = await createWindowsAccount(d, (guests[name] as WindowsGuest).account);
+  }));
+  return { guests, accounts, stop: async () => { await Promise.all(Object.values(guests).map((g) => g.stop())); } };
 }
 
 /** The API's machine entry for a simulated guest (SMB and WinRM ports of the lab guest). */

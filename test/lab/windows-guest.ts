@@ -23,6 +23,8 @@ export interface WindowsGuestOptions {
   behaviour?: WindowsBehaviour;
   /** WinRM over HTTPS (5986-style) with a fresh self-signed certificate, instead of HTTP. */
   https?: boolean;
+  /** With https: the listener speaks TLS 1.0 only (Windows Server 2008 R2 SP1's Schannel defaults). */
+  tls10Only?: boolean;
   /** Free space the C$ share reports, MiB (default 40 GiB). */
   freeMiB?: number;
 }
@@ -87,6 +89,20 @@ function prepareDrive(base: string, freeMiB: number): { root: string; script: st
   return { root, script, setFreeMiB };
 }
 
+/**
+ * Remote UAC on the administrative share: Windows refuses a UAC-filtered token (a local administrator
+ * other than the built-in one, LocalAccountTokenFilterPolicy 0) the tree connect to C$ with
+ * STATUS_ACCESS_DENIED. smbd does the same when a share's `root preexec` fails and `root preexec close`
+ * is set; the preexec looks for a flag file that follows the guest's `admin: false` behaviour.
+ */
+function filteredTokenFlag(base: string): { shareOptions: string[]; set: (b: WindowsBehaviour | undefined) => void } {
+  const flag = path.join(base, 'filtered-token');
+  return {
+    shareOptions: [`root preexec = test ! -e ${flag}`, 'root preexec close = yes'],
+    set: (b) => { if (b?.admin === false) writeFileSync(flag, ''); else rmSync(flag, { force: true }); },
+  };
+}
+
 export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<WindowsGuest> {
   const base = mkdtempSync(path.join(tmpdir(), 'pi-win-'));
   const { root, script, setFreeMiB } = prepareDrive(base, o.freeMiB ?? 40 * 1024);
@@ -95,7 +111,9 @@ export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<W
   let samba: SambaServer | undefined;
   let winrm: WinrmServer | undefined;
   try {
-    samba = await startSamba({ shares: { C$: { path: root, options: [`dfree command = ${script}`, 'dfree cache time = 0'] } }, users: [{ password }] });
+    const filtered = filteredTokenFlag(base);
+    filtered.set(o.behaviour);
+    samba = await startSamba({ shares: { C$: { path: root, options: [`dfree command = ${script}`, 'dfree cache time = 0', ...filtered.shareOptions] } }, users: [{ password }] });
     const user = samba.users[0] as { name: string; password: string };
     const [uid, gid] = await Promise.all(['-u', '-g'].map(async (flag) => Number((await execFileP('id', [flag, user.name])).stdout.trim()))) as [number, number];
     chownTree(root, uid, gid);
@@ -105,7 +123,7 @@ export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<W
     const startWinrm = (port?: number) => startWinrmServer({
       host: '127.0.0.1',
       ...(port !== undefined ? { port } : {}),
-      ...(cert ? { https: { key: cert.key, cert: cert.cert } } : {}),
+      ...(cert ? { https: { key: cert.key, cert: cert.cert, legacyOnly: o.tls10Only === true } } : {}),
       computerName,
       users: [{ username: user.name, password }],
       execute: (line, ctx) => machine.execute(line, ctx),
@@ -122,7 +140,7 @@ export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<W
       machine,
       drive,
       certificateFingerprint: cert?.fingerprint ?? null,
-      setBehaviour: (b) => { machine.behaviour = b; },
+      setBehaviour: (b) => { machine.behaviour = b; filtered.set(b); },
       setFreeMiB,
       lockAccount: async () => { await execFileP('pdbedit', ['-s', sambaServer.confPath, '-u', user.name, '-c', '[L]']); },
       async renewCertificate() {

@@ -24,7 +24,8 @@ export interface WinrmServerOptions {
   /** Default: a free port. */
   port?: number;
   /** PEM key and certificate: an HTTPS listener (5986-style) instead of HTTP (5985-style). */
-  https?: { key: string; cert: string };
+  /** legacyOnly: TLS 1.0 and nothing newer, as Schannel on Windows Server 2008 R2 SP1 by default. */
+  https?: { key: string; cert: string; legacyOnly?: boolean };
   computerName: string;
   /** NetBIOS domain the guest belongs to (the NTLM challenge's domain); default: workgroup (= computerName). */
   domainName?: string;
@@ -201,7 +202,9 @@ class WinrmListener {
 
 export async function startWinrmServer(o: WinrmServerOptions): Promise<WinrmServer> {
   const listener = new WinrmListener(o);
-  const server = o.https ? https.createServer({ key: o.https.key, cert: o.https.cert }, listener.onRequest) : http.createServer(listener.onRequest);
+  // OpenSSL 3 serves TLS 1.0 only at security level 0 (SHA-1 MACs, the ciphers of that time).
+  const legacy = o.https?.legacyOnly ? { minVersion: 'TLSv1' as const, maxVersion: 'TLSv1' as const, ciphers: 'DEFAULT@SECLEVEL=0' } : {};
+  const server = o.https ? https.createServer({ key: o.https.key, cert: o.https.cert, ...legacy }, listener.onRequest) : http.createServer(listener.onRequest);
   // Windows keeps an idle connection (and its NTLM context) for two minutes.
   server.keepAliveTimeout = 120_000;
   server.requestTimeout = 0;

@@ -50,6 +50,10 @@ describe('selectInstaller', () => {
     });
   }
 
+  it('CS_VERSION names a release: installer 9.23.1.0 is not newer than CS 9.23 (nor than 9.23.5407.1)', () => {
+    for (const cs of ['9.23', '9.23.5407.1']) assert.equal(selectInstaller(snapshot(withVersions('RHEL7-64', ['9.22.0.0', '9.23.1.0'])), 'RHEL7-64', cs).version, '9.23.1.0');
+  });
+
   const ties: Array<[what: string, files: string[], want: string]> = [
     ['same version: the newer release date', [installerName('9.30.0.0', 'OL7-64', '01Oct2019'), installerName('9.30.0.0', 'OL7-64', '05Nov2019')], installerName('9.30.0.0', 'OL7-64', '05Nov2019')],
     ['same version and date: the first name (locale order)', [installerName('9.30.0.0', 'OL7-64', '01Oct2019', 'Release'), installerName('9.30.0.0', 'OL7-64', '01Oct2019', 'release')], installerName('9.30.0.0', 'OL7-64', '01Oct2019', 'release')],

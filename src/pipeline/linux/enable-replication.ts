@@ -1,4 +1,4 @@
-import { compareVersions } from '../../repository/versions.ts';
+import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
@@ -25,8 +25,9 @@ export async function enableReplicationLinux(ctx: JobContext, deps: PipelineDeps
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
       ctx.log(`selected ${installer.file} (agent ${installer.version}, SHA-256 ${installer.sha256})`);
       state = await readAgentState(guest);
-      if (state.installed && state.version && compareVersions(state.version, installer.version) >= 0) {
+      if (state.installed && state.version && compareReleases(state.version, installer.version) >= 0) {
         nothingToInstall = true;
+        await ctx.setInstalledBuild(state.version);
         return;
       }
       archive = await copyInstaller(ctx, guest, installer, stage);

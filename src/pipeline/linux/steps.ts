@@ -3,7 +3,7 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { DEFAULT_LINUX_INSTALL_DIR, isSafeAbsolutePath } from '../../domain/paths.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { compareVersions } from '../../repository/versions.ts';
+import { sameRelease } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
 import { withGuestSession, type GuestAccess, type GuestSession } from '../guest-session.ts';
 import { readCsSettings } from '../cs-settings.ts';
@@ -142,9 +142,10 @@ export async function register(ctx: JobContext, guest: LinuxGuest, deps: Pipelin
 /** The agent of `version` is installed and registered (/usr/local/.vx_version), else 99014. */
 export async function verifyAgent(ctx: JobContext, guest: LinuxGuest, version: string): Promise<void> {
   const state = await readAgentState(guest);
-  if (!state.installed || !state.registered || (state.version !== undefined && compareVersions(state.version, version) !== 0)) {
+  if (!state.installed || !state.registered || (state.version !== undefined && !sameRelease(state.version, version))) {
     throw new PushError(Codes.VerifyFailed, { expectedVersion: version, found: state });
   }
+  if (state.version !== undefined) await ctx.setInstalledBuild(state.version);
   ctx.log(`/usr/local/.vx_version shows ${state.version} and AGENT_CONFIGURATION_STATUS=Succeeded`);
 }
 

@@ -1,6 +1,6 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { compareVersions } from '../../repository/versions.ts';
+import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { SelectedInstaller, PipelineDeps } from '../deps.ts';
@@ -27,7 +27,7 @@ export async function updateAgentLinux(ctx: JobContext, deps: PipelineDeps): Pro
       const tag = await resolveJobOsTag(ctx, guest);
       ({ installer, finalTarget } = await selectUpdateTarget(deps, tag, state.version));
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
-      if (compareVersions(state.version, installer.version) >= 0) { upToDate = true; return; }
+      if (compareReleases(state.version, installer.version) >= 0) { upToDate = true; return; }
       ctx.log(`updating agent ${state.version} to ${installer.version}${finalTarget !== installer.version ? ` (a step towards ${finalTarget})` : ''}`);
       archive = await copyInstaller(ctx, guest, installer, stage);
     });

@@ -5,6 +5,7 @@ import { redactor } from '../../logging/redactor.ts';
 import type { CommandChannel, FileChannel } from '../../transports/transport.ts';
 import type { JobContext } from '../context.ts';
 import type { PipelineDeps } from '../deps.ts';
+import { TOKEN_FILTER_POLICY } from './commands.ts';
 import { WindowsGuest } from './windows-guest.ts';
 
 type Account = RunAsAccount & { secrets: AccountSecrets };
@@ -19,6 +20,27 @@ async function countAuthFailure(ctx: JobContext, deps: PipelineDeps, account: Ac
 
 function displayAccount(account: Account): string {
   return `${account.domain ?? '.'}\\${account.username}`;
+}
+
+/** The built-in Administrator (RID 500) in the display languages we know: remote UAC does not filter it. */
+const BUILTIN_ADMINISTRATOR = /^(administrator|administrateur|administrador|amministratore)$/i;
+
+/**
+ * Remote UAC: a local administrator other than the built-in one gets a filtered token on a network logon
+ * unless LocalAccountTokenFilterPolicy is 1, and Windows refuses that token the administrative share C$
+ * (STATUS_ACCESS_DENIED on the tree connect) before any command runs. That is 95107 with the policy as
+ * the fix, not 95517 ("denied while copying"); a domain account or the built-in Administrator refused
+ * C$ keeps 95517. (A local account given as COMPUTER\user looks like a domain one here: it keeps 95517.)
+ */
+function remoteUacError(e: unknown, account: Account): PushError | undefined {
+  if (!(e instanceof PushError) || e.code !== Codes.AccessDenied || e.details.ntStatus !== 'STATUS_ACCESS_DENIED') return undefined;
+  const local = account.domain === undefined || account.domain === '' || account.domain === '.';
+  if (!local || BUILTIN_ADMINISTRATOR.test(account.username)) return undefined;
+  return new PushError(Codes.WindowsCredentials, {
+    ...e.details,
+    reason: `the machine refused the local account ${displayAccount(account)} the administrative share C$ (STATUS_ACCESS_DENIED on tree connect): remote UAC gives a local administrator other than the built-in one a filtered token on network logons`,
+    hint: `Set ${TOKEN_FILTER_POLICY} on the machine, or use a domain administrator or the built-in Administrator.`,
+  }, { cause: e, message: 'The run-as account does not have administrator rights on the machine over the network (remote UAC).' });
 }
 
 /** Maps a failure to open the command channel: refused or unreachable is 95103 ("remote execution blocked"). */
@@ -94,7 +116,7 @@ async function connectOverWinrm(ctx: JobContext, deps: PipelineDeps, account: Ac
     });
   } catch (e) {
     await countAuthFailure(ctx, deps, account, e);
-    throw e;
+    throw remoteUacError(e, account) ?? e;
   }
   ctx.log(`SMB session up (${files.description})`);
 
@@ -114,6 +136,7 @@ async function connectOverWinrm(ctx: JobContext, deps: PipelineDeps, account: Ac
       domain: account.domain ?? '.',
       timeoutMs: deps.settings.connectTimeoutMs,
       signal,
+      ...(https && request.winrmTls !== undefined ? { winrmTls: request.winrmTls } : {}),
       ...(https && deps.tlsPins ? { verifyCertificate: deps.tlsPins.verifier(request.address, port, policy, (l) => ctx.log(l)) } : {}),
     });
   } catch (e) {

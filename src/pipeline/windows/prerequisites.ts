@@ -6,7 +6,7 @@ import { compareVersions } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
 import type { SelectedInstaller } from '../deps.ts';
 import { tail } from '../output.ts';
-import { ENVIRONMENT_KEY, OS_VERSION_KEY, parseRegQuery, parseWhoamiGroups, regString, windowsCommands } from './commands.ts';
+import { ENVIRONMENT_KEY, OS_VERSION_KEY, parseRegQuery, parseWhoamiGroups, regString, TOKEN_FILTER_POLICY, windowsCommands } from './commands.ts';
 import type { WindowsGuest } from './windows-guest.ts';
 
 const MiB = 1024 * 1024;
@@ -34,13 +34,17 @@ export async function readWindowsOs(guest: WindowsGuest): Promise<WindowsOsInfo>
 async function checkAdmin(guest: WindowsGuest, username: string): Promise<void> {
   const groups = parseWhoamiGroups(await guest.must(windowsCommands.whoamiGroups(), { what: 'read the account\'s groups' }));
   if (groups.admin) return;
+  const seen = { administratorsGroup: groups.administratorsAttributes, integrityLevel: groups.integrity, integritySid: groups.integritySid };
+  if (!groups.administratorsMember) {
+    throw new PushError(Codes.WindowsCredentials, {
+      reason: `${username} is not a member of the Administrators group (S-1-5-32-544) on the machine`, ...seen,
+      hint: 'Use an account that is a local administrator on the machine (a member of Administrators), local or domain.',
+    }, { message: 'The run-as account does not have administrator rights on the machine.' });
+  }
   throw new PushError(Codes.WindowsCredentials, {
-    reason: groups.administratorsAttributes === null
-      ? `${username} is not a member of the Administrators group on the machine`
-      : `${username} is in Administrators, but the group is not enabled in its logon token ("${groups.administratorsAttributes}"): remote UAC filtering of a local account`,
-    administratorsGroup: groups.administratorsAttributes,
-    integrityLevel: groups.integrity,
-    hint: 'For a local account set HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System LocalAccountTokenFilterPolicy (DWORD) = 1, or use a domain administrator.',
+    reason: `${username} is in Administrators, but its logon token is not elevated (integrity ${groups.integritySid ?? 'unknown'}, not High S-1-16-12288): remote UAC filtering of a local account`,
+    ...seen,
+    hint: `For a local account set ${TOKEN_FILTER_POLICY}, or use a domain administrator.`,
   }, { message: 'The run-as account does not have administrator rights on the machine.' });
 }
 

@@ -1,4 +1,4 @@
-import { compareVersions } from '../../repository/versions.ts';
+import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
@@ -34,7 +34,7 @@ export async function readinessCheckWindows(ctx: JobContext, deps: PipelineDeps)
       await checkStagingSpace(guest, STAGING_PARENT);
       let agent = '';
       if (state.installed) {
-        const current = state.version !== undefined && compareVersions(state.version, installer.version) >= 0;
+        const current = state.version !== undefined && compareReleases(state.version, installer.version) >= 0;
         agent = `; agent ${state.version ?? '(unknown version)'} is installed${state.registered ? ' and registered' : ''}${current ? ', so a push would install nothing' : ''}`;
       }
       await ctx.note('ConnectivityCheck', `reachable over ${CHANNELS[guest.transport]} as ${guest.account}; ${installer.file} would be pushed${agent}`);

@@ -1,6 +1,6 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { compareVersions } from '../../repository/versions.ts';
+import { sameRelease } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps } from '../deps.ts';
@@ -52,9 +52,10 @@ export async function registerWindowsAgent(ctx: JobContext, guest: WindowsGuest,
 export async function verifyWindowsAgent(ctx: JobContext, guest: WindowsGuest, version: string, installDir?: string): Promise<WindowsAgentState> {
   const state = await readWindowsAgentState(guest);
   const movedTo = installDir !== undefined && state.installDir !== undefined && state.installDir.toLowerCase() !== installDir.toLowerCase() ? state.installDir : undefined;
-  if (!state.installed || !state.registered || (state.version !== undefined && compareVersions(state.version, version) !== 0) || movedTo !== undefined) {
+  if (!state.installed || !state.registered || (state.version !== undefined && !sameRelease(state.version, version)) || movedTo !== undefined) {
     throw new PushError(Codes.VerifyFailed, { expectedVersion: version, ...(installDir !== undefined ? { expectedInstallDir: installDir } : {}), found: state });
   }
+  if (state.version !== undefined) await ctx.setInstalledBuild(state.version);
   ctx.log(`the registry shows agent ${state.version ?? version}${state.installDir ? ` in ${state.installDir}` : ''} with AgentConfigurationStatus ${state.configurationStatus}`);
   return state;
 }

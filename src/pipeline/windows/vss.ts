@@ -1,6 +1,6 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { compareVersions } from '../../repository/versions.ts';
+import { compareReleases } from '../../repository/versions.ts';
 import { agentDir } from './commands.ts';
 
 /** UnifiedAgent.exe exit codes that mean "agent installed, VSS provider failed", with their cause (asr-facts.md §3). */
@@ -21,7 +21,7 @@ export function isVssExitCode(code: number | null): code is number {
 
 /** Whether a VSS failure with this agent version is a warning (≥ 9.23) or fails the install (≤ 9.22). */
 export function vssFailureIsWarning(agentVersion: string): boolean {
-  return compareVersions(agentVersion, VSS_WARNING_FROM) >= 0;
+  return compareReleases(agentVersion, VSS_WARNING_FROM) >= 0;
 }
 
 /** Where a VSS exit code came from: UnifiedAgent.exe during an install, or InMageVSSProvider_Install.cmd run alone. */

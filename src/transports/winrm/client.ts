@@ -34,7 +34,7 @@ export class WinrmClient implements CommandChannel {
     const port = o.port ?? (https ? 5986 : 5985);
     const credentials = { username: o.username, password: o.password, ...(o.domain !== undefined ? { domain: o.domain } : {}) };
     const transport = new WinrmHttpTransport({
-      host: o.host, port, https, credentials, encrypt: !https, connectTimeoutMs: o.timeoutMs,
+      host: o.host, port, https, credentials, encrypt: !https, connectTimeoutMs: o.timeoutMs, legacyTls: https && o.winrmTls === 'legacy',
       ...(o.verifyCertificate ? { verifyCertificate: o.verifyCertificate } : {}),
     });
     const protocol = new WinrsProtocol((soap, opts) => transport.send(soap, opts), {
