@@ -186,7 +186,7 @@ describe('API contract (in-process)', () => {
   it('bodies over 4 MiB are 413, other media types 415', async () => {
     const huge = JSON.stringify({ machines: [machine({ displayName: 'x'.repeat(4 * 1024 * 1024) })] });
     assert.equal((await api.call('POST', '/api/v1/replication/enable', huge)).status, 413);
-    const res = await api.app.inject({ method: 'POST', url: '/api/v1/replication/enable', payload: 'machines=1', headers: { authorization: `Bearer ${api.tokens.admin}`, 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await api.inject({ method: 'POST', url: '/api/v1/replication/enable', payload: 'machines=1', headers: { authorization: `Bearer ${api.tokens.admin}`, 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(res.statusCode, 415);
   });
 
