@@ -1,5 +1,6 @@
 import type { ApiRoutes } from '../deps.ts';
 import { ref } from '../openapi.ts';
+import type { Readiness } from '../views.ts';
 
 export const healthRoutes: ApiRoutes = async (app, { deps }) => {
   app.get('/healthz', {
@@ -25,6 +26,7 @@ export const healthRoutes: ApiRoutes = async (app, { deps }) => {
     }
     checks.repository = (await deps.repository.readable()) ? 'ok' : 'unreadable';
     const ok = Object.values(checks).every((v) => v === 'ok');
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+    const body: Readiness = { status: ok ? 'ready' : 'not ready', checks };
+    return reply.code(ok ? 200 : 503).send(body);
   });
 };
