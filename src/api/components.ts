@@ -4,6 +4,7 @@
 import { JOB_STATES, JOB_TYPES, TASK_NAMES, TASK_STATES } from '../domain/job.ts';
 import { OS_FAMILIES } from '../domain/os.ts';
 import { PIN_KINDS } from '../accounts/host-keys.ts';
+import { machineSchema } from './schemas.ts';
 
 const string = { type: 'string' } as const;
 const time = { type: 'string', format: 'date-time' } as const;
@@ -170,7 +171,7 @@ const Readiness = {
 };
 
 export const COMPONENTS = {
-  Error: ApiErrorBody, JobError, Task, MachineOs, AttemptLogEntry, Job, JobPage, SubmittedJob, SubmitResponse, JobEvent,
+  Machine: { description: 'One machine of a submit request.', ...machineSchema }, Error: ApiErrorBody, JobError, Task, MachineOs, AttemptLogEntry, Job, JobPage, SubmittedJob, SubmitResponse, JobEvent,
   Account, AccountList, Installer, RejectedFile, InstallerListing, OsSupportEntry, OsSupport, HostPin, HostPinList, Health, Readiness,
 };
 

@@ -36,7 +36,7 @@ export const submitBodySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['machines'],
-  properties: { machines: { type: 'array', minItems: 1, maxItems: 1000, items: machineSchema } },
+  properties: { machines: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: 'Machine#' } } },
 };
 
 export const jobListQuerySchema = {

@@ -387,6 +387,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One machine of a submit request. */
+        Machine: {
+            machineId: string;
+            displayName?: string;
+            address: string;
+            os: {
+                /** @enum {string} */
+                family: "windows" | "linux";
+                name?: string;
+                tag?: string;
+            };
+            runAsAccountId: string;
+            processServerId?: string;
+            port?: number;
+            smbPort?: number;
+            /** @enum {string} */
+            windowsTransport?: "winrm-http" | "winrm-https" | "ssh";
+            installLocation?: string;
+            /** @enum {string} */
+            hostKeyPolicy?: "tofu" | "strict" | "off";
+        };
         /** @description Every error response (4xx, 5xx). `field` names the offending input of a 400; `details` explains some 409s. */
         Error: {
             statusCode: number;
@@ -1040,26 +1061,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    machines: {
-                        machineId: string;
-                        displayName?: string;
-                        address: string;
-                        os: {
-                            /** @enum {string} */
-                            family: "windows" | "linux";
-                            name?: string;
-                            tag?: string;
-                        };
-                        runAsAccountId: string;
-                        processServerId?: string;
-                        port?: number;
-                        smbPort?: number;
-                        /** @enum {string} */
-                        windowsTransport?: "winrm-http" | "winrm-https" | "ssh";
-                        installLocation?: string;
-                        /** @enum {string} */
-                        hostKeyPolicy?: "tofu" | "strict" | "off";
-                    }[];
+                    machines: components["schemas"]["Machine"][];
                 };
             };
         };
@@ -1148,26 +1150,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    machines: {
-                        machineId: string;
-                        displayName?: string;
-                        address: string;
-                        os: {
-                            /** @enum {string} */
-                            family: "windows" | "linux";
-                            name?: string;
-                            tag?: string;
-                        };
-                        runAsAccountId: string;
-                        processServerId?: string;
-                        port?: number;
-                        smbPort?: number;
-                        /** @enum {string} */
-                        windowsTransport?: "winrm-http" | "winrm-https" | "ssh";
-                        installLocation?: string;
-                        /** @enum {string} */
-                        hostKeyPolicy?: "tofu" | "strict" | "off";
-                    }[];
+                    machines: components["schemas"]["Machine"][];
                 };
             };
         };
@@ -1256,26 +1239,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    machines: {
-                        machineId: string;
-                        displayName?: string;
-                        address: string;
-                        os: {
-                            /** @enum {string} */
-                            family: "windows" | "linux";
-                            name?: string;
-                            tag?: string;
-                        };
-                        runAsAccountId: string;
-                        processServerId?: string;
-                        port?: number;
-                        smbPort?: number;
-                        /** @enum {string} */
-                        windowsTransport?: "winrm-http" | "winrm-https" | "ssh";
-                        installLocation?: string;
-                        /** @enum {string} */
-                        hostKeyPolicy?: "tofu" | "strict" | "off";
-                    }[];
+                    machines: components["schemas"]["Machine"][];
                 };
             };
         };
@@ -1364,26 +1328,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    machines: {
-                        machineId: string;
-                        displayName?: string;
-                        address: string;
-                        os: {
-                            /** @enum {string} */
-                            family: "windows" | "linux";
-                            name?: string;
-                            tag?: string;
-                        };
-                        runAsAccountId: string;
-                        processServerId?: string;
-                        port?: number;
-                        smbPort?: number;
-                        /** @enum {string} */
-                        windowsTransport?: "winrm-http" | "winrm-https" | "ssh";
-                        installLocation?: string;
-                        /** @enum {string} */
-                        hostKeyPolicy?: "tofu" | "strict" | "off";
-                    }[];
+                    machines: components["schemas"]["Machine"][];
                 };
             };
         };
@@ -1472,26 +1417,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    machines: {
-                        machineId: string;
-                        displayName?: string;
-                        address: string;
-                        os: {
-                            /** @enum {string} */
-                            family: "windows" | "linux";
-                            name?: string;
-                            tag?: string;
-                        };
-                        runAsAccountId: string;
-                        processServerId?: string;
-                        port?: number;
-                        smbPort?: number;
-                        /** @enum {string} */
-                        windowsTransport?: "winrm-http" | "winrm-https" | "ssh";
-                        installLocation?: string;
-                        /** @enum {string} */
-                        hostKeyPolicy?: "tofu" | "strict" | "off";
-                    }[];
+                    machines: components["schemas"]["Machine"][];
                 };
             };
         };
