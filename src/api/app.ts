@@ -1,10 +1,10 @@
-import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { bearerAuth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { errorHandler } from './errors.ts';
 import { parseJsonBodies } from './json-body.ts';
+import { registerOpenApi } from './openapi.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -31,13 +31,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   parseJsonBodies(app);
   app.addHook('onRequest', bearerAuth(deps.tokens));
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'pushinstalld', version: '1', description: 'Push installation of the Mobility Service agent (see README).' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  await registerOpenApi(app);
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -38,6 +38,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed on the route; absent: no token needed. */
     roles?: readonly TokenRole[];
+    /** The route never touches Redis, so it never answers 503 (OpenAPI: see openapi.ts). */
+    noStore?: boolean;
   }
   interface FastifyRequest {
     tokenName?: string;

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { redactor } from '../logging/redactor.ts';
@@ -60,7 +61,8 @@ export function errorHandler(error: FastifyError & { validation?: AjvError[]; va
   if (status === 500) request.log.error({ err: { message: error.message, stack: error.stack } }, 'request failed');
   void reply.code(status).send({
     statusCode: status,
-    error: status === 500 ? 'Internal Server Error' : error.name,
+    // fastify's own errors (413, 415, bad JSON) are named after their status like ours, not "FastifyError".
+    error: STATUS_CODES[status] ?? 'Error',
     message: status === 500 ? 'internal error (see the daemon log)' : redactor.redact(error.message),
   });
 }

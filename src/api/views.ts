@@ -1,26 +1,17 @@
-// What goes over the wire: the request and response shapes of the API, for the routes that produce
-// them and the typed client (src/client) that consumes them. Shapes the daemon already declares are
-// re-exported from where they live; only the API's own envelopes are declared here. The client imports
-// types only from this file.
+// What goes over the wire, as the routes produce it: the response shapes of the API in the daemon's own
+// types (re-exported from where they live; only the API's envelopes are declared here). The JSON schemas
+// of the same shapes are in components.ts; test/api/openapi-types.test.ts checks that the types
+// generated from them (src/client/openapi.ts, what the client and portals use) agree with these.
 import type { RunAsAccount } from '../accounts/accounts.ts';
 import type { JobState } from '../domain/job.ts';
 import type { JobService, SubmitResult } from '../jobs/service.ts';
 import type { JobEvent, JobView } from '../jobs/types.ts';
-import type { HostPin, PinKind } from '../accounts/host-keys.ts';
+import type { HostPin } from '../accounts/host-keys.ts';
 import type { InstallerInfo, RejectedFile } from '../repository/snapshot.ts';
 
 export type { AccountInput } from '../accounts/accounts.ts';
 export type { OsSupportEntry } from '../repository/select-installer.ts';
 export type { JobEvent, JobView, RunAsAccount };
-
-/** Every error response: 4xx and 5xx (`field` on a 400 names the offending input, `details` on some 409s). */
-export interface ApiErrorBody {
-  statusCode: number;
-  error: string;
-  message: string;
-  field?: string;
-  details?: Record<string, unknown>;
-}
 
 /** One entry of a submit or restart response: a new job (202), or the machine's active job of that type (200). */
 export interface SubmittedJob {
@@ -58,15 +49,6 @@ export interface RepositoryListing {
 
 /** A pinned SSH host key or WinRM certificate. */
 export type HostKeyView = HostPin;
-
-/** POST /api/v1/host-keys (port defaults to 22 for ssh; kind to ssh). */
-export interface HostKeyPinRequest {
-  address: string;
-  port?: number;
-  fingerprint: string;
-  keyType?: string;
-  kind?: PinKind;
-}
 
 export interface Readiness {
   status: 'ready' | 'not ready';

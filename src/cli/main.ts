@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { rotateVaultKey } from '../accounts/rotate-key.ts';
 import { TokenStore, TOKEN_ROLES, type TokenRole } from '../api/tokens.ts';
-import type { HostKeyView, JobFilter } from '../api/views.ts';
+import type { HostPin as HostKeyView, JobFilter } from '../client/contract.ts';
 import { ApiClient, ApiError } from '../client/api-client.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { embeddedRedisUrlFile } from '../redis/embedded.ts';

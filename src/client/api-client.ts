@@ -1,14 +1,14 @@
-// The one typed client of pushinstalld's REST API (api.md), used by the CLI and the test lab. Every
-// HTTP detail (base URL, bearer token, JSON, status handling) sits in `send`/`exchange`, so the named
-// methods can later be backed by a client generated from the OpenAPI document without changing callers.
+// The one typed client of pushinstalld's REST API (api.md), used by the CLI and the test lab. Its types
+// are generated from the OpenAPI document (contract.ts), so our own tools are the first consumers of
+// the contract portals get. Every HTTP detail (base URL, bearer token, JSON, status handling) sits in
+// `send`/`exchange`.
 import { SUBMIT_PATHS } from '../api/paths.ts';
-import type {
-  AccountInput, HostKeyPinRequest, HostKeyView, JobFilter, JobPage, JobStreamEvent, JobView, OsSupportEntry, Readiness,
-  RepositoryListing, RunAsAccount, SubmittedJob,
-} from '../api/views.ts';
-import { isFinal, type JobState, type JobType, type MachineRequest } from '../domain/job.ts';
-import type { OsFamily } from '../domain/os.ts';
+import { isFinal, type JobState, type JobType } from '../domain/job.ts';
 import { ApiError } from './api-error.ts';
+import type {
+  Account, AccountCreate, AccountUpdate, Health, HostKeyPinRequest, HostPin, InstallerListing, Job, JobEvent, JobFilter, JobPage, Machine,
+  OsSupportEntry, Readiness, ResponseBody, SubmittedJob,
+} from './contract.ts';
 import { readSse } from './sse.ts';
 
 export { ApiError };
@@ -41,8 +41,7 @@ export interface StreamOptions {
   maxReconnects?: number;
 }
 
-/** A new account needs these; the rest of AccountInput is optional. */
-export type AccountCreate = AccountInput & { name: string; osFamily: OsFamily; username: string };
+export type { AccountCreate } from './contract.ts';
 
 const CURSOR = /^\d+-\d+$/;
 
@@ -56,7 +55,7 @@ export class ApiClient {
 
   // Service
 
-  health(): Promise<{ status: string }> { return this.call('GET', '/healthz'); }
+  health(): Promise<Health> { return this.call('GET', '/healthz'); }
 
   /** Readiness, whether ready (200) or not (503). */
   async ready(): Promise<Readiness> {
@@ -71,30 +70,30 @@ export class ApiClient {
 
   // Run-as accounts
 
-  createAccount(input: AccountCreate): Promise<RunAsAccount> { return this.call('POST', '/api/v1/run-as-accounts', input); }
+  createAccount(input: AccountCreate): Promise<Account> { return this.call('POST', '/api/v1/run-as-accounts', input); }
 
-  async listAccounts(): Promise<RunAsAccount[]> { return (await this.call<{ accounts: RunAsAccount[] }>('GET', '/api/v1/run-as-accounts')).accounts; }
+  async listAccounts(): Promise<Account[]> { return (await this.call<ResponseBody<'listAccounts', 200>>('GET', '/api/v1/run-as-accounts')).accounts; }
 
-  getAccount(id: string): Promise<RunAsAccount> { return this.call('GET', `/api/v1/run-as-accounts/${seg(id)}`); }
+  getAccount(id: string): Promise<Account> { return this.call('GET', `/api/v1/run-as-accounts/${seg(id)}`); }
 
-  updateAccount(id: string, input: AccountInput): Promise<RunAsAccount> { return this.call('PUT', `/api/v1/run-as-accounts/${seg(id)}`, input); }
+  updateAccount(id: string, input: AccountUpdate): Promise<Account> { return this.call('PUT', `/api/v1/run-as-accounts/${seg(id)}`, input); }
 
   async deleteAccount(id: string): Promise<void> { await this.exchange('DELETE', `/api/v1/run-as-accounts/${seg(id)}`); }
 
   // Jobs
 
   /** Submits one job per machine; a machine with an active job of that type gets that job back (`created: false`). */
-  async submit(type: JobType, machines: MachineRequest[]): Promise<SubmittedJob[]> {
-    return (await this.call<{ jobs: SubmittedJob[] }>('POST', SUBMIT_PATHS[type], { machines })).jobs;
+  async submit(type: JobType, machines: Machine[]): Promise<SubmittedJob[]> {
+    return (await this.call<ResponseBody<'enableReplication', 202>>('POST', SUBMIT_PATHS[type], { machines })).jobs;
   }
 
-  enableReplication(machines: MachineRequest[]): Promise<SubmittedJob[]> { return this.submit('enable-replication', machines); }
-  updateAgent(machines: MachineRequest[]): Promise<SubmittedJob[]> { return this.submit('update-agent', machines); }
-  uninstallAgent(machines: MachineRequest[]): Promise<SubmittedJob[]> { return this.submit('uninstall-agent', machines); }
-  installVssProvider(machines: MachineRequest[]): Promise<SubmittedJob[]> { return this.submit('install-vss-provider', machines); }
-  readinessCheck(machines: MachineRequest[]): Promise<SubmittedJob[]> { return this.submit('readiness-check', machines); }
+  enableReplication(machines: Machine[]): Promise<SubmittedJob[]> { return this.submit('enable-replication', machines); }
+  updateAgent(machines: Machine[]): Promise<SubmittedJob[]> { return this.submit('update-agent', machines); }
+  uninstallAgent(machines: Machine[]): Promise<SubmittedJob[]> { return this.submit('uninstall-agent', machines); }
+  installVssProvider(machines: Machine[]): Promise<SubmittedJob[]> { return this.submit('install-vss-provider', machines); }
+  readinessCheck(machines: Machine[]): Promise<SubmittedJob[]> { return this.submit('readiness-check', machines); }
 
-  getJob(id: string): Promise<JobView> { return this.call('GET', `/api/v1/jobs/${seg(id)}`); }
+  getJob(id: string): Promise<Job> { return this.call('GET', `/api/v1/jobs/${seg(id)}`); }
 
   listJobs(filter: JobFilter = {}): Promise<JobPage> {
     const query = new URLSearchParams();
@@ -105,36 +104,36 @@ export class ApiClient {
   /** The job's (redacted) log, as text. */
   async jobLog(id: string): Promise<string> { return (await this.exchange('GET', `/api/v1/jobs/${seg(id)}/log`)).text; }
 
-  cancelJob(id: string): Promise<JobView> { return this.call('POST', `/api/v1/jobs/${seg(id)}/cancel`); }
+  cancelJob(id: string): Promise<Job> { return this.call('POST', `/api/v1/jobs/${seg(id)}/cancel`); }
 
   /** A new job for the same machine and type (the old one must have ended). */
   async restartJob(id: string): Promise<SubmittedJob> {
-    return (await this.call<{ jobs: [SubmittedJob] }>('POST', `/api/v1/jobs/${seg(id)}/restart`)).jobs[0];
+    return (await this.call<{ jobs: [SubmittedJob] } & ResponseBody<'restartJob', 202>>('POST', `/api/v1/jobs/${seg(id)}/restart`)).jobs[0];
   }
 
   /** A job's changes as they happen (from its first event unless `after`), ending with its final state; reconnects where it stopped. */
-  watchJob(id: string, options: StreamOptions = {}): AsyncGenerator<JobStreamEvent> {
+  watchJob(id: string, options: StreamOptions = {}): AsyncGenerator<JobEvent> {
     return this.stream(`/api/v1/jobs/${seg(id)}/events`, { after: '0', ...options }, (ev) => ev.kind === 'job' && isFinal(ev.state as JobState));
   }
 
   /** Every job's changes from now (or after a cursor), until the caller stops; reconnects where it stopped. */
-  events(options: StreamOptions = {}): AsyncGenerator<JobStreamEvent> {
+  events(options: StreamOptions = {}): AsyncGenerator<JobEvent> {
     return this.stream('/api/v1/events', options, () => false);
   }
 
   // Installer repository
 
-  listInstallers(): Promise<RepositoryListing> { return this.call('GET', '/api/v1/repository/installers'); }
+  listInstallers(): Promise<InstallerListing> { return this.call('GET', '/api/v1/repository/installers'); }
 
-  async osSupport(): Promise<OsSupportEntry[]> { return (await this.call<{ osSupport: OsSupportEntry[] }>('GET', '/api/v1/repository/os-support')).osSupport; }
+  async osSupport(): Promise<OsSupportEntry[]> { return (await this.call<ResponseBody<'getOsSupport', 200>>('GET', '/api/v1/repository/os-support')).osSupport; }
 
-  rescanRepository(): Promise<RepositoryListing> { return this.call('POST', '/api/v1/repository/rescan'); }
+  rescanRepository(): Promise<InstallerListing> { return this.call('POST', '/api/v1/repository/rescan'); }
 
   // Host keys (SSH host keys and WinRM certificate pins)
 
-  async listHostKeys(): Promise<HostKeyView[]> { return (await this.call<{ hostKeys: HostKeyView[] }>('GET', '/api/v1/host-keys')).hostKeys; }
+  async listHostKeys(): Promise<HostPin[]> { return (await this.call<ResponseBody<'listHostKeys', 200>>('GET', '/api/v1/host-keys')).hostKeys; }
 
-  pinHostKey(pin: HostKeyPinRequest): Promise<HostKeyView> { return this.call('POST', '/api/v1/host-keys', pin); }
+  pinHostKey(pin: HostKeyPinRequest): Promise<HostPin> { return this.call('POST', '/api/v1/host-keys', pin); }
 
   /** Forgets every pin (SSH and TLS) of address:port. */
   async forgetHostKey(address: string, port: number): Promise<void> { await this.exchange('DELETE', `/api/v1/host-keys/${seg(`${address}:${port}`)}`); }
@@ -184,7 +183,7 @@ export class ApiClient {
    * unreachable) it reconnects with Last-Event-ID, so no event is lost or repeated; a 4xx/5xx answer
    * throws. Breaking out of the loop closes the connection.
    */
-  private async *stream(path: string, options: StreamOptions, last: (ev: JobStreamEvent) => boolean): AsyncGenerator<JobStreamEvent> {
+  private async *stream(path: string, options: StreamOptions, last: (ev: JobEvent) => boolean): AsyncGenerator<JobEvent> {
     let cursor = options.after;
     let delayMs = 2000;
     let failures = 0;
@@ -200,7 +199,7 @@ export class ApiClient {
           if (message.id === undefined) continue;
           failures = 0;
           cursor = message.id;
-          const event = JSON.parse(message.data) as JobStreamEvent;
+          const event = JSON.parse(message.data) as JobEvent;
           yield event;
           if (last(event)) return;
         }

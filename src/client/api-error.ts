@@ -1,4 +1,4 @@
-import type { ApiErrorBody } from '../api/views.ts';
+import type { ErrorBody } from './contract.ts';
 
 /** A 4xx/5xx answer of the API: its status and error body (`field` names the bad input of a 400). */
 export class ApiError extends Error {
@@ -7,7 +7,7 @@ export class ApiError extends Error {
   readonly field?: string;
   readonly details?: Record<string, unknown>;
 
-  constructor(readonly method: string, readonly path: string, readonly status: number, body: Partial<ApiErrorBody> | string) {
+  constructor(readonly method: string, readonly path: string, readonly status: number, body: Partial<ErrorBody> | string) {
     const json = typeof body === 'string' ? {} : body;
     super(json.message ?? (typeof body === 'string' && body !== '' ? body : `HTTP ${status}`));
     this.error = json.error ?? `HTTP ${status}`;

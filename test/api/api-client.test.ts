@@ -7,6 +7,7 @@ import type { MachineRequest } from '../../src/domain/job.ts';
 import { ApiClient, ApiError } from '../../src/client/api-client.ts';
 import type { JobStreamEvent } from '../../src/api/views.ts';
 import { startApiHarness, type ApiHarness } from './harness.ts';
+import { checkResponse } from './openapi-check.ts';
 
 /** A fetch whose event streams end after `events` events (a dropped connection), for the first `drops.count` streams. */
 function droppingFetch(events: number, drops: { count: number }): typeof fetch {
@@ -35,7 +36,10 @@ describe('typed API client', () => {
   before(async () => {
     api = await startApiHarness();
     const url = await api.app.listen({ host: '127.0.0.1', port: 0 });
-    client = new ApiClient({ baseUrl: url, token: api.tokens.admin });
+    client = new ApiClient({
+      baseUrl: url, token: api.tokens.admin,
+      onResponse: (method, path, res) => checkResponse({ method, url: path, status: res.status, contentType: res.headers.get('content-type') ?? undefined, text: res.text }),
+    });
   });
   after(async () => { await api?.stop(); });
 

@@ -185,9 +185,13 @@ describe('API contract (in-process)', () => {
 
   it('bodies over 4 MiB are 413, other media types 415', async () => {
     const huge = JSON.stringify({ machines: [machine({ displayName: 'x'.repeat(4 * 1024 * 1024) })] });
-    assert.equal((await api.call('POST', '/api/v1/replication/enable', huge)).status, 413);
-    const res = await api.app.inject({ method: 'POST', url: '/api/v1/replication/enable', payload: 'machines=1', headers: { authorization: `Bearer ${api.tokens.admin}`, 'content-type': 'application/x-www-form-urlencoded' } });
+    const tooLarge = await api.call('POST', '/api/v1/replication/enable', huge);
+    assert.equal(tooLarge.status, 413);
+    assert.equal(tooLarge.json().error, 'Payload Too Large', 'fastify\'s own errors are named like ours');
+    const res = await api.inject({ method: 'POST', url: '/api/v1/replication/enable', payload: 'machines=1', headers: { authorization: `Bearer ${api.tokens.admin}`, 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(res.statusCode, 415);
+    assert.equal(res.json().error, 'Unsupported Media Type');
+    assert.equal((await api.call('POST', '/api/v1/replication/enable', '{"machines": [')).json().error, 'Bad Request');
   });
 
   it('serves Prometheus metrics to any token holder', async () => {

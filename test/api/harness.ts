@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { AccountStore } from '../../src/accounts/accounts.ts';
 import { HostKeyStore } from '../../src/accounts/host-keys.ts';
@@ -19,6 +19,7 @@ import { JobStore } from '../../src/jobs/store.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRedis } from '../../src/redis/connection.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
+import { checkResponse } from './openapi-check.ts';
 
 export interface ApiHarness {
   app: FastifyInstance;
@@ -26,6 +27,8 @@ export interface ApiHarness {
   tokens: Record<TokenRole, string>;
   /** The API's (redacted) log lines. */
   logs: string[];
+  /** `app.inject`, the response checked against the OpenAPI document (openapi-check.ts). */
+  inject(opts: InjectOptions & { method: string; url: string }): Promise<LightMyRequestResponse>;
   /** `app.inject` with a bearer token (admin unless given; null: none) and a JSON body. */
   call(method: InjectOptions['method'], url: string, body?: unknown, token?: string | null): Promise<{ status: number; text: string; json: <T = Record<string, unknown>>() => T; headers: Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -61,13 +64,18 @@ export async function startApiHarness(opts: { processServers?: string[] } = {}):
     blockingRedis: () => { const r = createRedis(redis.url, 'blocking'); blocking.push(r); return r; },
   });
   await app.ready();
+  const inject = async (opts: InjectOptions & { method: string; url: string }) => {
+    const res = await app.inject(opts);
+    checkResponse({ method: opts.method, url: opts.url, status: res.statusCode, contentType: res.headers['content-type'] as string | undefined, text: res.body });
+    return res;
+  };
   return {
-    app, redis, tokens, logs,
+    app, redis, tokens, logs, inject,
     async call(method, url, body, token = tokens.admin) {
       const headers: Record<string, string> = {};
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await app.inject({ method, url, headers, payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await inject({ method: method ?? 'GET', url, headers, payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
       return { status: res.statusCode, text: res.body, json: <T>() => res.json<T>(), headers: res.headers };
     },
     async stop() {

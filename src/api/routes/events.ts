@@ -3,6 +3,7 @@ import { FINAL_STATES, type JobState } from '../../domain/job.ts';
 import { toView, type JobEvent } from '../../jobs/types.ts';
 import type { ApiDeps, ApiRoutes } from '../deps.ts';
 import { TOKEN_ROLES } from '../tokens.ts';
+import { mediaResponse, ref } from '../openapi.ts';
 import { idParamsSchema } from '../schemas.ts';
 import type { JobStreamEvent } from '../views.ts';
 
@@ -60,10 +61,24 @@ async function stream(deps: ApiDeps, req: FastifyRequest, reply: FastifyReply, o
   }
 }
 
+const afterQuery = {
+  type: 'object',
+  properties: { after: { type: 'string', maxLength: 42, description: 'start after this cursor (an event id), or 0 for the beginning; the Last-Event-ID header wins' } },
+};
+
+const eventStream = (description: string) => mediaResponse(
+  `${description} Each event: \`id:\` its cursor, \`event:\` job or task, \`data:\` a JobEvent (JSON). An \`event: error\` means the store is unreachable: reconnect with Last-Event-ID.`,
+  'text/event-stream', { type: 'string', description: 'Server-Sent Events whose data is a JobEvent', contentSchema: ref('JobEvent') },
+);
+
 export const eventRoutes: ApiRoutes = async (app, { deps }) => {
   app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/api/v1/jobs/:id/events', {
     config: { roles: TOKEN_ROLES },
-    schema: { tags: ['events'], params: idParamsSchema, querystring: { type: 'object', properties: { after: { type: 'string', maxLength: 42 } } } },
+    schema: {
+      tags: ['jobs'], operationId: 'watchJob', summary: "Follow a job's changes as Server-Sent Events, ending with its final state",
+      params: idParamsSchema, querystring: afterQuery,
+      response: { 200: eventStream('The job\'s changes from its first (or after `after`); the last event carries the job.') },
+    },
   }, async (req, reply) => {
     await deps.jobs.get(req.params.id);
     await stream(deps, req, reply, { jobId: req.params.id, after: startCursor(req, req.query) ?? '0' });
@@ -71,7 +86,10 @@ export const eventRoutes: ApiRoutes = async (app, { deps }) => {
 
   app.get<{ Querystring: { after?: string } }>('/api/v1/events', {
     config: { roles: TOKEN_ROLES },
-    schema: { tags: ['events'], querystring: { type: 'object', properties: { after: { type: 'string', maxLength: 42 } } } },
+    schema: {
+      tags: ['jobs'], operationId: 'watchEvents', summary: "Follow every job's changes as Server-Sent Events",
+      querystring: afterQuery, response: { 200: eventStream('Every change from now (or after `after`), until the client disconnects.') },
+    },
   }, async (req, reply) => {
     const after = startCursor(req, req.query) ?? (await deps.jobs.lastEventCursor());
     await stream(deps, req, reply, { after });

@@ -1,9 +1,22 @@
 import type { ApiRoutes } from '../deps.ts';
+import { ref } from '../openapi.ts';
+import type { Readiness } from '../views.ts';
 
 export const healthRoutes: ApiRoutes = async (app, { deps }) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', {
+    schema: {
+      tags: ['health'], operationId: 'getHealth', summary: 'Liveness: the process is up',
+      response: { 200: { description: 'The process is up.', ...ref('Health') } },
+    },
+  }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', {
+    schema: {
+      tags: ['health'], operationId: 'getReadiness', summary: 'Readiness: Redis reachable and the repository readable',
+      description: 'Answers 503 with the same body when a check fails; `checks` says which.',
+      response: { 200: { description: 'Ready.', ...ref('Readiness') }, 503: { description: 'Not ready: a check failed.', ...ref('Readiness') } },
+    },
+  }, async (_req, reply) => {
     const checks: Record<string, string> = {};
     try {
       await deps.redis.ping();
@@ -13,6 +26,7 @@ export const healthRoutes: ApiRoutes = async (app, { deps }) => {
     }
     checks.repository = (await deps.repository.readable()) ? 'ok' : 'unreadable';
     const ok = Object.values(checks).every((v) => v === 'ok');
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+    const body: Readiness = { status: ok ? 'ready' : 'not ready', checks };
+    return reply.code(ok ? 200 : 503).send(body);
   });
 };

@@ -1,23 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { PIN_KINDS, type HostKeyStore, type PinKind } from '../../accounts/host-keys.ts';
 import { NotFoundError, ValidationError } from '../../errors/validation-error.ts';
-import { errorSchema } from '../schemas.ts';
-
-/** A pinned SSH host key (`ssh`) or WinRM HTTPS certificate (`tls`). */
-export const hostPinSchema = {
-  type: 'object',
-  required: ['kind', 'address', 'port', 'fingerprint', 'keyType', 'source', 'firstSeen', 'lastSeen'],
-  properties: {
-    kind: { type: 'string', enum: [...PIN_KINDS] },
-    address: { type: 'string' },
-    port: { type: 'integer' },
-    fingerprint: { type: 'string', description: 'ssh: SHA256:<43 base64>; tls: SHA-256 of the certificate, 32 hex pairs joined by colons' },
-    keyType: { type: ['string', 'null'], description: 'ssh only, e.g. ssh-ed25519 (null until first seen); always null for tls' },
-    source: { type: 'string', enum: ['first-use', 'pre-seeded'] },
-    firstSeen: { type: 'string', description: 'when the pin was made (on first use, or pre-seeded)' },
-    lastSeen: { type: ['string', 'null'] },
-  },
-} as const;
+import { noContent, ref } from '../openapi.ts';
 
 interface PinBody { address: string; port?: number; fingerprint: string; keyType?: string; kind?: PinKind }
 
@@ -44,7 +28,7 @@ export const hostKeyRoutes: FastifyPluginAsync<{ deps: { hostKeys: HostKeyStore 
     config: { roles: ['admin', 'operator'] },
     schema: {
       tags: ['host keys'], operationId: 'listHostKeys', summary: 'List pinned SSH host keys and WinRM certificates',
-      response: { 200: { type: 'object', required: ['hostKeys'], properties: { hostKeys: { type: 'array', items: hostPinSchema } } } },
+      response: { 200: { description: 'Every pin.', ...ref('HostPinList') } },
     },
   }, async () => ({ hostKeys: await deps.hostKeys.list() }));
 
@@ -52,7 +36,7 @@ export const hostKeyRoutes: FastifyPluginAsync<{ deps: { hostKeys: HostKeyStore 
     config: { roles: ['admin'] },
     schema: {
       tags: ['host keys'], operationId: 'pinHostKey', summary: 'Pre-seed (or replace) the pinned SSH host key or WinRM certificate of an address:port',
-      body: pinBodySchema, response: { 201: hostPinSchema, 400: errorSchema },
+      body: pinBodySchema, response: { 201: { description: 'The pin.', ...ref('HostPin') } },
     },
   }, async (req, reply) => {
     const { kind = 'ssh', address, port, fingerprint, keyType } = req.body;
@@ -63,9 +47,9 @@ export const hostKeyRoutes: FastifyPluginAsync<{ deps: { hostKeys: HostKeyStore 
   app.delete<{ Params: { host: string } }>('/api/v1/host-keys/:host', {
     config: { roles: ['admin'] },
     schema: {
-      tags: ['host keys'], operationId: 'forgetHostKeys', summary: 'Forget the pins (both kinds) of an address:port; the next tofu connection pins again',
+      tags: ['host keys'], operationId: 'forgetHostKey', summary: 'Forget the pins (both kinds) of an address:port; the next tofu connection pins again',
       params: { type: 'object', required: ['host'], properties: { host: { type: 'string', maxLength: 260, description: 'address:port' } } },
-      response: { 400: errorSchema, 404: errorSchema },
+      response: { 204: noContent('Forgotten.') },
     },
   }, async (req, reply) => {
     const { address, port } = splitHost(req.params.host);
