@@ -27,6 +27,8 @@ export interface ApiDeps {
   hostKeys: HostKeyStore;
   processServers: ProcessServerRegistry;
   repository: RepositoryView;
+  /** Settings a push needs that are unset (CS_VERSION, ...): /readyz names them; the API runs without them. */
+  missingSettings?: readonly string[];
   /** BullMQ job counts of a process server's queue (waiting, active, delayed, ...). */
   queueCounts: (processServerId: string) => Promise<Record<string, number>>;
   /** A fresh connection for a blocking reader (one per SSE stream). */

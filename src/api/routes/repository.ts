@@ -3,7 +3,7 @@ import type { InstallerRepository } from '../../repository/repository.ts';
 import type { ApiDeps } from '../app.ts';
 
 /** What the API reads of the installer repository. */
-export type RepositoryView = Pick<InstallerRepository, 'installers' | 'rejected' | 'osSupport' | 'rescan' | 'readable'> & { dir?: string };
+export type RepositoryView = Pick<InstallerRepository, 'installers' | 'rejected' | 'osSupport' | 'rescan' | 'readable' | 'eligible'> & { dir?: string };
 
 const READ = ['admin', 'operator', 'portal'] as const;
 
@@ -12,12 +12,16 @@ const installerSchema = {
   properties: {
     file: { type: 'string' }, osTag: { type: 'string' }, platform: { type: 'string' }, version: { type: 'string' },
     releaseDate: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' },
+    // Whether it may be pushed from this process server: not newer than CS_VERSION (nor PROCESS_SERVER_VERSION).
+    eligible: { type: 'boolean' },
   },
 };
 
 export const repositoryRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
   const view = () => ({
-    installers: deps.repository.installers().map(({ file, osTag, platform, version, releaseDate, size, sha256 }) => ({ file, osTag, platform, version, releaseDate, size, sha256 })),
+    installers: deps.repository.installers().map(({ file, osTag, platform, version, releaseDate, size, sha256 }) => ({
+      file, osTag, platform, version, releaseDate, size, sha256, eligible: deps.repository.eligible(version),
+    })),
     rejected: deps.repository.rejected(),
   });
   const listSchema = {
