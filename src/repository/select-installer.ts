@@ -1,7 +1,7 @@
 // Which installer to push: pure functions over a repository snapshot (no I/O), so the rules (highest
 // version, never newer than the configuration server, the errors an operator acts on) are testable alone.
 import { csVersionMissingError, installerMissingError, newerThanCsError, unknownTagError, type RepositoryContext } from './repository-errors.ts';
-import { OS_TAGS, osTagInfo, type OsTagInfo, type Platform } from './os-tags.ts';
+import { OS_TAGS, osTagInfo, type OsExtension, type OsTagInfo, type Platform } from './os-tags.ts';
 import { offeredInstallers, settlingFiles, type InstallerInfo, type RepositorySnapshot } from './snapshot.ts';
 import { compareVersions, maxVersion } from './versions.ts';
 
@@ -26,6 +26,8 @@ export interface OsSupportEntry {
   platform: Platform;
   osNames: string[];
   manualPlacement: boolean;
+  /** Operating systems kept beyond the documentation, with the agent version each needs. */
+  extensions?: OsExtension[];
   present: boolean;
   /** Highest version present for the tag (whatever CS_VERSION says). */
   latestVersion?: string;
@@ -82,6 +84,7 @@ export function osSupport(snapshot: RepositorySnapshot, ceiling: VersionCeiling)
       tag: t.tag, platform: t.platform, osNames: [...t.osNames], manualPlacement: t.manualPlacement,
       present: versions.length > 0, versions,
     };
+    if (t.extensions) entry.extensions = t.extensions.map((e) => ({ ...e }));
     const latest = maxVersion(versions);
     if (latest) entry.latestVersion = latest;
     const selectable = bestInstaller(snapshot, t, ceiling);

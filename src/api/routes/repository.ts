@@ -49,6 +49,10 @@ export const repositoryRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (ap
                 properties: {
                   tag: { type: 'string' }, platform: { type: 'string' }, osNames: { type: 'array', items: { type: 'string' } },
                   manualPlacement: { type: 'boolean' }, present: { type: 'boolean' }, latestVersion: { type: 'string' },
+                  extensions: {
+                    type: 'array',
+                    items: { type: 'object', properties: { os: { type: 'string' }, windowsVersion: { type: 'string' }, minAgentVersion: { type: 'string' } } },
+                  },
                   selectableVersion: { type: 'string' }, versions: { type: 'array', items: { type: 'string' } },
                 },
               },
