@@ -208,7 +208,7 @@ async function startApi(w: Wiring, redis: RedisConnections, queues: Queues, keyr
   const blocking = blockingConnections(redis.url);
   const app = await buildApp({
     redis: redis.api, logger, tokens, accounts, jobs, hostKeys: new HostKeyStore(redis.api), processServers, repository,
-    missingSettings: missingPushSettings(config),
+    missingSettings: missingPushSettings(config), csEndpoint: config.csEndpoint,
     blockingRedis: blocking.connect,
     queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
   });

@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.ts';
 import { hostKeyRoutes } from './routes/host-keys.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { repositoryFileRoutes } from './routes/repository-files.ts';
 import { repositoryRoutes, type RepositoryView } from './routes/repository.ts';
 import { submitRoutes } from './routes/submit.ts';
 import type { TokenRole, TokenStore } from './tokens.ts';
@@ -29,6 +30,8 @@ export interface ApiDeps {
   repository: RepositoryView;
   /** Settings a push needs that are unset (CS_VERSION, ...): /readyz names them; the API runs without them. */
   missingSettings?: readonly string[];
+  /** The configuration server's address, filled into the manual install lines (unset: a placeholder). */
+  csEndpoint?: string | undefined;
   /** BullMQ job counts of a process server's queue (waiting, active, delayed, ...). */
   queueCounts: (processServerId: string) => Promise<Record<string, number>>;
   /** A fresh connection for a blocking reader (one per SSE stream). */
@@ -94,6 +97,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(jobRoutes, { deps });
   await app.register(eventRoutes, { deps });
   await app.register(repositoryRoutes, { deps });
+  await app.register(repositoryFileRoutes, { deps });
   await app.register(hostKeyRoutes, { deps });
   return app;
 }

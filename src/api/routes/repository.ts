@@ -3,7 +3,7 @@ import type { InstallerRepository } from '../../repository/repository.ts';
 import type { ApiDeps } from '../app.ts';
 
 /** What the API reads of the installer repository. */
-export type RepositoryView = Pick<InstallerRepository, 'installers' | 'rejected' | 'osSupport' | 'rescan' | 'readable' | 'eligible'> & { dir?: string };
+export type RepositoryView = Pick<InstallerRepository, 'installers' | 'rejected' | 'osSupport' | 'rescan' | 'readable' | 'eligible' | 'select'> & { dir?: string };
 
 const READ = ['admin', 'operator', 'portal'] as const;
 
