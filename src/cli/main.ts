@@ -7,11 +7,17 @@
 //   npm run cli -- jobs list [--state Failed] | jobs get <id> | jobs log <id> | jobs watch <id>
 //   npm run cli -- jobs cancel <id> | jobs restart <id>
 //   npm run cli -- host-keys list | host-keys pin <address> <SHA256:...> [--port 22] | host-keys forget <address> [--port 22]
+//   npm run cli -- repository manual-install --os-tag <tag> | --os-name <name>   (the installer and the documented lines)
+//   npm run cli -- repository download <file> [--out <path>]                      (checks the SHA-256 against the ETag)
 import { TokenStore, TOKEN_ROLES, type TokenRole } from '../api/tokens.ts';
 import { rotateVaultKey } from '../accounts/rotate-key.ts';
 import { loadConfig } from '../config.ts';
 import { Redis } from 'ioredis';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { embeddedRedisUrlFile } from '../redis/embedded.ts';
 
 function flags(args: string[]): { positional: string[]; opts: Record<string, string> } {
@@ -40,6 +46,25 @@ async function api(method: string, route: string, body?: unknown): Promise<{ sta
   try { json = JSON.parse(text); } catch { /* not JSON */ }
   if (res.status >= 400) fail(`${method} ${route}: ${res.status} ${(json as { message?: string } | null)?.message ?? text}`);
   return { status: res.status, text, json };
+}
+
+/** Streams an offered installer to a file; the SHA-256 of the bytes must equal the ETag, else the file is removed. */
+async function download(file: string, out: string): Promise<void> {
+  const base = process.env.PUSHINSTALLD_URL ?? 'http://127.0.0.1:8080';
+  const token = process.env.PUSHINSTALLD_TOKEN ?? fail('set PUSHINSTALLD_TOKEN (and PUSHINSTALLD_URL, default http://127.0.0.1:8080)');
+  const res = await fetch(`${base}/api/v1/repository/installers/${encodeURIComponent(file)}/content`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok || !res.body) fail(`download ${file}: ${res.status} ${await res.text()}`);
+  const hash = createHash('sha256');
+  const partial = `${out}.part`;
+  const tee = new Transform({ transform(chunk: Buffer, _enc, done) { hash.update(chunk); done(null, chunk); } });
+  await pipeline(Readable.fromWeb(res.body as WebReadableStream), tee, createWriteStream(partial));
+  const sha = hash.digest('hex');
+  if (res.headers.get('etag') !== `"${sha}"`) {
+    rmSync(partial, { force: true });
+    fail(`download ${file}: SHA-256 ${sha} does not match the repository's ${res.headers.get('etag')}`);
+  }
+  renameSync(partial, out);
+  print(`${out}  sha256 ${sha}\n`);
 }
 
 const print = (v: unknown) => process.stdout.write(typeof v === 'string' ? v : JSON.stringify(v, null, 2) + '\n');
@@ -113,8 +138,18 @@ async function main(): Promise<void> {
       await api('DELETE', `/api/v1/host-keys/${encodeURIComponent(`${positional[0] ?? fail('host-keys forget <address>')}:${opts.port ?? 22}`)}`);
       print('forgotten\n');
       return;
+    case 'repository manual-install': {
+      const q = opts['os-tag'] ? `osTag=${encodeURIComponent(opts['os-tag'])}` : opts['os-name'] ? `osName=${encodeURIComponent(opts['os-name'])}` : fail('repository manual-install --os-tag <tag> | --os-name <name>');
+      print((await api('GET', `/api/v1/repository/manual-install?${q}`)).json);
+      return;
+    }
+    case 'repository download': {
+      const file = positional[0] ?? fail('repository download <file> [--out <path>]');
+      await download(file, opts.out ?? file);
+      return;
+    }
     default:
-      fail('commands: tokens add|list|revoke, vault rotate-key, jobs list|get|log|watch|cancel|restart, host-keys list|pin|forget');
+      fail('commands: tokens add|list|revoke, vault rotate-key, jobs list|get|log|watch|cancel|restart, host-keys list|pin|forget, repository manual-install|download');
   }
 }
 

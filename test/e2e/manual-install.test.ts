@@ -3,7 +3,10 @@
 // command lines per OS, and the eligible flag under the CS_VERSION ceiling.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { installerFileName } from '../lab/installers.ts';
@@ -133,5 +136,22 @@ describe('manual install from the repository', () => {
     assert.equal(newer.body.code, 99018);
     const bad = await lab.daemon.api('GET', '/api/v1/repository/manual-install?osTag=RHEL7-64&osName=x', undefined, lab.daemon.tokens.operator);
     assert.equal(bad.status, 400);
+  });
+
+  it('the CLI: repository download (SHA-256 checked against the ETag) and repository manual-install', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pi-cli-'));
+    try {
+      const env = { ...process.env, PUSHINSTALLD_URL: lab.daemon.url, PUSHINSTALLD_TOKEN: lab.daemon.tokens.operator, DATA_DIR: dir };
+      const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', path.resolve('src/cli/main.ts'), ...args], { env, cwd: process.cwd() });
+      const out = path.join(dir, 'agent.exe');
+      const dl = await cli('repository', 'download', WIN, '--out', out);
+      assert.deepEqual(readFileSync(out), readFileSync(path.join(lab.repo, WIN)));
+      assert.match(dl.stdout, /sha256 [0-9a-f]{64}/);
+      const lines = JSON.parse((await cli('repository', 'manual-install', '--os-tag', 'Windows')).stdout) as Lines;
+      assert.equal(lines.installer.file, WIN);
+      await assert.rejects(cli('repository', 'download', 'notes.txt'), /404/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
