@@ -9,8 +9,15 @@ import { Codes } from '../../errors/catalogue.ts';
 import { manualInstallLines } from '../../pipeline/manual-install.ts';
 import { resolveOsName } from '../../repository/os-mapping.ts';
 import { osTagInfo } from '../../repository/os-tags.ts';
+import type { InstallerRepository } from '../../repository/repository.ts';
 import type { InstallerInfo } from '../../repository/snapshot.ts';
-import type { ApiDeps } from '../app.ts';
+
+/** What these routes read (not ApiDeps: app.ts registers them, and a route importing app.ts is a cycle). */
+export interface RepositoryFileDeps {
+  repository: Pick<InstallerRepository, 'installers' | 'rescan' | 'select'>;
+  /** Filled into the manual lines (unset: a placeholder). */
+  csEndpoint?: string | undefined;
+}
 
 const ROLES = ['admin', 'operator'] as const;
 
@@ -42,7 +49,7 @@ function queryTag(q: { osTag?: string; osName?: string }): { tag: string } | { e
   return res.ok ? { tag: res.tag } : { error: res.reason };
 }
 
-export const repositoryFileRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
+export const repositoryFileRoutes: FastifyPluginAsync<{ deps: RepositoryFileDeps }> = async (app, { deps }) => {
   app.get<{ Params: { file: string } }>('/api/v1/repository/installers/:file/content', { config: { roles: ROLES }, schema: { tags: ['repository'] } }, async (req, reply) => {
     const { file } = req.params;
     const installer = deps.repository.installers().find((i) => i.file === file);
