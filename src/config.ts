@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { HOST_KEY_POLICIES, isHostKeyPolicy, type HostKeyPolicy } from './domain/os.ts';
 
@@ -21,7 +22,10 @@ export interface Config {
   processServerId: string;
   csEndpoint: string | undefined;
   csPassphraseFile: string | undefined;
+  /** The configuration server's version: no installer newer than it is pushed (unset: none is, 99016). */
   csVersion: string | undefined;
+  /** This scale-out process server's own version (optional): no installer newer than it is pushed from here. */
+  processServerVersion: string | undefined;
   vaultKeyFile: string;
   apiTokensFile: string;
   workerConcurrency: number;
@@ -98,6 +102,21 @@ export function readDotEnv(file: string): Env {
   return out;
 }
 
+function optionalVersion(env: Env, name: string): string | undefined {
+  const value = optional(env, name);
+  if (value !== undefined && !VERSION.test(value)) throw new ConfigError(name, `must be a dotted version such as 9.30.0.0, got "${value}"`);
+  return value;
+}
+
+/** Settings a worker needs to push that are unset, for /readyz and the start-up log (the API runs without them). */
+export function missingPushSettings(config: Pick<Config, 'csVersion' | 'csEndpoint' | 'csPassphraseFile'>): string[] {
+  const missing: string[] = [];
+  if (!config.csVersion) missing.push('CS_VERSION');
+  if (!config.csEndpoint) missing.push('CS_ENDPOINT');
+  if (!config.csPassphraseFile) missing.push('CS_PASSPHRASE_FILE');
+  return missing;
+}
+
 function parseRoles(env: Env): Role[] {
   const roles = (env.ROLES ?? 'api,worker').split(',').map((r) => r.trim()).filter((r) => r !== '');
   if (roles.length === 0) throw new ConfigError('ROLES', 'must name at least one of api, worker');
@@ -129,13 +148,12 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd(), s
   if (!PS_ID.test(processServerId)) {
     throw new ConfigError('PROCESS_SERVER_ID', 'must be 1-63 letters, digits, dot, dash or underscore');
   }
-  const csVersion = optional(env, 'CS_VERSION');
-  if (csVersion !== undefined && !VERSION.test(csVersion)) {
-    throw new ConfigError('CS_VERSION', `must be a dotted version such as 9.30.0.0, got "${csVersion}"`);
-  }
+  const csVersion = optionalVersion(env, 'CS_VERSION');
+  const processServerVersion = optionalVersion(env, 'PROCESS_SERVER_VERSION');
   const csEndpoint = optional(env, 'CS_ENDPOINT');
-  if (csEndpoint !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(csEndpoint)) {
-    throw new ConfigError('CS_ENDPOINT', 'must be an IP address or host name');
+  // Documented as the configuration server's IP address (the agent's /CSEndPoint and -i take an address).
+  if (csEndpoint !== undefined && isIP(csEndpoint) === 0) {
+    throw new ConfigError('CS_ENDPOINT', `must be the configuration server's IPv4 or IPv6 address, got "${csEndpoint}"`);
   }
   const csPassphraseFile = optional(env, 'CS_PASSPHRASE_FILE');
   const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
@@ -155,6 +173,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd(), s
     csEndpoint,
     csPassphraseFile: csPassphraseFile === undefined ? undefined : resolve(csPassphraseFile),
     csVersion,
+    processServerVersion,
     vaultKeyFile: resolve(optional(env, 'VAULT_KEY_FILE') ?? path.join(dataDir, 'vault.key')),
     apiTokensFile: resolve(optional(env, 'API_TOKENS_FILE') ?? path.join(dataDir, 'tokens.json')),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1000),

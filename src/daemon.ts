@@ -6,7 +6,7 @@ import { HostKeyStore } from './accounts/host-keys.ts';
 import { VaultKeyring } from './accounts/keyring.ts';
 import { buildApp } from './api/app.ts';
 import { TokenStore } from './api/tokens.ts';
-import type { Config } from './config.ts';
+import { missingPushSettings, type Config } from './config.ts';
 import { ProcessServerRegistry } from './jobs/process-servers.ts';
 import { Queues } from './jobs/queues.ts';
 import { JobMetrics } from './jobs/metrics.ts';
@@ -119,7 +119,7 @@ async function connectRedis(w: Wiring): Promise<RedisConnections> {
 }
 
 async function startRepository({ config, logger, cleanups }: Wiring): Promise<InstallerRepository> {
-  const repository = new InstallerRepository({ dir: config.repositoryDir, processServerId: config.processServerId, csVersion: config.csVersion, logger, settleMs: config.repositorySettleMs });
+  const repository = new InstallerRepository({ dir: config.repositoryDir, processServerId: config.processServerId, csVersion: config.csVersion, processServerVersion: config.processServerVersion, logger, settleMs: config.repositorySettleMs });
   await repository.start();
   cleanups.push(() => repository.stop());
   return repository;
@@ -219,6 +219,7 @@ async function startApi(w: Wiring, redis: RedisConnections, queues: Queues, keyr
   const blocking = blockingConnections(redis.url);
   const app = await buildApp({
     redis: redis.api, logger, tokens, accounts, jobs, hostKeys: new HostKeyStore(redis.api), processServers, repository, metrics: w.metrics.registry,
+    missingSettings: missingPushSettings(config), csEndpoint: config.csEndpoint,
     blockingRedis: blocking.connect,
     queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
   });
@@ -233,6 +234,8 @@ async function startApi(w: Wiring, redis: RedisConnections, queues: Queues, keyr
 export async function startDaemon(config: Config, logger: Logger): Promise<Daemon> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const w: Wiring = { config, logger, cleanups: new Cleanups(logger), metrics: new JobMetrics() };
+  const missing = missingPushSettings(config);
+  if (missing.length > 0) logger.warn({ missing }, `${missing.join(', ')} not set: jobs that push an agent fail with 99016 until set (see /readyz)`);
   const stop = () => w.cleanups.runAll();
   try {
     const tokens = new TokenStore(config.apiTokensFile);

@@ -119,10 +119,11 @@ const Account = {
 const AccountList = { type: 'object', required: ['accounts'], properties: { accounts: { type: 'array', items: ref('Account') } } };
 
 const Installer = {
-  type: 'object', required: ['file', 'osTag', 'platform', 'version', 'releaseDate', 'size', 'sha256'],
+  type: 'object', required: ['file', 'osTag', 'platform', 'version', 'releaseDate', 'size', 'sha256', 'eligible'],
   properties: {
     file: string, osTag: string, platform: { type: 'string', enum: [...OS_FAMILIES] }, version: string,
     releaseDate: { type: 'string', format: 'date' }, size: { type: 'integer', minimum: 0 }, sha256: string,
+    eligible: { type: 'boolean', description: 'may be pushed from this process server: not newer than CS_VERSION (nor PROCESS_SERVER_VERSION)' },
   },
 };
 
@@ -138,6 +139,10 @@ const OsSupportEntry = {
   properties: {
     tag: string, platform: { type: 'string', enum: [...OS_FAMILIES] }, osNames: { type: 'array', items: string },
     manualPlacement: { type: 'boolean' }, present: { type: 'boolean' },
+    extensions: {
+      type: 'array', description: 'operating systems kept beyond the documentation, with the agent version each needs',
+      items: { type: 'object', required: ['os', 'windowsVersion', 'minAgentVersion'], properties: { os: string, windowsVersion: string, minAgentVersion: string } },
+    },
     latestVersion: { type: 'string', description: 'highest version present for the tag' },
     selectableVersion: { type: 'string', description: 'the version a push would use: the highest not newer than CS_VERSION' },
     versions: { type: 'array', items: string, description: 'every version present, highest first' },
@@ -164,10 +169,14 @@ const HostPinList = { type: 'object', required: ['hostKeys'], properties: { host
 const Health = { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } };
 
 const Readiness = {
-  type: 'object', required: ['status', 'checks'],
+  type: 'object', required: ['status', 'checks', 'settings'],
   properties: {
     status: { type: 'string', enum: ['ready', 'not ready'] },
     checks: { type: 'object', additionalProperties: string, description: 'per dependency (redis, repository): ok, or what is wrong' },
+    settings: {
+      type: 'object', required: ['missing', 'detail'], description: 'settings a push needs that are unset (CS_VERSION, CS_ENDPOINT, ...): the API runs without them',
+      properties: { missing: { type: 'array', items: string }, detail: string },
+    },
   },
 };
 

@@ -12,7 +12,7 @@ import type { InstallerRepository } from '../repository/repository.ts';
 import type { TokenRole, TokenStore } from './tokens.ts';
 
 /** What the API reads of the installer repository. */
-export type RepositoryView = Pick<InstallerRepository, 'installers' | 'rejected' | 'osSupport' | 'rescan' | 'readable'> & { dir?: string };
+export type RepositoryView = Pick<InstallerRepository, 'installers' | 'rejected' | 'osSupport' | 'rescan' | 'readable' | 'eligible' | 'select'> & { dir?: string };
 
 export interface ApiDeps {
   redis: Redis;
@@ -23,6 +23,10 @@ export interface ApiDeps {
   hostKeys: HostKeyStore;
   processServers: ProcessServerRegistry;
   repository: RepositoryView;
+  /** Settings a push needs that are unset (CS_VERSION, ...): /readyz names them; the API runs without them. */
+  missingSettings?: readonly string[];
+  /** The configuration server's address, filled into the manual install lines (unset: a placeholder). */
+  csEndpoint?: string | undefined;
   /** BullMQ job counts of a process server's queue (waiting, active, delayed, ...). */
   queueCounts: (processServerId: string) => Promise<Record<string, number>>;
   /** A fresh connection for a blocking reader (one per SSE stream). */

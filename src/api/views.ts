@@ -40,7 +40,7 @@ export interface JobStreamEvent extends JobEvent {
   job?: JobView;
 }
 
-export type InstallerView = Pick<InstallerInfo, 'file' | 'osTag' | 'platform' | 'version' | 'releaseDate' | 'size' | 'sha256'>;
+export type InstallerView = Pick<InstallerInfo, 'file' | 'osTag' | 'platform' | 'version' | 'releaseDate' | 'size' | 'sha256'> & { eligible: boolean };
 
 export interface RepositoryListing {
   installers: InstallerView[];
@@ -53,4 +53,6 @@ export type HostKeyView = HostPin;
 export interface Readiness {
   status: 'ready' | 'not ready';
   checks: Record<string, string>;
+  /** Settings a push needs that are unset (the API runs without them; pushes fail with 99016 until set). */
+  settings: { missing: string[]; detail: string };
 }

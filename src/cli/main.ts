@@ -9,7 +9,13 @@
 //   npm run cli -- jobs cancel <id> | jobs restart <id>
 //   npm run cli -- host-keys list | host-keys pin <address> <SHA256:...> [--port 22] [--kind ssh|tls] [--key-type <type>]
 //   npm run cli -- host-keys forget <address> [--port 22]          (forgets SSH and TLS pins of address:port)
-import { existsSync, readFileSync } from 'node:fs';
+//   npm run cli -- repository manual-install --os-tag <tag> | --os-name <name>   (the installer and the documented lines)
+//   npm run cli -- repository download <file> [--out <path>]                      (checks the SHA-256 against the ETag)
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Redis } from 'ioredis';
 import { rotateVaultKey } from '../accounts/rotate-key.ts';
 import { TokenStore, TOKEN_ROLES, type TokenRole } from '../api/tokens.ts';
@@ -45,6 +51,26 @@ function client(): ApiClient {
 
 /** The one positional argument a command needs, or its usage. */
 const arg = (a: Args, i: number, usage: string): string => a.positional[i] ?? fail(usage);
+
+/** Streams an offered installer to a file; the SHA-256 of the bytes must equal the ETag, else the file is removed. */
+async function download(file: string, out: string): Promise<void> {
+  const base = process.env.PUSHINSTALLD_URL ?? 'http://127.0.0.1:8080';
+  const token = process.env.PUSHINSTALLD_TOKEN ?? fail('set PUSHINSTALLD_TOKEN (and PUSHINSTALLD_URL, default http://127.0.0.1:8080)');
+  const res = await fetch(`${base}/api/v1/repository/installers/${encodeURIComponent(file)}/content`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok || !res.body) fail(`download ${file}: ${res.status} ${await res.text()}`);
+  const hash = createHash('sha256');
+  const partial = `${out}.part`;
+  const tee = new Transform({ transform(chunk: Buffer, _enc, done) { hash.update(chunk); done(null, chunk); } });
+  await pipeline(Readable.fromWeb(res.body as WebReadableStream), tee, createWriteStream(partial));
+  const sha = hash.digest('hex');
+  if (res.headers.get('etag') !== `"${sha}"`) {
+    rmSync(partial, { force: true });
+    fail(`download ${file}: SHA-256 ${sha} does not match the repository's ${res.headers.get('etag')}`);
+  }
+  renameSync(partial, out);
+  print(`${out}  sha256 ${sha}\n`);
+}
+
 
 function localCommands(config: Config): Record<string, Command> {
   const tokens = () => new TokenStore(config.apiTokensFile);
@@ -115,11 +141,27 @@ const hostKeyCommands: Record<string, Command> = {
   },
 };
 
+const MANUAL_USAGE = 'repository manual-install --os-tag <tag> | --os-name <name>';
+
+const repositoryCommands: Record<string, Command> = {
+  'repository manual-install': async ({ opts }) => {
+    const q = opts['os-tag'] ? `osTag=${encodeURIComponent(opts['os-tag'])}` : opts['os-name'] ? `osName=${encodeURIComponent(opts['os-name'])}` : fail(MANUAL_USAGE);
+    const path = `/api/v1/repository/manual-install?${q}`;
+    const res = await client().raw('GET', path);
+    if (res.status >= 400) throw new ApiError('GET', path, res.status, res.text);
+    print(res.body);
+  },
+  'repository download': async (a) => {
+    const file = arg(a, 0, 'repository download <file> [--out <path>]');
+    await download(file, a.opts.out ?? file);
+  },
+};
+
 async function main(): Promise<void> {
   const [group, command, ...rest] = process.argv.slice(2);
-  const commands = { ...localCommands(loadConfig()), ...jobCommands, ...hostKeyCommands };
+  const commands = { ...localCommands(loadConfig()), ...jobCommands, ...hostKeyCommands, ...repositoryCommands };
   const run = commands[`${group} ${command}`];
-  if (!run) fail('commands: tokens add|list|revoke, vault rotate-key, jobs list|get|log|watch|cancel|restart, host-keys list|pin|forget');
+  if (!run) fail('commands: tokens add|list|revoke, vault rotate-key, jobs list|get|log|watch|cancel|restart, host-keys list|pin|forget, repository manual-install|download');
   await run(parseArgs(rest));
 }
 

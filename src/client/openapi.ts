@@ -348,6 +348,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/repository/installers/{file}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bytes of an offered installer (for a manual install): ETag = SHA-256, Range supported */
+        get: operations["downloadInstaller"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/repository/manual-install": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The installer to use for an OS and the documented manual install command lines */
+        get: operations["getManualInstall"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/host-keys": {
         parameters: {
             query?: never;
@@ -562,6 +596,8 @@ export interface components {
             releaseDate: string;
             size: number;
             sha256: string;
+            /** @description may be pushed from this process server: not newer than CS_VERSION (nor PROCESS_SERVER_VERSION) */
+            eligible: boolean;
         };
         RejectedFile: {
             file: string;
@@ -578,6 +614,12 @@ export interface components {
             osNames: string[];
             manualPlacement: boolean;
             present: boolean;
+            /** @description operating systems kept beyond the documentation, with the agent version each needs */
+            extensions?: {
+                os: string;
+                windowsVersion: string;
+                minAgentVersion: string;
+            }[];
             /** @description highest version present for the tag */
             latestVersion?: string;
             /** @description the version a push would use: the highest not newer than CS_VERSION */
@@ -620,6 +662,11 @@ export interface components {
             /** @description per dependency (redis, repository): ok, or what is wrong */
             checks: {
                 [key: string]: string;
+            };
+            /** @description settings a push needs that are unset (CS_VERSION, CS_ENDPOINT, ...): the API runs without them */
+            settings: {
+                missing: string[];
+                detail: string;
             };
         };
     };
@@ -2014,6 +2061,179 @@ export interface operations {
             };
             /** @description The token's role may not call this (allowed: admin, operator). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadInstaller: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The requested range. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid: `field` names the offending input. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not call this (allowed: admin, operator). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The range is outside the file. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The job store (Redis) is unreachable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getManualInstall: {
+        parameters: {
+            query?: {
+                osTag?: string;
+                osName?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The installer and the command lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is invalid: `field` names the offending input. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not call this (allowed: admin, operator). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No installer for that OS in this repository (the file pattern to place). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An installer exists but may not be used (e.g. newer than CS_VERSION). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The job store (Redis) is unreachable; retry after Retry-After seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,7 +8,7 @@ import { HashCache } from './hash-cache.ts';
 import { unknownTagError } from './repository-errors.ts';
 import { osTagInfo } from './os-tags.ts';
 import { scanFolder } from './scan.ts';
-import { bestInstaller, osSupport, selectInstaller, sortedInstallers, type OsSupportEntry } from './select-installer.ts';
+import { bestInstaller, isEligible, osSupport, selectInstaller, sortedInstallers, type OsSupportEntry, type VersionCeiling } from './select-installer.ts';
 import { emptySnapshot, offeredInstallers, rejectedFiles, type InstallerInfo, type RejectedFile, type RepositorySnapshot } from './snapshot.ts';
 import { parseVersion } from './versions.ts';
 
@@ -17,8 +17,10 @@ export type { RepositoryLogger } from './change-log.ts';
 export interface InstallerRepositoryOptions {
   dir: string;
   processServerId: string;
-  /** The configuration server's version: never select an installer newer than it. */
+  /** The configuration server's version: never select an installer newer than it (unset: select nothing, 99016). */
   csVersion?: string;
+  /** This scale-out process server's own version (optional): never select an installer newer than it either. */
+  processServerVersion?: string;
   logger?: RepositoryLogger;
   /** A file must be unchanged (and not open for writing) this long before it is offered. Default 1000. */
   settleMs?: number;
@@ -32,15 +34,15 @@ export interface InstallerRepositoryOptions {
 
 const NOOP_LOGGER: RepositoryLogger = { info() {}, warn() {} };
 
-function checkedCsVersion(csVersion: string | undefined): string | undefined {
-  const cs = csVersion?.trim();
-  if (!cs) return undefined;
+function checkedVersion(name: string, version: string | undefined): string | undefined {
+  const v = version?.trim();
+  if (!v) return undefined;
   try {
-    parseVersion(cs);
+    parseVersion(v);
   } catch {
-    throw new Error(`CS_VERSION "${csVersion}" is not a version (expected numbers separated by dots, such as 9.30)`);
+    throw new Error(`${name} "${version}" is not a version (expected numbers separated by dots, such as 9.30)`);
   }
-  return cs;
+  return v;
 }
 
 /**
@@ -53,6 +55,7 @@ export class InstallerRepository {
   readonly dir: string;
   readonly processServerId: string;
   readonly csVersion: string | undefined;
+  readonly processServerVersion: string | undefined;
   private readonly logger: RepositoryLogger;
   private readonly settleMs: number;
   private readonly pollMs: number;
@@ -78,7 +81,8 @@ export class InstallerRepository {
   constructor(opts: InstallerRepositoryOptions) {
     this.dir = resolve(opts.dir);
     this.processServerId = opts.processServerId;
-    this.csVersion = checkedCsVersion(opts.csVersion);
+    this.csVersion = checkedVersion('CS_VERSION', opts.csVersion);
+    this.processServerVersion = checkedVersion('PROCESS_SERVER_VERSION', opts.processServerVersion);
     this.logger = opts.logger ?? NOOP_LOGGER;
     this.changes = new RepositoryChangeLog(this.logger);
     this.settleMs = opts.settleMs ?? 1000;
@@ -135,22 +139,32 @@ export class InstallerRepository {
     return rejectedFiles(this.snapshot);
   }
 
+  /** What selection may not exceed. */
+  get ceiling(): VersionCeiling {
+    return { csVersion: this.csVersion, processServerVersion: this.processServerVersion };
+  }
+
+  /** Whether an installer of this version may be pushed here (never with CS_VERSION unset). */
+  eligible(version: string): boolean {
+    return isEligible(version, this.ceiling);
+  }
+
   osSupport(): OsSupportEntry[] {
-    return osSupport(this.snapshot, this.csVersion);
+    return osSupport(this.snapshot, this.ceiling);
   }
 
   /**
    * The installer to push for an OS tag (see selectInstaller). Throws PushError 99001 (none for the tag),
-   * 99018 (only newer than CS_VERSION) or 99002 (unknown tag).
+   * 99016 (CS_VERSION unset), 99018 (only newer than the ceiling) or 99002 (unknown tag).
    */
   async select(tag: string): Promise<InstallerInfo> {
     const info = osTagInfo(tag);
     if (!info) throw unknownTagError(tag);
-    const choice = bestInstaller(this.snapshot, info, this.csVersion);
+    const choice = bestInstaller(this.snapshot, info, this.ceiling);
     if (choice && (await this.hashes.unchanged(choice.path))) return choice;
     // The watcher may have missed a change: look again before deciding.
     await this.rescan();
-    return selectInstaller(this.snapshot, tag, this.csVersion);
+    return selectInstaller(this.snapshot, tag, this.ceiling);
   }
 
   /** Counters for metrics and tests: scans run and SHA-256 computations done (the cache avoids repeats). */

@@ -37,6 +37,7 @@ export interface ApiHarness {
 /** An empty installer repository (the repository has its own tests). */
 const emptyRepository: RepositoryView = {
   installers: () => [], rejected: () => [], osSupport: () => [], rescan: async () => undefined, readable: async () => true,
+  eligible: () => false, select: async (osTag) => { throw new Error(`no installer for ${osTag}`); },
 };
 
 export async function startApiHarness(opts: { processServers?: string[] } = {}): Promise<ApiHarness> {

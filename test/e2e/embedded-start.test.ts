@@ -37,7 +37,11 @@ describe('the daemon on its own (embedded Redis)', () => {
       assert.equal(jobs.status, 200);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       assert.equal(ready.status, 503, 'the repository folder does not exist: not ready');
-      assert.match(await ready.text(), /"repository":"unreadable"/);
+      const readyText = await ready.text();
+      assert.match(readyText, /"repository":"unreadable"/);
+      // No CS_VERSION (nor CS_ENDPOINT, CS_PASSPHRASE_FILE): the API runs and says what pushes lack.
+      assert.match(readyText, /"missing":\["CS_VERSION","CS_ENDPOINT","CS_PASSPHRASE_FILE"\]/);
+      assert.match(d.output(), /CS_VERSION, CS_ENDPOINT, CS_PASSPHRASE_FILE not set: jobs that push an agent fail with 99016/);
 
       d.kill('SIGTERM');
       const exit = await d.exited();
@@ -87,5 +91,12 @@ describe('the daemon on its own (embedded Redis)', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('CS_ENDPOINT must be an IP address, as documented: a host name stops start-up (exit 2)', async () => {
+    const d = spawnDaemon({ DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pi-bad-')), CS_ENDPOINT: 'cs.contoso.local' });
+    const exit = await d.exited();
+    assert.equal(exit.code, 2);
+    assert.match(d.output(), /invalid configuration: CS_ENDPOINT must be the configuration server's IPv4 or IPv6 address, got "cs\.contoso\.local"/);
   });
 });

@@ -28,7 +28,7 @@ export async function startCluster(opts: { redisUrl: string; env?: Record<string
   const passphrase = `CsPass-${randomBytes(10).toString('hex')}`;
   writeFileSync(path.join(dataDir, 'cs.passphrase'), passphrase + '\n', { mode: 0o600 });
   const common = {
-    REDIS_URL: opts.redisUrl, DATA_DIR: dataDir, CS_ENDPOINT: '10.0.0.4', CS_PASSPHRASE_FILE: path.join(dataDir, 'cs.passphrase'),
+    REDIS_URL: opts.redisUrl, DATA_DIR: dataDir, CS_ENDPOINT: '10.0.0.4', CS_VERSION: '9.99.0.0', CS_PASSPHRASE_FILE: path.join(dataDir, 'cs.passphrase'),
     CONNECT_TIMEOUT_MS: '5000', JOB_BACKOFF_MS: '300', REPOSITORY_SETTLE_MS: '200', LOG_LEVEL: 'info', ...opts.env,
   };
   const port = await freePort();

@@ -58,7 +58,7 @@ export async function startTestDaemon(opts: TestDaemonOptions): Promise<TestDaem
   }
   const config = loadConfig({
     HOST: '127.0.0.1', PORT: '0', REDIS_URL: opts.redisUrl, DATA_DIR: dataDir, REPOSITORY_DIR: repositoryDir,
-    CS_ENDPOINT: '10.0.0.4', CS_PASSPHRASE_FILE: passphraseFile, CONNECT_TIMEOUT_MS: '5000', JOB_BACKOFF_MS: '200',
+    CS_ENDPOINT: '10.0.0.4', CS_VERSION: '9.99.0.0', CS_PASSPHRASE_FILE: passphraseFile, CONNECT_TIMEOUT_MS: '5000', JOB_BACKOFF_MS: '200',
     LOG_LEVEL: 'info', ...opts.env,
   }, dataDir);
   const logs: string[] = [];

@@ -45,8 +45,8 @@ export const RELEASE_FILES: Record<GuestOs, Record<string, string>> = {
     '/etc/redhat-release': 'Red Hat Enterprise Linux Server release 7.9 (Maipo)\n',
   },
   'sles-12': {
-    '/etc/os-release': 'NAME="SLES"\nVERSION="12-SP5"\nVERSION_ID="12.5"\nPRETTY_NAME="SUSE Linux Enterprise Server 12 SP5"\nID="sles"\n',
-    '/etc/SuSE-release': 'SUSE Linux Enterprise Server 12 (x86_64)\nVERSION = 12\nPATCHLEVEL = 5\n',
+    '/etc/os-release': 'NAME="SLES"\nVERSION="12-SP3"\nVERSION_ID="12.3"\nPRETTY_NAME="SUSE Linux Enterprise Server 12 SP3"\nID="sles"\n',
+    '/etc/SuSE-release': 'SUSE Linux Enterprise Server 12 (x86_64)\nVERSION = 12\nPATCHLEVEL = 3\n',
   },
   'debian-9': {
     '/etc/os-release': 'PRETTY_NAME="Debian GNU/Linux 9 (stretch)"\nNAME="Debian GNU/Linux"\nVERSION_ID="9"\nVERSION="9 (stretch)"\nID=debian\n',

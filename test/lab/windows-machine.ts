@@ -7,11 +7,12 @@
 import { createHash } from 'node:crypto';
 import { CommandLineError, INTERNAL_COMMANDS, parseCmdLine, type ParsedCommand } from './windows-cmdline.ts';
 import { WindowsPathError, type WindowsDrive } from './windows-fs.ts';
+import { seedDefenderExclusions, wmic, type GuidanceBehaviour } from './windows-guidance.ts';
 import { parseStandIn, standIn } from './windows-installer.ts';
 import { Registry } from './windows-registry.ts';
 import { whoamiGroupsCsv, type DisplayLanguage } from './windows-whoami.ts';
 
-export type WindowsVersion = '2008' | '2012R2' | '2016' | '2019' | '2022';
+export type WindowsVersion = '2008' | '2008R2' | '2008R2RTM' | '2012R2' | '2016' | '2019' | '2022';
 
 export const PRODUCT_CODE = '{275197FC-14FD-4560-A5EB-38217F80CBD1}';
 export const UNINSTALL_KEY = `HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\${PRODUCT_CODE}`;
@@ -26,6 +27,8 @@ export const CONFIGURATOR_LOG = 'C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedAgentC
 
 const VERSIONS: Record<WindowsVersion, { productName: string; build: string; currentVersion: string }> = {
   2008: { productName: 'Windows Server (R) 2008 Standard', build: '6002', currentVersion: '6.0' },
+  '2008R2': { productName: 'Windows Server 2008 R2 Standard', build: '7601', currentVersion: '6.1' },
+  '2008R2RTM': { productName: 'Windows Server 2008 R2 Standard', build: '7600', currentVersion: '6.1' },
   '2012R2': { productName: 'Windows Server 2012 R2 Datacenter', build: '9600', currentVersion: '6.3' },
   2016: { productName: 'Windows Server 2016 Datacenter', build: '14393', currentVersion: '6.3' },
   2019: { productName: 'Windows Server 2019 Datacenter', build: '17763', currentVersion: '6.3' },
@@ -33,7 +36,7 @@ const VERSIONS: Record<WindowsVersion, { productName: string; build: string; cur
 };
 
 /** What this guest's installer and account do: every branch of the contract, selectable per guest. */
-export interface WindowsBehaviour {
+export interface WindowsBehaviour extends GuidanceBehaviour {
   /** The account's token has BUILTIN\Administrators enabled (default); false: UAC-filtered local account (C$ refused too). */
   admin?: boolean;
   /** The build the installed agent reports after its release (DisplayVersion 9.30.5407.1 for "5407.1"); default: the installer's own version. */
@@ -97,6 +100,7 @@ export class SimulatedWindows {
     this.registry.set(OS_KEY, 'EditionID', 'ServerDatacenter');
     this.registry.set(ENV_KEY, 'PROCESSOR_ARCHITECTURE', options.arch ?? 'AMD64');
     this.registry.set(ENV_KEY, 'NUMBER_OF_PROCESSORS', '2');
+    seedDefenderExclusions(this.registry, this.behaviour);
     for (const dir of ['C:\\Windows\\Temp', 'C:\\Windows\\System32', 'C:\\ProgramData', 'C:\\Program Files', 'C:\\Program Files (x86)', 'C:\\Users']) drive.mkdirp(dir);
   }
 
@@ -155,6 +159,7 @@ export class SimulatedWindows {
         case 'whoami': return this.whoami(c.args);
         case 'certutil': return this.certutil(c.args, cwd);
         case 'msiexec': return this.msiexec(c.args);
+        case 'wmic': return wmic(c.args, this.behaviour);
         default: return fail(9009, `'${c.program}' is not recognized as an internal or external command,\r\noperable program or batch file.`);
       }
     }

@@ -1,5 +1,6 @@
 // selectInstaller and osSupport over in-memory snapshots (no files, no I/O): the highest version, never
-// newer than CS_VERSION, release date and name as tie-breakers, and the errors 99001 / 99018 / 99002.
+// newer than CS_VERSION (nor PROCESS_SERVER_VERSION), release date and name as tie-breakers, and the errors
+// 99001 / 99016 (CS_VERSION unset: the guard is always on) / 99018 / 99002.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Codes } from '../../src/errors/catalogue.ts';
@@ -28,6 +29,10 @@ function withVersions(tag: string, versions: string[]): Record<string, FileStatu
   return Object.fromEntries(versions.map((v) => [installerName(v, tag), offered(installerName(v, tag))]));
 }
 
+/** A ceiling above every version used here, where the test is about something else. */
+const HIGH = { csVersion: '99.0' };
+const at = (csVersion: string | undefined, processServerVersion?: string) => ({ csVersion, processServerVersion });
+
 function errorOf(fn: () => unknown): PushError {
   try {
     fn();
@@ -40,18 +45,26 @@ function errorOf(fn: () => unknown): PushError {
 
 describe('selectInstaller', () => {
   const versions = ['9.9.0.0', '9.22.0.0', '9.100.0.0', '9.23.0.0'];
-  const table: Array<[cs: string | undefined, want: string]> = [
-    [undefined, '9.100.0.0'], ['9.23', '9.23.0.0'], ['9.23.0.0', '9.23.0.0'], ['9.22.5', '9.22.0.0'],
+  const table: Array<[cs: string, want: string]> = [
+    ['9.23', '9.23.0.0'], ['9.23.0.0', '9.23.0.0'], ['9.22.5', '9.22.0.0'],
     ['9.99', '9.23.0.0'], ['9.100', '9.100.0.0'], ['10.0', '9.100.0.0'], ['9.9', '9.9.0.0'],
   ];
   for (const [cs, want] of table) {
-    it(`versions ${versions.join(', ')} with CS_VERSION ${cs ?? 'unset'}: ${want}`, () => {
-      assert.equal(selectInstaller(snapshot(withVersions('RHEL7-64', versions)), 'RHEL7-64', cs).version, want);
+    it(`versions ${versions.join(', ')} with CS_VERSION ${cs}: ${want}`, () => {
+      assert.equal(selectInstaller(snapshot(withVersions('RHEL7-64', versions)), 'RHEL7-64', at(cs)).version, want);
+    });
+  }
+  const psTable: Array<[cs: string, ps: string, want: string]> = [
+    ['9.100', '9.23', '9.23.0.0'], ['9.23', '9.100', '9.23.0.0'], ['9.100', '9.100.0.0', '9.100.0.0'], ['10.0', '9.22.5', '9.22.0.0'],
+  ];
+  for (const [cs, ps, want] of psTable) {
+    it(`CS_VERSION ${cs} and PROCESS_SERVER_VERSION ${ps}: the lower is the ceiling, ${want}`, () => {
+      assert.equal(selectInstaller(snapshot(withVersions('RHEL7-64', versions)), 'RHEL7-64', at(cs, ps)).version, want);
     });
   }
 
   it('CS_VERSION names a release: installer 9.23.1.0 is not newer than CS 9.23 (nor than 9.23.5407.1)', () => {
-    for (const cs of ['9.23', '9.23.5407.1']) assert.equal(selectInstaller(snapshot(withVersions('RHEL7-64', ['9.22.0.0', '9.23.1.0'])), 'RHEL7-64', cs).version, '9.23.1.0');
+    for (const cs of ['9.23', '9.23.5407.1']) assert.equal(selectInstaller(snapshot(withVersions('RHEL7-64', ['9.22.0.0', '9.23.1.0'])), 'RHEL7-64', { csVersion: cs }).version, '9.23.1.0');
   });
 
   const ties: Array<[what: string, files: string[], want: string]> = [
@@ -62,7 +75,7 @@ describe('selectInstaller', () => {
   for (const [what, files, want] of ties) {
     it(what, () => {
       const snap = snapshot(Object.fromEntries(files.map((f) => [f, offered(f)])));
-      assert.equal(selectInstaller(snap, 'OL7-64', undefined).file, want);
+      assert.equal(selectInstaller(snap, 'OL7-64', HIGH).file, want);
     });
   }
 
@@ -73,41 +86,49 @@ describe('selectInstaller', () => {
       [installerName('9.35.0.0', 'RHEL7-64')]: settling(installerName('9.35.0.0', 'RHEL7-64')),
       'notes.txt': { status: 'rejected', reason: 'the name does not follow …' },
     });
-    const i = selectInstaller(snap, 'rhel7-64', undefined);
+    const i = selectInstaller(snap, 'rhel7-64', HIGH);
     assert.equal(i.osTag, 'RHEL7-64');
     assert.equal(i.version, '9.30.0.0');
   });
 
   it('returns a copy: changing it does not change the snapshot', () => {
     const snap = snapshot(withVersions('RHEL7-64', ['9.30.0.0']));
-    selectInstaller(snap, 'RHEL7-64', undefined).version = '1.0';
-    assert.equal(selectInstaller(snap, 'RHEL7-64', undefined).version, '9.30.0.0');
+    selectInstaller(snap, 'RHEL7-64', HIGH).version = '1.0';
+    assert.equal(selectInstaller(snap, 'RHEL7-64', HIGH).version, '9.30.0.0');
   });
 
-  const failures: Array<[what: string, files: Record<string, FileStatus>, tag: string, cs: string | undefined, code: number, check: (e: PushError) => void]> = [
+  const failures: Array<[what: string, files: Record<string, FileStatus>, tag: string, cs: string | undefined, code: number, check: (e: PushError) => void, ps?: string]> = [
     ['unknown tag: 99002 listing the known tags', {}, 'RHEL9-64', undefined, Codes.UnsupportedOs,
       (e) => assert.match(e.message, /"RHEL9-64" is not a known OS tag\. Known tags: Windows, RHEL5-64/)],
+    ['CS_VERSION unset: 99016 naming CS_VERSION, even with an installer present', withVersions('RHEL7-64', ['9.30.0.0']), 'RHEL7-64', undefined, Codes.CsSettingsMissing,
+      (e) => { assert.equal(e.details.missing, 'CS_VERSION'); assert.match(e.message, /CS_VERSION is not set, so no RHEL7-64 installer can be chosen/); }],
+    ['only newer than PROCESS_SERVER_VERSION: 99018 naming both versions', withVersions('RHEL7-64', ['9.30.0.0']), 'RHEL7-64', '9.31', Codes.NewerThanCs,
+      (e) => {
+        assert.match(e.message, /newer than the process server itself \(versions 9\.30\.0\.0; the ceiling is PROCESS_SERVER_VERSION 9\.29, under CS_VERSION 9\.31\)/);
+        assert.equal(e.details.processServerVersion, '9.29');
+        assert.equal(e.details.csVersion, '9.31');
+      }, '9.29'],
     ['only newer than CS_VERSION: 99018 with the versions, highest first', withVersions('UBUNTU-18.04-64', ['9.32.0.0', '9.33.0.0']), 'UBUNTU-18.04-64', '9.30', Codes.NewerThanCs,
       (e) => { assert.deepEqual(e.details.availableVersions, ['9.33.0.0', '9.32.0.0']); assert.equal(e.details.csVersion, '9.30'); }],
-    ['none for the tag: 99001 naming the pattern, process server and folder', withVersions('RHEL7-64', ['9.30.0.0']), 'RHEL6-64', undefined, Codes.InstallerMissing,
+    ['none for the tag: 99001 naming the pattern, process server and folder', withVersions('RHEL7-64', ['9.30.0.0']), 'RHEL6-64', '9.30', Codes.InstallerMissing,
       (e) => {
-        assert.equal(e.message, `No installer for RHEL6-64 in the repository of process server ps2: download Microsoft-ASR_UA_<version>_RHEL6-64_GA_<ddMonyyyy>_release.tar.gz and place it in the repository of process server ps2 (${DIR}).`);
+        assert.equal(e.message, `No installer for RHEL6-64 in the repository of process server ps2: download Microsoft-ASR_UA_<version>_RHEL6-64_GA_<ddMonyyyy>_release.tar.gz and place it in the repository of process server ps2 (${DIR}). Use version 9.30 or older (the configuration server's version).`);
         assert.equal(e.details.stillCopying, undefined);
         assert.equal(e.toJobError().retryable, false);
       }],
     ['none with a ceiling: 99001 says which versions to use', {}, 'RHEL6-64', '9.40', Codes.InstallerMissing,
       (e) => { assert.match(e.message, /Use version 9\.40 or older/); assert.equal(e.details.csVersion, '9.40'); }],
     ['one still being copied: 99001 names it and is retryable',
-      { [installerName('9.30.0.0', 'DEBIAN9-64')]: settling(installerName('9.30.0.0', 'DEBIAN9-64')) }, 'DEBIAN9-64', undefined, Codes.InstallerMissing,
+      { [installerName('9.30.0.0', 'DEBIAN9-64')]: settling(installerName('9.30.0.0', 'DEBIAN9-64')) }, 'DEBIAN9-64', '9.30', Codes.InstallerMissing,
       (e) => {
         assert.deepEqual(e.details.stillCopying, [installerName('9.30.0.0', 'DEBIAN9-64')]);
         assert.match(e.message, /is still being copied into the repository; restart the job when the copy is complete/);
         assert.equal(e.toJobError().retryable, true);
       }],
   ];
-  for (const [what, files, tag, cs, code, check] of failures) {
+  for (const [what, files, tag, cs, code, check, ps] of failures) {
     it(what, () => {
-      const e = errorOf(() => selectInstaller(snapshot(files), tag, cs));
+      const e = errorOf(() => selectInstaller(snapshot(files), tag, at(cs, ps)));
       assert.equal(e.code, code);
       check(e);
     });
@@ -126,8 +147,14 @@ describe('snapshot views', () => {
     assert.deepEqual(rejectedFiles(snap), [{ file: 'b.txt', reason: 'no' }, { file, reason: 'still being copied (open for writing)' }]);
   });
 
+  it('osSupport without CS_VERSION: nothing is selectable', () => {
+    const s = new Map(osSupport(snapshot(withVersions('RHEL7-64', ['9.28.0.0'])), at(undefined)).map((e) => [e.tag, e]));
+    assert.equal(s.get('RHEL7-64')?.present, true);
+    assert.equal(s.get('RHEL7-64')?.selectableVersion, undefined);
+  });
+
   it('osSupport: presence, latest and selectable versions per tag', () => {
-    const s = new Map(osSupport(snapshot(withVersions('RHEL7-64', ['9.28.0.0', '9.31.0.0'])), '9.30').map((e) => [e.tag, e]));
+    const s = new Map(osSupport(snapshot(withVersions('RHEL7-64', ['9.28.0.0', '9.31.0.0'])), at('9.30')).map((e) => [e.tag, e]));
     assert.equal(s.get('RHEL7-64')?.latestVersion, '9.31.0.0');
     assert.equal(s.get('RHEL7-64')?.selectableVersion, '9.28.0.0');
     assert.deepEqual(s.get('RHEL7-64')?.versions, ['9.31.0.0', '9.28.0.0']);

@@ -46,7 +46,11 @@ describe('configuration', () => {
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL', /redis:\/\//],
     [{ PROCESS_SERVER_ID: 'ps 2' }, 'PROCESS_SERVER_ID', /letters, digits/],
     [{ CS_VERSION: 'latest' }, 'CS_VERSION', /dotted version/],
-    [{ CS_ENDPOINT: '10.0.0.4; rm -rf /' }, 'CS_ENDPOINT', /IP address or host name/],
+    [{ CS_ENDPOINT: '10.0.0.4; rm -rf /' }, 'CS_ENDPOINT', /IPv4 or IPv6 address/],
+    // Documented as the configuration server's IP address: a host name is refused.
+    [{ CS_ENDPOINT: 'cs.contoso.local' }, 'CS_ENDPOINT', /IPv4 or IPv6 address, got "cs\.contoso\.local"/],
+    [{ CS_ENDPOINT: '10.0.0.256' }, 'CS_ENDPOINT', /IPv4 or IPv6 address/],
+    [{ PROCESS_SERVER_VERSION: '9.x' }, 'PROCESS_SERVER_VERSION', /dotted version/],
     [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL', /one of/],
     [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT', /must be pretty or json, got "xml"/],
     [{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY', /between 1 and/],
@@ -64,6 +68,12 @@ describe('configuration', () => {
       });
     });
   }
+
+  it('CS_ENDPOINT takes an IPv4 or IPv6 address; PROCESS_SERVER_VERSION is optional', () => {
+    assert.equal(loadConfig({ CS_ENDPOINT: 'fd00::4' }, dir()).csEndpoint, 'fd00::4');
+    assert.equal(loadConfig({ CS_ENDPOINT: '10.0.0.4' }, dir()).processServerVersion, undefined);
+    assert.equal(loadConfig({ PROCESS_SERVER_VERSION: '9.29.0.0' }, dir()).processServerVersion, '9.29.0.0');
+  });
 
   it('a malformed .env line names the file and line', () => {
     const cwd = dir();

@@ -26,7 +26,12 @@ export const healthRoutes: ApiRoutes = async (app, { deps }) => {
     }
     checks.repository = (await deps.repository.readable()) ? 'ok' : 'unreadable';
     const ok = Object.values(checks).every((v) => v === 'ok');
-    const body: Readiness = { status: ok ? 'ready' : 'not ready', checks };
+    const missing = [...(deps.missingSettings ?? [])];
+    // The API itself is ready without them; the detail says why pushes will fail (99016) until they are set.
+    const settings = missing.length === 0
+      ? { missing, detail: 'ok' }
+      : { missing, detail: `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set: jobs that push an agent fail with 99016 until ${missing.length === 1 ? 'it is' : 'they are'} set` };
+    const body: Readiness = { status: ok ? 'ready' : 'not ready', checks, settings };
     return reply.code(ok ? 200 : 503).send(body);
   });
 };

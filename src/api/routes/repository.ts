@@ -7,7 +7,9 @@ const tags = ['repository'];
 
 export const repositoryRoutes: ApiRoutes = async (app, { deps }) => {
   const view = (): RepositoryListing => ({
-    installers: deps.repository.installers().map(({ file, osTag, platform, version, releaseDate, size, sha256 }) => ({ file, osTag, platform, version, releaseDate, size, sha256 })),
+    installers: deps.repository.installers().map(({ file, osTag, platform, version, releaseDate, size, sha256 }) => ({
+      file, osTag, platform, version, releaseDate, size, sha256, eligible: deps.repository.eligible(version),
+    })),
     rejected: deps.repository.rejected(),
   });
   const listing = (description: string) => ({ 200: { description, ...ref('InstallerListing') } });

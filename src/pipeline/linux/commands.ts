@@ -7,10 +7,19 @@ import { shQuote } from '../../transports/shell-quote.ts';
 export const VX_VERSION_FILE = '/usr/local/.vx_version';
 export const INSTALL_LOG = '/var/log/ua_install.log';
 
+/** The documented install and register lines (the push and the manual lines share them). */
+export const linuxArgs = {
+  install: (installDir: string) => `./install -d ${shQuote(installDir)} -r MS -v VmWare -q`,
+  /** Endpoint and passphrase file already quoted by the caller (the manual lines carry placeholders). */
+  register: (installDir: string, csEndpoint: string, passphraseFile: string) =>
+    `${shQuote(`${installDir.replace(/\/+$/, '')}/Vx/bin/UnifiedAgentConfigurator.sh`)} -i ${csEndpoint} -P ${passphraseFile}`,
+};
+
 export const linuxCommands = {
   whoami: () => 'id -u',
   sudoCheck: () => 'sudo -n true',
   uname: () => 'uname -m',
+  meminfo: () => 'cat /proc/meminfo',
   /** Prints each readable release file behind a marker line. */
   releaseFiles: (files: readonly string[]) =>
     `for f in ${files.map(shQuote).join(' ')}; do if [ -r "$f" ]; then echo "==> $f <=="; cat "$f"; echo; fi; done; true`,
@@ -23,11 +32,11 @@ export const linuxCommands = {
   grubConfigs: () =>
     'for f in /boot/grub2/grub.cfg /boot/grub/grub.cfg /boot/grub/menu.lst /boot/grub/grub.conf /boot/efi/EFI/*/grub.cfg /etc/default/grub; do if [ -r "$f" ]; then echo "==> $f <=="; cat "$f"; echo; fi; done; true',
   install: (extracted: string, installDir: string) =>
-    `cd ${shQuote(extracted)} && ./install -d ${shQuote(installDir)} -r MS -v VmWare -q`,
+    `cd ${shQuote(extracted)} && ${linuxArgs.install(installDir)}`,
   installLogTail: (lines = 50) => `tail -n ${lines} ${INSTALL_LOG} 2>/dev/null; true`,
   writePrivateFile: (file: string) => `umask 077 && cat > ${shQuote(file)} && chmod 600 ${shQuote(file)}`,
   register: (installDir: string, csEndpoint: string, passphraseFile: string) =>
-    `${shQuote(`${installDir.replace(/\/+$/, '')}/Vx/bin/UnifiedAgentConfigurator.sh`)} -i ${shQuote(csEndpoint)} -P ${shQuote(passphraseFile)}`,
+    linuxArgs.register(installDir, shQuote(csEndpoint), shQuote(passphraseFile)),
   remove: (p: string) => `rm -f ${shQuote(p)}`,
   removeTree: (p: string) => `rm -rf ${shQuote(p)}`,
   uninstall: (installDir: string) => `cd ${shQuote(installDir)} && ./uninstall.sh -Y`,
@@ -74,4 +83,12 @@ export function grubDeviceNameLines(configs: Record<string, string>): string[] {
     }
   }
   return found;
+}
+
+/** MemTotal and MemAvailable of /proc/meminfo in bytes (MemAvailable: kernels before 3.14 lack it, then MemFree). */
+export function parseMeminfo(text: string): { totalBytes: number; availableBytes: number } | null {
+  const kib = (name: string) => { const m = new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(text); return m ? Number(m[1]) * 1024 : undefined; };
+  const totalBytes = kib('MemTotal');
+  const availableBytes = kib('MemAvailable') ?? kib('MemFree');
+  return totalBytes === undefined || availableBytes === undefined ? null : { totalBytes, availableBytes };
 }

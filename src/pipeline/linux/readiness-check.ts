@@ -3,10 +3,19 @@ import { PushError } from '../../errors/push-error.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
+import { memoryFinding, memoryUnknown, reportFindings, type Finding } from '../guidance.ts';
+import { linuxCommands, parseMeminfo } from './commands.ts';
 import { resolveJobOsTag } from './detect-os.ts';
+import type { LinuxGuest } from './linux-guest.ts';
 import { checkPrerequisites, freeKiB, installDirOf, withLinuxSession } from './steps.ts';
 
 const STAGING_MIN_KIB = 100 * 1024;
+
+async function linuxMemoryFinding(guest: LinuxGuest): Promise<Finding> {
+  const res = await guest.run(linuxCommands.meminfo());
+  const mem = res.code === 0 ? parseMeminfo(res.stdout) : null;
+  return mem ? memoryFinding(mem.totalBytes, mem.availableBytes) : memoryUnknown(`cat /proc/meminfo exited ${res.code}`);
+}
 
 /** Every check a push would make, nothing copied or installed: connectivity, credentials, OS, installer, prerequisites. */
 export async function readinessCheckLinux(ctx: JobContext, deps: PipelineDeps): Promise<PipelineOutcome> {
@@ -23,7 +32,11 @@ export async function readinessCheckLinux(ctx: JobContext, deps: PipelineDeps): 
       if (free < STAGING_MIN_KIB) throw new PushError(Codes.CopySpace, { path: '/tmp', freeMiB: Math.floor(free / 1024), requiredMiB: 100 });
       await ctx.note('ConnectivityCheck', `reachable over SSH with the run-as account; ${installer.file} would be pushed`);
     });
-    await ctx.task('PrerequisiteCheck', () => checkPrerequisites(ctx, session.guest, installer.osTag, installDir));
-    return { state: 'Succeeded', warnings: [] };
+    // The documented memory share is advice: a warning, never a failure.
+    const warnings = await ctx.task('PrerequisiteCheck', async () => {
+      await checkPrerequisites(ctx, session.guest, installer.osTag, installDir);
+      return reportFindings(ctx, 'PrerequisiteCheck', [await linuxMemoryFinding(session.guest)]);
+    });
+    return { state: warnings.length > 0 ? 'Warning' : 'Succeeded', warnings };
   });
 }

@@ -55,6 +55,14 @@ function inFolder(folder: string, program: string, args: string): string {
   return `cd /d ${quotePath(folder)} && ${quotePath(program)}${args ? ` ${args}` : ''}`;
 }
 
+/** The documented arguments of the installer's three programs (the push and the manual lines share them). */
+export const windowsArgs = {
+  extract: (into: string) => `/q /x:${quotePath(into)}`,
+  install: (installDir: string) => `/Role "MS" /InstallLocation ${quotePath(installDir)} /Platform "VmWare" /Silent`,
+  /** Arguments already quoted by the caller (the manual lines carry placeholders). */
+  register: (csEndpoint: string, passphraseFile: string) => `/CSEndPoint ${csEndpoint} /PassphraseFilePath ${passphraseFile}`,
+};
+
 export const windowsCommands = {
   /** The token's groups and integrity level: an elevated administrator has Administrators and High integrity. */
   whoamiGroups: () => 'whoami /groups /fo csv /nh',
@@ -62,11 +70,12 @@ export const windowsCommands = {
   sha256: (file: string) => `certutil -hashfile ${quotePath(file)} SHA256`,
   /** Free bytes of the volume holding `dir` (last line of the listing; /-c: no thousands separators). */
   freeBytes: (dir: string) => `dir /-c ${quotePath(dir)}`,
-  extract: (installerExe: string, into: string) => inFolder(windowsDirname(installerExe), installerExe, `/q /x:${quotePath(into)}`),
-  install: (extracted: string, installDir: string) =>
-    inFolder(extracted, `${extracted}\\UnifiedAgent.exe`, `/Role "MS" /InstallLocation ${quotePath(installDir)} /Platform "VmWare" /Silent`),
+  // No property list: commas are argument separators to cmd.exe; /value prints Name=Value lines.
+  memory: () => 'wmic OS get /value',
+  extract: (installerExe: string, into: string) => inFolder(windowsDirname(installerExe), installerExe, windowsArgs.extract(into)),
+  install: (extracted: string, installDir: string) => inFolder(extracted, `${extracted}\\UnifiedAgent.exe`, windowsArgs.install(installDir)),
   register: (installDir: string, csEndpoint: string, passphraseFile: string) =>
-    inFolder(agentDir(installDir), `${agentDir(installDir)}\\UnifiedAgentConfigurator.exe`, `/CSEndPoint ${cmdQuote(csEndpoint)} /PassphraseFilePath ${quotePath(passphraseFile)}`),
+    inFolder(agentDir(installDir), `${agentDir(installDir)}\\UnifiedAgentConfigurator.exe`, windowsArgs.register(cmdQuote(csEndpoint), quotePath(passphraseFile))),
   uninstall: () => `MsiExec.exe /qn /x ${PRODUCT_CODE} /L+*V ${quotePath(UNINSTALL_LOG)}`,
   vssUninstall: (installDir: string) => `cd /d ${quotePath(agentDir(installDir))} && InMageVSSProvider_Uninstall.cmd`,
   vssInstall: (installDir: string) => `cd /d ${quotePath(agentDir(installDir))} && InMageVSSProvider_Install.cmd`,

@@ -1,6 +1,7 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import { resolveOsName } from '../../repository/os-mapping.ts';
+import { DOCUMENTED_LIMITS } from '../../repository/os-tags.ts';
 import { WINDOWS_VERSIONS, windowsMinAgentVersion } from '../../repository/windows.ts';
 import { compareVersions } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
@@ -71,6 +72,11 @@ function checkVersion(ctx: JobContext, os: WindowsOsInfo, installer: SelectedIns
     if (res.ok && res.windowsVersion && os.windowsVersion && res.windowsVersion !== os.windowsVersion) {
       ctx.log(`the request says "${requested}" but the machine runs ${seen}; checking what the machine runs`);
     }
+  }
+  if (os.build === DOCUMENTED_LIMITS.windows2008R2RtmBuild) {
+    // The product name of RTM says "2008 R2" too; only the build tells it lacks SP1.
+    throw new PushError(Codes.WindowsVersionUnsupported, { productName: os.productName, build: os.build, agentVersion: installer.version, required: 'Service Pack 1' },
+      { message: `${seen} is Windows Server 2008 R2 without Service Pack 1: the Mobility Service supports 2008 R2 with SP1 (build ${DOCUMENTED_LIMITS.windows2008R2Sp1Build}) only. Install SP1, then restart the job.` });
   }
   if (os.windowsVersion === undefined || !WINDOWS_VERSIONS.includes(os.windowsVersion)) {
     throw new PushError(Codes.WindowsVersionUnsupported, { productName: os.productName, build: os.build, agentVersion: installer.version },
