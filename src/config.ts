@@ -41,6 +41,8 @@ export interface Config {
   globalConcurrency: number;
   /** Cap on concurrent pushes of all workers of this process server together (0 = no cap). */
   processServerConcurrency: number;
+  /** Days a final job (record, events, log) is kept before the retention sweep removes it (0 = forever). */
+  jobRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -62,6 +64,16 @@ function integer(env: Env, name: string, def: number, min: number, max: number):
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** A non-negative decimal such as 30 or 0.5. */
+function decimal(env: Env, name: string, def: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return def;
+  if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw new ConfigError(name, `must be a number of days such as 30 or 0.5 (0 = keep forever), got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value > max) throw new ConfigError(name, `must be at most ${max}, got ${value}`);
   return value;
 }
 
@@ -159,5 +171,6 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     globalConcurrency: integer(env, 'GLOBAL_CONCURRENCY', 0, 0, 100_000),
     processServerConcurrency: integer(env, 'PROCESS_SERVER_CONCURRENCY', 0, 0, 100_000),
     repositorySettleMs: integer(env, 'REPOSITORY_SETTLE_MS', 2000, 0, 600_000),
+    jobRetentionDays: decimal(env, 'JOB_RETENTION_DAYS', 30, 36_500),
   };
 }

@@ -11,6 +11,7 @@ import { ProcessServerRegistry } from './jobs/process-servers.ts';
 import { Queues } from './jobs/queues.ts';
 import { JobService } from './jobs/service.ts';
 import { LeaseSet } from './jobs/leases.ts';
+import { RetentionSweeper } from './jobs/retention.ts';
 import { JobStore } from './jobs/store.ts';
 import { PushWorker } from './jobs/worker.ts';
 import type { Logger } from './logging/logger.ts';
@@ -170,6 +171,9 @@ async function startWorker(w: Wiring, redis: RedisConnections, queues: Queues, k
   const worker = createWorker(config, logger, redis.worker, subscriber, queues, pipeline);
   await worker.start();
   w.cleanups.push(() => worker.stop());
+  const retention = new RetentionSweeper(new JobStore(redis.worker), redis.worker, worker.instance, config.jobRetentionDays, logger);
+  retention.start();
+  w.cleanups.push(() => retention.stop());
   return worker;
 }
 

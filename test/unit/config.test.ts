@@ -26,6 +26,12 @@ describe('configuration', () => {
     assert.equal(c.logLevel, 'info');
     assert.equal(c.hostKeyPolicy, 'tofu');
     assert.equal(c.accountLockoutThreshold, 3);
+    assert.equal(c.jobRetentionDays, 30);
+  });
+
+  it('JOB_RETENTION_DAYS takes decimals, and 0 keeps jobs forever', () => {
+    assert.equal(loadConfig({ JOB_RETENTION_DAYS: '0.5' }, dir()).jobRetentionDays, 0.5);
+    assert.equal(loadConfig({ JOB_RETENTION_DAYS: '0' }, dir()).jobRetentionDays, 0);
   });
 
   it('reads .env, and the environment wins over it', () => {
@@ -51,6 +57,8 @@ describe('configuration', () => {
     [{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY', /between 1 and/],
     [{ SSH_HOST_KEY_POLICY: 'yolo' }, 'SSH_HOST_KEY_POLICY', /tofu, strict or off/],
     [{ JOB_RETRIES: '-1' }, 'JOB_RETRIES', /integer/],
+    [{ JOB_RETENTION_DAYS: 'a month' }, 'JOB_RETENTION_DAYS', /number of days/],
+    [{ JOB_RETENTION_DAYS: '-1' }, 'JOB_RETENTION_DAYS', /number of days/],
   ];
   for (const [env, variable, problem] of bad) {
     it(`refuses ${JSON.stringify(env)} naming ${variable}`, () => {
