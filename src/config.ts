@@ -4,11 +4,21 @@ import { HOST_KEY_POLICIES, isHostKeyPolicy, type HostKeyPolicy } from './domain
 
 export type Role = 'api' | 'worker';
 
+/** Redis through Sentinel: the sentinels to ask, the primary's name, and the passwords (never logged). */
+export interface RedisSentinelTarget {
+  sentinels: Array<{ host: string; port: number }>;
+  name: string;
+  sentinelPassword?: string;
+  password?: string;
+}
+
 export interface Config {
   host: string;
   port: number;
   roles: Role[];
   redisUrl: string | undefined;
+  /** Set when REDIS_SENTINELS is: every connection then finds the primary through the sentinels. */
+  redisSentinel: RedisSentinelTarget | undefined;
   dataDir: string;
   repositoryDir: string;
   processServerId: string;
@@ -110,6 +120,27 @@ function parseRoles(env: Env): Role[] {
   return roles as Role[];
 }
 
+function parseSentinel(env: Env, redisUrl: string | undefined): RedisSentinelTarget | undefined {
+  const raw = optional(env, 'REDIS_SENTINELS');
+  if (raw === undefined) return undefined;
+  if (redisUrl !== undefined) throw new ConfigError('REDIS_SENTINELS', 'cannot be combined with REDIS_URL (set one of them)');
+  const sentinels = raw.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
+    const m = /^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(s);
+    const port = Number(m?.[2]);
+    if (!m || port < 1 || port > 65535) throw new ConfigError('REDIS_SENTINELS', `must be host:port,host:port,..., got "${s}"`);
+    return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+  });
+  if (sentinels.length === 0) throw new ConfigError('REDIS_SENTINELS', 'must name at least one host:port');
+  const name = optional(env, 'REDIS_SENTINEL_NAME');
+  if (name === undefined) throw new ConfigError('REDIS_SENTINEL_NAME', 'must be set with REDIS_SENTINELS (the primary\'s name in the sentinels\' "sentinel monitor" line)');
+  const target: RedisSentinelTarget = { sentinels, name };
+  const sentinelPassword = optional(env, 'REDIS_SENTINEL_PASSWORD');
+  const password = optional(env, 'REDIS_PASSWORD');
+  if (sentinelPassword !== undefined) target.sentinelPassword = sentinelPassword;
+  if (password !== undefined) target.password = password;
+  return target;
+}
+
 function parseHostKeyPolicy(env: Env): HostKeyPolicy {
   const policy = optional(env, 'SSH_HOST_KEY_POLICY') ?? 'tofu';
   if (!isHostKeyPolicy(policy)) throw new ConfigError('SSH_HOST_KEY_POLICY', `must be ${HOST_KEY_POLICIES.slice(0, -1).join(', ')} or ${HOST_KEY_POLICIES.at(-1)}`);
@@ -150,6 +181,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     port: integer(env, 'PORT', 8080, 0, 65535),
     roles,
     redisUrl,
+    redisSentinel: parseSentinel(env, redisUrl),
     dataDir,
     repositoryDir: resolve(optional(env, 'REPOSITORY_DIR') ?? './repository'),
     processServerId,

@@ -31,6 +31,8 @@ export interface ApiDeps {
   queueCounts: (processServerId: string) => Promise<Record<string, number>>;
   /** A fresh connection for a blocking reader (one per SSE stream). */
   blockingRedis: () => Redis;
+  /** Whether this process reaches Redis, and how often that changed (for /metrics). */
+  redisState?: { readonly up: boolean; readonly changes: number };
 }
 
 declare module 'fastify' {

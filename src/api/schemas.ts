@@ -100,7 +100,7 @@ export const jobSchema = {
         type: 'object',
         properties: {
           attempt: { type: 'integer' }, startedAt: { type: 'string' }, endedAt: { type: 'string' }, retryAt: { type: 'string' },
-          processServerId: { type: 'string' }, worker: { type: 'string' }, error: jobErrorSchema,
+          processServerId: { type: 'string' }, worker: { type: 'string' }, error: jobErrorSchema, handedBack: { type: 'string' },
         },
       },
     },

@@ -11,6 +11,10 @@ function line(name: string, labels: Record<string, string>, value: number): stri
 export const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
   app.get('/metrics', { config: { roles: ALL_ROLES }, schema: { hide: true } }, async (_req, reply) => {
     const out: string[] = [];
+    if (deps.redisState) {
+      out.push('# HELP pushinstalld_redis_up Whether this process reaches Redis.', '# TYPE pushinstalld_redis_up gauge', line('pushinstalld_redis_up', {}, deps.redisState.up ? 1 : 0));
+      out.push('# HELP pushinstalld_redis_connection_changes_total Times this process lost or regained Redis.', '# TYPE pushinstalld_redis_connection_changes_total counter', line('pushinstalld_redis_connection_changes_total', {}, deps.redisState.changes));
+    }
     out.push('# HELP pushinstalld_jobs Job records by state.', '# TYPE pushinstalld_jobs gauge');
     const counts = await deps.jobs.countsByState();
     for (const state of JOB_STATES) out.push(line('pushinstalld_jobs', { state }, counts[state] ?? 0));
