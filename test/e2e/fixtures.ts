@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { startTestDaemon, waitForJob, type TestDaemon, type TestDaemonOptions } from '../lab/daemon.ts';
 import { buildLinuxInstaller, installerFileName } from '../lab/installers.ts';
+import type { Cluster } from '../lab/cluster.ts';
 import type { LinuxGuest } from '../lab/linux-guest.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
 import { copyFileSync } from 'node:fs';
@@ -137,3 +138,20 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
 }
 
 export { waitForJob };
+
+const FINAL_STATES = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
+
+/** A run-as account for the guest's root user, created through a cluster's API process. */
+export async function createClusterAccount(cluster: Cluster, guest: LinuxGuest): Promise<string> {
+  const res = await cluster.call<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'root', osFamily: 'linux', username: guest.users.root.name, password: guest.users.root.password });
+  if (res.status !== 201) throw new Error(`creating the account failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+/** Waits until every job (read through the cluster's API) has ended; returns them. */
+export function clusterJobsEnded<J extends { state: string }>(cluster: Cluster, ids: string[], timeoutMs: number): Promise<J[]> {
+  return until(`all ${ids.length} jobs to end`, async () => {
+    const all = await Promise.all(ids.map(async (id) => (await cluster.call<J>('GET', `/api/v1/jobs/${id}`)).body));
+    return all.every((j) => FINAL_STATES.includes(j.state)) ? all : undefined;
+  }, timeoutMs);
+}

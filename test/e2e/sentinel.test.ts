@@ -12,9 +12,8 @@ import { startCluster, type Cluster } from '../lab/cluster.ts';
 import { spawnDaemon } from '../lab/daemon-process.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { SENTINEL_NAME, startSentinelLab, type SentinelLab } from '../lab/sentinel.ts';
-import { fillRepository, machineFor, until, type JobBody } from './fixtures.ts';
+import { clusterJobsEnded, createClusterAccount, fillRepository, machineFor, type JobBody, until } from './fixtures.ts';
 
-const FINAL = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
 
 describe('Redis Sentinel failover', () => {
   let lab: SentinelLab;
@@ -31,9 +30,7 @@ describe('Redis Sentinel failover', () => {
     cluster = await startCluster({ redisUrl: '', env: { REDIS_SENTINELS: lab.sentinels, REDIS_SENTINEL_NAME: SENTINEL_NAME, JOB_LOCK_MS: '5000', WORKER_CONCURRENCY: '16' } });
     guests.push(...await Promise.all(Array.from({ length: 10 }, (_, i) => createLinuxGuest({ name: `sent${i}`, behaviour: { passphrase: cluster.passphrase, installSleep: 4 } }))));
     const g = guests[0] as LinuxGuest;
-    const res = await cluster.call<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'root', osFamily: 'linux', username: g.users.root.name, password: g.users.root.password });
-    assert.equal(res.status, 201);
-    account = res.body.id;
+    account = await createClusterAccount(cluster, g);
   });
 
   after(async () => {
@@ -67,13 +64,10 @@ describe('Redis Sentinel failover', () => {
     const recoveredMs = Date.now() - killedAt;
     assert.notEqual(await lab.primary(), before, 'the sentinels promoted the replica');
 
-    const jobs = await until('all 20 jobs to end', async () => {
-      const all = await Promise.all(ids.map(get));
-      return all.every((j) => FINAL.includes(j.state)) ? all : undefined;
-    }, 180_000);
+    const jobs = await clusterJobsEnded<JobBody>(cluster, ids, 180_000);
     const byState = jobs.reduce<Record<string, number>>((acc, j) => { acc[j.state] = (acc[j.state] ?? 0) + 1; return acc; }, {});
-    const list = (await cluster.call<{ jobs: Array<{ id: string; machineId: string }> }>('GET', '/api/v1/jobs?limit=1000')).body.jobs;
-    const duplicates = list.length - new Set(list.map((j) => j.machineId)).size;
+    const list = (await cluster.call<{ jobs: Array<{ id: string; machine: { machineId: string } }> }>('GET', '/api/v1/jobs?limit=1000')).body.jobs;
+    const duplicates = list.length - new Set(list.map((j) => j.machine.machineId)).size;
     let twice = 0;
     for (const g of guests) {
       const runs = g.read('/var/log/ua_install.log').split('\n').filter((l) => l.includes('Mobility Service installer')).length;
@@ -83,6 +77,7 @@ describe('Redis Sentinel failover', () => {
     assert.deepEqual(byState, { Succeeded: 20 }, JSON.stringify(jobs.filter((j) => j.state !== 'Succeeded').slice(0, 2), null, 2));
     assert.equal(list.length, 20, 'no job lost or duplicated');
     assert.equal(duplicates, 0);
+    assert.deepEqual(new Set(list.map((j) => j.id)), new Set(ids));
     assert.equal(twice, 0, 'each guest installed exactly once');
     assert.ok(recoveredMs < 30_000, `the API answered again after ${recoveredMs} ms`);
     for (const g of guests) assert.match(g.read('/usr/local/.vx_version'), /AGENT_CONFIGURATION_STATUS=Succeeded/);

@@ -12,11 +12,10 @@ import { startCluster, type Cluster } from '../lab/cluster.ts';
 import type { DaemonProcess } from '../lab/daemon-process.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { fillRepository, machineFor, until, type JobBody } from './fixtures.ts';
+import { clusterJobsEnded, createClusterAccount, fillRepository, machineFor, type JobBody, until } from './fixtures.ts';
 
 interface Job extends JobBody { attemptLog?: Array<{ attempt: number; endedAt?: string; handedBack?: string }> }
 
-const FINAL = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
 const GRACE_SEC = 5;
 const INSTALL_SEC = 20;
 
@@ -35,9 +34,7 @@ describe('rolling restart and shutdown', () => {
     cluster = await startCluster({ redisUrl: redis.url, env: { JOB_LOCK_MS: '3000', SHUTDOWN_GRACE_SEC: String(GRACE_SEC), WORKER_CONCURRENCY: '8' } });
     guests.push(...await Promise.all(Array.from({ length: 4 }, (_, i) => createLinuxGuest({ name: `roll${i}`, behaviour: { passphrase: cluster.passphrase, installSleep: INSTALL_SEC } }))));
     const g = guests[0] as LinuxGuest;
-    const res = await cluster.call<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'root', osFamily: 'linux', username: g.users.root.name, password: g.users.root.password });
-    assert.equal(res.status, 201);
-    account = res.body.id;
+    account = await createClusterAccount(cluster, g);
   });
 
   after(async () => {
@@ -76,10 +73,7 @@ describe('rolling restart and shutdown', () => {
     void w3;
     assert.ok(firstStop < GRACE_SEC * 1000 + 1500 && secondStop < GRACE_SEC * 1000 + 1500, `stops took ${firstStop} and ${secondStop} ms`);
 
-    const jobs = await until('all jobs to end', async () => {
-      const all = await Promise.all(ids.map(get));
-      return all.every((j) => FINAL.includes(j.state)) ? all : undefined;
-    }, 120_000);
+    const jobs = await clusterJobsEnded<Job>(cluster, ids, 120_000);
     let handedBack = 0;
     let waited = 0;
     for (const job of jobs) {

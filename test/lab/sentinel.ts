@@ -2,11 +2,11 @@
 // (Debian's redis-server and redis-sentinel), and a way to kill the primary with SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../../src/redis/embedded.ts';
+import { freePort } from './cluster.ts';
 
 export const SENTINEL_NAME = 'pimaster';
 
@@ -20,17 +20,6 @@ export interface SentinelLab {
   /** The address the sentinels give for the primary now. */
   primary(): Promise<string>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
