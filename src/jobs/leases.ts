@@ -58,3 +58,8 @@ export class LeaseSet {
 export function guestLeaseKey(address: string): string {
   return `pi:guest-lease:${address.toLowerCase()}`;
 }
+
+/** "One push at a time per guest address": a lease set of one. */
+export function guestLease(redis: Redis, address: string): LeaseSet {
+  return new LeaseSet(redis, guestLeaseKey(address), 1);
+}

@@ -9,7 +9,7 @@ import { isFinal } from '../domain/job.ts';
 import { Attempt, type PipelineRunner } from './attempt.ts';
 import { listenForCancel } from './cancel-channel.ts';
 import { CancelledByUser, StalledTooOften, WorkerShutdown } from './failures.ts';
-import { guestLeaseKey, LeaseSet } from './leases.ts';
+import { guestLease, type LeaseSet } from './leases.ts';
 import type { ProcessServerRegistry } from './process-servers.ts';
 import { BULL_PREFIX, queueName, type QueueJobData, type Queues } from './queues.ts';
 import type { JobStore } from './store.ts';
@@ -158,7 +158,7 @@ export class PushWorker {
   }
 
   private guestLease(address: string): LeaseSet {
-    return new LeaseSet(this.deps.connection, guestLeaseKey(address), 1);
+    return guestLease(this.deps.connection, address);
   }
 
   /**
