@@ -33,6 +33,8 @@ export interface ApiDeps {
   blockingRedis: () => Redis;
   /** The daemon's Prometheus registry (served at /metrics). */
   metrics: Registry;
+  /** Whether this process reaches Redis, and how often that changed (for /metrics). */
+  redisState?: { readonly up: boolean; readonly changes: number };
 }
 
 /** A route file: a fastify plugin given the API's dependencies. */

@@ -495,6 +495,8 @@ export interface components {
             retryAt?: string;
             processServerId: string;
             worker: string;
+            /** @description why the attempt was handed back (worker shutdown, vault key): it used no attempt */
+            handedBack?: string;
             error?: components["schemas"]["JobError"];
         };
         Job: {

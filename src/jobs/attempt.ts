@@ -36,6 +36,8 @@ export class Attempt {
   private readonly number: number;
   private readonly max: number;
   private readonly log: Logger;
+  /** Set when the attempt went back to the queue because the worker shuts down (its guest lease is then kept). */
+  handedBack = false;
 
   constructor(
     private readonly env: AttemptEnv,
@@ -58,6 +60,7 @@ export class Attempt {
     if (isFinal(started.state)) return;
     const ctx = new StoreJobContext(started, store, this.signal, (line) => this.log.info(line), this.number >= this.max,
       (bytes, seconds) => this.env.metrics?.copied(started, bytes, seconds));
+    // The queue's count; a hand-back is counted by neither the queue nor the record (see handBack()).
     ctx.log(`attempt ${this.number} of ${this.max} on process server ${processServerId} (${worker})`);
     try {
       const outcome = await this.env.runPipeline(ctx, this.env.pipeline);
@@ -79,10 +82,16 @@ export class Attempt {
     return this.giveUp(err, jobError, e);
   }
 
-  /** The worker shuts down: another worker (or this one after a restart) runs the job again from the start. */
+  /**
+   * The worker shuts down: another worker (or this one after a restart) runs the job again from the start.
+   * A command it started on the guest may still run there: the worker keeps the guest lease and the next
+   * attempt waits for that command before anything else.
+   */
   private async handBack(): Promise<never> {
-    await this.env.store.update(this.jobId, (j) => handBack(j));
-    await this.env.store.appendLog(this.jobId, `worker ${this.env.worker} is shutting down: job handed back to the queue`);
+    this.handedBack = true;
+    const reason = `worker ${this.env.worker} is shutting down and the attempt did not end within SHUTDOWN_GRACE_SEC`;
+    await this.env.store.update(this.jobId, (j) => handBack(j, reason));
+    await this.env.store.appendLog(this.jobId, `worker ${this.env.worker} is shutting down: job handed back to the queue (attempt ${this.number} of ${this.max} is not counted: it did not end within SHUTDOWN_GRACE_SEC; the next attempt waits for a command still running on the guest)`);
     await this.bullJob.moveToDelayed(Date.now(), this.token);
     throw new DelayedError();
   }
