@@ -16,7 +16,8 @@ describe('API contract (running daemon)', () => {
   it('health needs no token; readyz checks Redis and the repository folder', async () => {
     const anonymous = lab.daemon.client.withToken(null);
     assert.deepEqual(await anonymous.health(), { status: 'ok' });
-    assert.deepEqual(await anonymous.ready(), { status: 'ready', checks: { redis: 'ok', repository: 'ok' } });
+    // The lab daemon sets CS_VERSION, CS_ENDPOINT and CS_PASSPHRASE_FILE: nothing a push needs is missing.
+    assert.deepEqual(await anonymous.ready(), { status: 'ready', checks: { redis: 'ok', repository: 'ok' }, settings: { missing: [], detail: 'ok' } });
   });
 
   it('401 and 403 reach the client as ApiError', async () => {
