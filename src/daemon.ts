@@ -3,11 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AccountStore } from './accounts/accounts.ts';
 import { HostKeyStore } from './accounts/host-keys.ts';
+import { checkKeyAgreement, KeyAgreementError, KeyAgreementMonitor } from './accounts/key-agreement.ts';
 import { VaultKeyring } from './accounts/keyring.ts';
 import { buildApp } from './api/app.ts';
 import { TokenStore } from './api/tokens.ts';
 import type { Config } from './config.ts';
 import { ProcessServerRegistry } from './jobs/process-servers.ts';
+import { ProcessServerAdmin } from './jobs/process-server-admin.ts';
 import { Queues } from './jobs/queues.ts';
 import { JobService } from './jobs/service.ts';
 import { LeaseSet } from './jobs/leases.ts';
@@ -82,6 +84,26 @@ function openVault({ config, logger, cleanups }: Wiring): VaultKeyring {
   return keyring;
 }
 
+/**
+ * The vault key agreement: a process whose key file lacks the cluster's active key refuses to start
+ * (KeyAgreementError, exit 2); one that loses it while running (a rotation elsewhere) takes no job,
+ * says so once, and resumes by itself when its key file (re-read) holds the key again.
+ */
+async function watchKeyAgreement({ config, logger, cleanups }: Wiring, redis: Redis, keyring: VaultKeyring): Promise<KeyAgreementMonitor> {
+  const accounts = new AccountStore(redis, () => keyring.keys(), { lockoutThreshold: config.accountLockoutThreshold, inUse: async () => [] });
+  const check = () => checkKeyAgreement(redis, { keys: keyring.reload(), sealedUnder: () => accounts.sealedKeyIds(), file: config.vaultKeyFile });
+  const initial = await check();
+  if (!initial.agreed) throw new KeyAgreementError(initial.reason);
+  const monitor = new KeyAgreementMonitor(initial, check);
+  monitor.onChange((state) => {
+    if (state.agreed) logger.info({ activeKeyId: state.activeKeyId }, 'vault key agreement restored: taking jobs again');
+    else logger.warn({ activeKeyId: state.activeKeyId, missing: state.missing, file: config.vaultKeyFile }, `vault key mismatch, taking no job: ${state.reason}`);
+  });
+  monitor.watch(2000);
+  cleanups.push(async () => monitor.stop());
+  return monitor;
+}
+
 /** Without REDIS_URL: a private redis-server under DATA_DIR, its URL written where the CLI finds it. */
 async function startEmbeddedRedis({ config, logger, cleanups }: Wiring): Promise<string> {
   const embedded = await startRedisServer(`${config.dataDir}/redis`, { logger });
@@ -148,10 +170,13 @@ function pipelineDeps(config: Config, repository: InstallerRepository, accounts:
   };
 }
 
-function createWorker(config: Config, logger: Logger, redis: Redis, subscriber: Redis, queues: Queues, pipeline: PipelineDeps): PushWorker {
+function createWorker(config: Config, logger: Logger, redis: Redis, subscriber: Redis, queues: Queues, pipeline: PipelineDeps, keyAgreement: KeyAgreementMonitor): PushWorker {
   const store = new JobStore(redis);
   return new PushWorker(
-    { connection: redis, subscriber, store, queues, registry: new ProcessServerRegistry(redis), pipeline, logger, slots: new LeaseSet(redis, 'pi:global-slots', config.globalConcurrency) },
+    {
+      connection: redis, subscriber, store, queues, registry: new ProcessServerRegistry(redis), pipeline, logger,
+      slots: new LeaseSet(redis, 'pi:global-slots', config.globalConcurrency), keyAgreement,
+    },
     {
       processServerId: config.processServerId, concurrency: config.workerConcurrency, processServerConcurrency: config.processServerConcurrency,
       lockDurationMs: config.jobLockMs, shutdownGraceMs: config.shutdownGraceSec * 1000,
@@ -160,14 +185,14 @@ function createWorker(config: Config, logger: Logger, redis: Redis, subscriber: 
 }
 
 /** The worker role: takes this process server's jobs and runs the pipeline. */
-async function startWorker(w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository): Promise<PushWorker> {
+async function startWorker(w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository, keyAgreement: KeyAgreementMonitor): Promise<PushWorker> {
   const { config, logger } = w;
   const subscriber = createRedis(redis.url, 'blocking');
   subscriber.on('error', () => undefined);
   w.cleanups.push(async () => subscriber.disconnect());
   const accounts = accountStore(config, redis.worker, keyring, new JobStore(redis.worker));
   const pipeline = pipelineDeps(config, repository, accounts, new HostKeyStore(redis.worker, logger));
-  const worker = createWorker(config, logger, redis.worker, subscriber, queues, pipeline);
+  const worker = createWorker(config, logger, redis.worker, subscriber, queues, pipeline, keyAgreement);
   await worker.start();
   w.cleanups.push(() => worker.stop());
   return worker;
@@ -199,7 +224,9 @@ function blockingConnections(url: string): { connect: () => Redis; disconnectAll
 }
 
 /** The api role: the REST API on HOST:PORT. */
-async function startApi(w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository, tokens: TokenStore): Promise<{ app: FastifyInstance; url: string }> {
+async function startApi(
+  w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository, tokens: TokenStore, keyAgreement: KeyAgreementMonitor,
+): Promise<{ app: FastifyInstance; url: string }> {
   const { config, logger } = w;
   const store = new JobStore(redis.api);
   const accounts = accountStore(config, redis.api, keyring, store);
@@ -207,7 +234,8 @@ async function startApi(w: Wiring, redis: RedisConnections, queues: Queues, keyr
   const jobs = new JobService({ redis: redis.api, store, queues, accounts, processServers, defaultProcessServerId: config.processServerId });
   const blocking = blockingConnections(redis.url);
   const app = await buildApp({
-    redis: redis.api, logger, tokens, accounts, jobs, hostKeys: new HostKeyStore(redis.api), processServers, repository,
+    redis: redis.api, logger, tokens, accounts, jobs, hostKeys: new HostKeyStore(redis.api), processServers, repository, keyAgreement,
+    processServerAdmin: new ProcessServerAdmin(processServers, queues),
     blockingRedis: blocking.connect,
     queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
   });
@@ -228,10 +256,11 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     const firstAdminToken = config.roles.includes('api') ? tokens.ensure() : null;
     const keyring = openVault(w);
     const redis = await connectRedis(w);
+    const keyAgreement = await watchKeyAgreement(w, redis.worker, keyring);
     const repository = await startRepository(w);
     const queues = createQueues(w, redis.worker);
-    const worker = config.roles.includes('worker') ? await startWorker(w, redis, queues, keyring, repository) : null;
-    const api = config.roles.includes('api') ? await startApi(w, redis, queues, keyring, repository, tokens) : null;
+    const worker = config.roles.includes('worker') ? await startWorker(w, redis, queues, keyring, repository, keyAgreement) : null;
+    const api = config.roles.includes('api') ? await startApi(w, redis, queues, keyring, repository, tokens, keyAgreement) : null;
     return { url: api?.url ?? null, redisUrl: redis.url, app: api?.app ?? null, worker, firstAdminToken, stop };
   } catch (e) {
     await stop();

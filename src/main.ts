@@ -1,3 +1,4 @@
+import { KeyAgreementError } from './accounts/key-agreement.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startDaemon } from './daemon.ts';
 import { createLogger } from './logging/logger.ts';
@@ -15,6 +16,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const daemon = await startDaemon(config, logger).catch((e: Error) => {
+    if (e instanceof KeyAgreementError) {
+      // A setting to fix, like a bad variable: one line, exit 2.
+      process.stderr.write(`pushinstalld: ${e.message}\n`);
+      process.exit(2);
+    }
     logger.fatal({ err: e.message }, 'start-up failed');
     process.stderr.write(`pushinstalld: start-up failed: ${e.message}\n`);
     process.exit(1);

@@ -6,6 +6,8 @@ import type { AccountStore } from '../accounts/accounts.ts';
 import type { HostKeyStore } from '../accounts/host-keys.ts';
 import type { JobService } from '../jobs/service.ts';
 import type { ProcessServerRegistry } from '../jobs/process-servers.ts';
+import type { ProcessServerAdmin } from '../jobs/process-server-admin.ts';
+import type { KeyAgreementView } from '../accounts/key-agreement.ts';
 import type { Logger } from '../logging/logger.ts';
 import { errorHandler } from './errors.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -14,6 +16,7 @@ import { healthRoutes } from './routes/health.ts';
 import { hostKeyRoutes } from './routes/host-keys.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { processServerRoutes } from './routes/process-servers.ts';
 import { repositoryRoutes, type RepositoryView } from './routes/repository.ts';
 import { submitRoutes } from './routes/submit.ts';
 import type { TokenRole, TokenStore } from './tokens.ts';
@@ -26,6 +29,10 @@ export interface ApiDeps {
   jobs: JobService;
   hostKeys: HostKeyStore;
   processServers: ProcessServerRegistry;
+  /** Process servers as an operator manages them (list, drain, resume). */
+  processServerAdmin: ProcessServerAdmin;
+  /** This process's vault key agreement (/readyz and /metrics report it). */
+  keyAgreement?: KeyAgreementView;
   repository: RepositoryView;
   /** BullMQ job counts of a process server's queue (waiting, active, delayed, ...). */
   queueCounts: (processServerId: string) => Promise<Record<string, number>>;
@@ -93,5 +100,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes, { deps });
   await app.register(repositoryRoutes, { deps });
   await app.register(hostKeyRoutes, { deps });
+  await app.register(processServerRoutes, { deps });
   return app;
 }

@@ -13,6 +13,8 @@ export const healthRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
       checks.redis = `unreachable: ${(e as Error).message}`;
     }
     checks.repository = (await deps.repository.readable()) ? 'ok' : 'unreadable';
+    const agreement = deps.keyAgreement?.current();
+    if (agreement) checks.vaultKey = agreement.agreed ? 'ok' : `mismatch: ${agreement.reason}`;
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });

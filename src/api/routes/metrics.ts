@@ -25,6 +25,18 @@ export const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, 
     out.push('# HELP pushinstalld_repository_installers Installers offered by this process\'s repository.', '# TYPE pushinstalld_repository_installers gauge');
     out.push(line('pushinstalld_repository_installers', {}, deps.repository.installers().length));
     out.push(line('pushinstalld_repository_rejected_files', {}, deps.repository.rejected().length));
+    out.push(...keyAgreementMetric(deps));
     return reply.type('text/plain; version=0.0.4').send(out.join('\n') + '\n');
   });
 };
+
+/** Vault key agreement of this process (1: holds the cluster's active key; 0: takes no job until its key file does). */
+function keyAgreementMetric(deps: ApiDeps): string[] {
+  const agreement = deps.keyAgreement?.current();
+  if (!agreement) return [];
+  return [
+    '# HELP pushinstalld_vault_key_agreement 1 when this process holds the cluster\'s active vault key, 0 when it does not (it takes no job).',
+    '# TYPE pushinstalld_vault_key_agreement gauge',
+    line('pushinstalld_vault_key_agreement', {}, agreement.agreed ? 1 : 0),
+  ];
+}
