@@ -6,6 +6,7 @@
 //   npm run cli -- vault rotate-key                                (re-encrypts every run-as account)
 //   npm run cli -- jobs list [--state Failed] | jobs get <id> | jobs log <id> | jobs watch <id>
 //   npm run cli -- jobs cancel <id> | jobs restart <id>
+//   npm run cli -- process-servers list | process-servers drain <id> | process-servers resume <id>
 //   npm run cli -- host-keys list | host-keys pin <address> <SHA256:...> [--port 22] | host-keys forget <address> [--port 22]
 import { TokenStore, TOKEN_ROLES, type TokenRole } from '../api/tokens.ts';
 import { rotateVaultKey } from '../accounts/rotate-key.ts';
@@ -105,6 +106,13 @@ async function main(): Promise<void> {
       }
       return;
     }
+    case 'process-servers list': print((await api('GET', '/api/v1/process-servers')).json); return;
+    case 'process-servers drain':
+    case 'process-servers resume': {
+      const id = positional[0] ?? fail(`process-servers ${command} <id>`);
+      print((await api('POST', `/api/v1/process-servers/${encodeURIComponent(id)}/${command}`)).json);
+      return;
+    }
     case 'host-keys list': print((await api('GET', '/api/v1/host-keys')).json); return;
     case 'host-keys pin':
       print((await api('POST', '/api/v1/host-keys', { address: positional[0] ?? fail('host-keys pin <address> <SHA256:...>'), fingerprint: positional[1] ?? fail('host-keys pin <address> <SHA256:...>'), port: Number(opts.port ?? 22) })).json);
@@ -114,7 +122,7 @@ async function main(): Promise<void> {
       print('forgotten\n');
       return;
     default:
-      fail('commands: tokens add|list|revoke, vault rotate-key, jobs list|get|log|watch|cancel|restart, host-keys list|pin|forget');
+      fail('commands: tokens add|list|revoke, vault rotate-key, jobs list|get|log|watch|cancel|restart, process-servers list|drain|resume, host-keys list|pin|forget');
   }
 }
 

@@ -17,6 +17,8 @@ export interface Cluster {
   workers: DaemonProcess[];
   /** Starts a worker process for a process server (its own repository dir). */
   startWorker(processServerId: string, repositoryDir: string, env?: Record<string, string>): Promise<DaemonProcess>;
+  /** Spawns a worker process without waiting for it to start (it may refuse to). */
+  spawnWorker(processServerId: string, repositoryDir: string, env?: Record<string, string>): DaemonProcess;
   call<T = unknown>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
 }
@@ -50,10 +52,14 @@ export async function startCluster(opts: { redisUrl: string; env?: Record<string
   const workers: DaemonProcess[] = [];
   const cluster: Cluster = {
     url, token, passphrase, dataDir, api, workers,
-    async startWorker(processServerId, repositoryDir, env = {}) {
+    spawnWorker(processServerId, repositoryDir, env = {}) {
       const w = spawnDaemon({ ...common, ROLES: 'worker', PROCESS_SERVER_ID: processServerId, REPOSITORY_DIR: repositoryDir, ...env });
-      await w.waitFor(/worker started/);
       workers.push(w);
+      return w;
+    },
+    async startWorker(processServerId, repositoryDir, env = {}) {
+      const w = cluster.spawnWorker(processServerId, repositoryDir, env);
+      await w.waitFor(/worker started/);
       return w;
     },
     async call(method, route, body) {
