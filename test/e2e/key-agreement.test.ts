@@ -1,0 +1,117 @@
+// Vault key agreement with real processes: every "host" has its own copy of the key file. A worker
+// whose key is not the cluster's refuses to start (exit 2, one line); a key rotated on one host pauses
+// the other host's worker (readyz 503 with the reason, metric 0, a warning) without failing a job, and
+// it resumes by itself once its key file holds the new key.
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { rotateVaultKey } from '../../src/accounts/rotate-key.ts';
+import { readVaultKeys } from '../../src/accounts/vault-key.ts';
+import type { ProcessServerView } from '../../src/jobs/process-server-admin.ts';
+import { startCluster, type Cluster } from '../lab/cluster.ts';
+import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
+import { startLabRedis, type LabRedis } from '../lab/redis.ts';
+import { fillRepository, machineFor, until, type JobBody } from './fixtures.ts';
+
+const FINAL = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
+
+/** A key file of another host: a copy of `from` (or none yet: the daemon creates its own). */
+function hostKeyFile(from?: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'pi-host-')), 'vault.key');
+  if (from) { copyFileSync(from, file); chmodSync(file, 0o600); }
+  return file;
+}
+
+describe('vault key agreement across hosts', () => {
+  let redis: LabRedis;
+  let cluster: Cluster;
+  let repo: string;
+  let account: string;
+  let keyFileA: string;
+  let guests: LinuxGuest[] = [];
+
+  before(async () => {
+    redis = await startLabRedis();
+    repo = path.join(mkdtempSync(path.join(tmpdir(), 'pi-ka-')), 'repository');
+    mkdirSync(repo, { recursive: true });
+    await fillRepository(repo, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
+    cluster = await startCluster({ redisUrl: redis.url, env: { WORKER_CONCURRENCY: '2', SHUTDOWN_GRACE_SEC: '20' } });
+    keyFileA = path.join(cluster.dataDir, 'vault.key');
+    guests = await Promise.all(Array.from({ length: 6 }, (_, i) => createLinuxGuest({ name: `ka${i}`, behaviour: { passphrase: cluster.passphrase, installSleep: 2 } })));
+    const g = guests[0] as LinuxGuest;
+    const res = await cluster.call<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'root', osFamily: 'linux', username: g.users.root.name, password: g.users.root.password });
+    assert.equal(res.status, 201);
+    account = res.body.id;
+  });
+
+  after(async () => {
+    await cluster?.stop();
+    await Promise.all(guests.map((g) => g.destroy()));
+    await redis?.stop();
+  });
+
+  const get = async (id: string) => (await cluster.call<JobBody>('GET', `/api/v1/jobs/${id}`)).body;
+
+  it('a second worker of the process server with its own key refuses to start: exit 2, one line naming VAULT_KEY_FILE, the expected key id and how to copy it', async () => {
+    await cluster.startWorker('cs', repo);
+    const file = hostKeyFile();
+    const w = cluster.spawnWorker('cs', repo, { VAULT_KEY_FILE: file });
+    const exit = await w.exited();
+    assert.equal(exit.code, 2, w.output().slice(-2000));
+    const expected = readVaultKeys(keyFileA)[0]?.id as string;
+    const own = readVaultKeys(file)[0]?.id as string;
+    const lines = w.output().split('\n').filter((l) => l.startsWith('pushinstalld:'));
+    assert.equal(lines.length, 1, w.output());
+    assert.equal(lines[0], `pushinstalld: VAULT_KEY_FILE ${file} holds vault key ${own} but this cluster's active key is ${expected}: ` +
+      `copy the key file from a host whose daemon runs (e.g. scp <that-host>:${file} ${file} && chmod 600 ${file})`);
+    assert.doesNotMatch(w.output(), /worker started/);
+  });
+
+  it('a key rotated on one host: the other host\'s worker pauses (readyz 503, metric 0, warning), no job fails, all complete once its key file is updated', async () => {
+    const workerA = cluster.workers[0];
+    const keyFileB = hostKeyFile(keyFileA);
+    const b = cluster.spawnWorker('cs', repo, { VAULT_KEY_FILE: keyFileB, ROLES: 'api,worker', PORT: '0' });
+    await b.waitFor(/worker started/);
+    const urlB = /"url":"(http[^"]+)"/.exec(await b.waitFor(/"url":"http[^"]+"/))?.[1] as string;
+    const callB = (route: string) => fetch(urlB + route, { headers: { authorization: `Bearer ${cluster.token}` } });
+
+    const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: guests.map((g) => machineFor(g, account)) });
+    assert.equal(sub.status, 202, JSON.stringify(sub.body));
+    const ids = sub.body.jobs.map((j) => j.id);
+    await until('an install to run', async () => (await Promise.all(ids.map(get))).some((j) => j.tasks.find((t) => t.name === 'InstallMobilityService')?.state === 'InProgress'));
+
+    const admin = new Redis(redis.url);
+    const rotation = rotateVaultKey(admin, keyFileA, () => undefined, 2500);
+    await b.waitFor(/vault key mismatch, taking no job/, 15_000);
+    // Host A stops (its running jobs finish within the grace): only the paused worker of host B is left.
+    workerA?.kill('SIGTERM');
+    const ready = await callB('/readyz');
+    assert.equal(ready.status, 503);
+    assert.match(((await ready.json()) as { checks: { vaultKey: string } }).checks.vaultKey, new RegExp(`^mismatch: VAULT_KEY_FILE ${keyFileB} holds vault key`));
+    assert.match(await (await callB('/metrics')).text(), /^pushinstalld_vault_key_agreement 0$/m);
+    const { newKeyId } = await rotation;
+    admin.disconnect();
+    const listed = await until('the mismatch to be listed', async () => {
+      const [cs] = (await cluster.call<{ processServers: ProcessServerView[] }>('GET', '/api/v1/process-servers')).body.processServers;
+      return cs?.keyAgreement === 'mismatch' ? cs : undefined;
+    });
+    assert.equal(listed.workers.find((w) => w.pid === b.child.pid)?.keyAgreement, 'mismatch');
+
+    await workerA?.exited();
+    await new Promise((r) => setTimeout(r, 3000));
+    const meanwhile = await Promise.all(ids.map(get));
+    assert.deepEqual(meanwhile.filter((j) => j.state === 'Failed'), [], 'no job failed');
+    assert.ok(meanwhile.every((j) => j.state === 'Succeeded' || j.state === 'NotStarted'), JSON.stringify(meanwhile.map((j) => j.state)));
+    assert.ok(meanwhile.some((j) => j.state === 'NotStarted'), 'jobs are left for the paused worker');
+
+    copyFileSync(keyFileA, keyFileB);
+    await b.waitFor(/vault key agreement restored/, 15_000);
+    assert.equal((await callB('/readyz')).status, 200);
+    const done = await until('every job to end', async () => { const all = await Promise.all(ids.map(get)); return all.every((j) => FINAL.includes(j.state)) ? all : undefined; }, 90_000);
+    assert.deepEqual(done.map((j) => j.state), Array(6).fill('Succeeded'), JSON.stringify(done.filter((j) => j.state !== 'Succeeded'), null, 2));
+    assert.equal(readVaultKeys(keyFileB)[0]?.id, newKeyId);
+  });
+});
