@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AccountStore } from './accounts/accounts.ts';
 import { HostKeyStore } from './accounts/host-keys.ts';
-import { checkKeyAgreement, KeyAgreementError, KeyAgreementMonitor } from './accounts/key-agreement.ts';
+import { checkKeyAgreement, KeyAgreementError, KeyAgreementMonitor, type KeyAgreementView } from './accounts/key-agreement.ts';
 import { VaultKeyring } from './accounts/keyring.ts';
 import { buildApp } from './api/app.ts';
 import { TokenStore } from './api/tokens.ts';
@@ -140,11 +140,12 @@ async function startRepository({ config, logger, cleanups }: Wiring): Promise<In
 }
 
 /** The run-as accounts on one connection; `store` tells which jobs use an account (delete refuses those). */
-function accountStore(config: Config, redis: Redis, keyring: VaultKeyring, store: JobStore): AccountStore {
+function accountStore(config: Config, redis: Redis, keyring: VaultKeyring, store: JobStore, agreement: KeyAgreementView): AccountStore {
   return new AccountStore(redis, () => keyring.keys(), {
     lockoutThreshold: config.accountLockoutThreshold,
     reloadKeys: () => keyring.reload(),
     inUse: (id) => store.activeJobIdsUsingAccount(id),
+    sealingRefused: () => { const s = agreement.current(); return s.agreed ? null : s.reason; },
   });
 }
 
@@ -190,7 +191,7 @@ async function startWorker(w: Wiring, redis: RedisConnections, queues: Queues, k
   const subscriber = createRedis(redis.url, 'blocking');
   subscriber.on('error', () => undefined);
   w.cleanups.push(async () => subscriber.disconnect());
-  const accounts = accountStore(config, redis.worker, keyring, new JobStore(redis.worker));
+  const accounts = accountStore(config, redis.worker, keyring, new JobStore(redis.worker), keyAgreement);
   const pipeline = pipelineDeps(config, repository, accounts, new HostKeyStore(redis.worker, logger));
   const worker = createWorker(config, logger, redis.worker, subscriber, queues, pipeline, keyAgreement);
   await worker.start();
@@ -229,7 +230,7 @@ async function startApi(
 ): Promise<{ app: FastifyInstance; url: string }> {
   const { config, logger } = w;
   const store = new JobStore(redis.api);
-  const accounts = accountStore(config, redis.api, keyring, store);
+  const accounts = accountStore(config, redis.api, keyring, store, keyAgreement);
   const processServers = new ProcessServerRegistry(redis.api);
   const jobs = new JobService({ redis: redis.api, store, queues, accounts, processServers, defaultProcessServerId: config.processServerId });
   const blocking = blockingConnections(redis.url);

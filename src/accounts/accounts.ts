@@ -4,7 +4,7 @@ import { PushError } from '../errors/push-error.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { redactor } from '../logging/redactor.ts';
 import { keyIdOf, open, seal, VaultDecryptError, VaultUnknownKeyError } from './cipher.ts';
-import { VaultKeyNotHeld } from './key-agreement.ts';
+import { KeyAgreementError, VaultKeyNotHeld } from './key-agreement.ts';
 import type { AccountInput, AccountSecrets, AccountWithSecrets, RunAsAccount } from './account.ts';
 import { validateAccount } from './account-input.ts';
 import type { VaultKey } from './vault-key.ts';
@@ -40,6 +40,8 @@ export interface AccountStoreOptions {
   inUse: (accountId: string) => Promise<string[]>;
   /** Re-reads the key file now (see VaultKeyring): before sealing, and for a record under a key not loaded yet. */
   reloadKeys?: () => VaultKey[];
+  /** Why this process may not seal a record now (it lacks the cluster's vault key), or null. */
+  sealingRefused?: () => string | null;
 }
 
 /**
@@ -55,6 +57,9 @@ export class AccountStore {
   ) {}
 
   private async write(meta: RunAsAccount, secrets: AccountSecrets): Promise<void> {
+    // A record sealed under a key the cluster does not use would stop every other process.
+    const refused = this.options.sealingRefused?.();
+    if (refused) throw new KeyAgreementError(refused);
     // Sealed under the key file's current key as of now, not as of the last periodic reload, so a
     // record written during a key rotation never lands under a key that is about to be dropped.
     const key = (this.options.reloadKeys?.() ?? this.keys())[0];

@@ -92,6 +92,13 @@ describe('vault key agreement across hosts', () => {
     assert.equal(ready.status, 503);
     assert.match(((await ready.json()) as { checks: { vaultKey: string } }).checks.vaultKey, new RegExp(`^mismatch: VAULT_KEY_FILE ${keyFileB} holds vault key`));
     assert.match(await (await callB('/metrics')).text(), /^pushinstalld_vault_key_agreement 0$/m);
+    // It seals no record under a key the cluster no longer uses.
+    const write = await fetch(`${urlB}/api/v1/run-as-accounts`, {
+      method: 'POST', headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'late', osFamily: 'linux', username: 'root', password: 'late-secret-1' }),
+    });
+    assert.equal(write.status, 503);
+    assert.match(((await write.json()) as { message: string }).message, /^VAULT_KEY_FILE .* holds vault key/);
     const { newKeyId } = await rotation;
     admin.disconnect();
     const listed = await until('the mismatch to be listed', async () => {
