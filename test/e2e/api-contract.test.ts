@@ -20,11 +20,11 @@ describe('API contract', () => {
 
   const machine = (extra: Record<string, unknown> = {}) => ({ machineId: 'vm-1', address: '10.1.2.3', os: { family: 'linux' }, runAsAccountId: linuxAccount, ...extra });
 
-  it('health needs no token; readyz checks Redis and the repository', async () => {
+  it('health needs no token; readyz checks Redis, the repository and the vault key agreement', async () => {
     assert.equal((await lab.daemon.api('GET', '/healthz', undefined, null)).status, 200);
     const ready = await lab.daemon.api<{ status: string; checks: Record<string, string> }>('GET', '/readyz', undefined, null);
     assert.equal(ready.status, 200);
-    assert.deepEqual(ready.body.checks, { redis: 'ok', repository: 'ok' });
+    assert.deepEqual(ready.body.checks, { redis: 'ok', repository: 'ok', vaultKey: 'ok' });
   });
 
   it('401 without or with an unknown token, 403 for a role that may not', async () => {
