@@ -3,7 +3,7 @@
 // the other host's worker (readyz 503 with the reason, metric 0, a warning) without failing a job, and
 // it resumes by itself once its key file holds the new key.
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,12 +11,9 @@ import { Redis } from 'ioredis';
 import { rotateVaultKey } from '../../src/accounts/rotate-key.ts';
 import { readVaultKeys } from '../../src/accounts/vault-key.ts';
 import type { ProcessServerView } from '../../src/jobs/process-server-admin.ts';
-import { startCluster, type Cluster } from '../lab/cluster.ts';
-import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
-import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { fillRepository, machineFor, until, type JobBody } from './fixtures.ts';
-
-const FINAL = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
+import type { Cluster } from '../lab/cluster.ts';
+import { startClusterLab, type ClusterLab } from './cluster-lab.ts';
+import { machineFor, until } from './fixtures.ts';
 
 /** A key file of another host: a copy of `from` (or none yet: the daemon creates its own). */
 function hostKeyFile(from?: string): string {
@@ -26,39 +23,24 @@ function hostKeyFile(from?: string): string {
 }
 
 describe('vault key agreement across hosts', () => {
-  let redis: LabRedis;
+  let lab: ClusterLab;
   let cluster: Cluster;
-  let repo: string;
-  let account: string;
   let keyFileA: string;
-  let guests: LinuxGuest[] = [];
 
   before(async () => {
-    redis = await startLabRedis();
-    repo = path.join(mkdtempSync(path.join(tmpdir(), 'pi-ka-')), 'repository');
-    mkdirSync(repo, { recursive: true });
-    await fillRepository(repo, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
-    cluster = await startCluster({ redisUrl: redis.url, env: { WORKER_CONCURRENCY: '2', SHUTDOWN_GRACE_SEC: '20' } });
+    lab = await startClusterLab({ name: 'ka', guests: 6, installSleep: 2, env: { WORKER_CONCURRENCY: '2', SHUTDOWN_GRACE_SEC: '20' } });
+    cluster = lab.cluster;
     keyFileA = path.join(cluster.dataDir, 'vault.key');
-    guests = await Promise.all(Array.from({ length: 6 }, (_, i) => createLinuxGuest({ name: `ka${i}`, behaviour: { passphrase: cluster.passphrase, installSleep: 2 } })));
-    const g = guests[0] as LinuxGuest;
-    const res = await cluster.call<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'root', osFamily: 'linux', username: g.users.root.name, password: g.users.root.password });
-    assert.equal(res.status, 201);
-    account = res.body.id;
   });
 
-  after(async () => {
-    await cluster?.stop();
-    await Promise.all(guests.map((g) => g.destroy()));
-    await redis?.stop();
-  });
+  after(async () => { await lab?.stop(); });
 
-  const get = async (id: string) => (await cluster.call<JobBody>('GET', `/api/v1/jobs/${id}`)).body;
+  const get = (id: string) => lab.get(id);
 
   it('a second worker of the process server with its own key refuses to start: exit 2, one line naming VAULT_KEY_FILE, the expected key id and how to copy it', async () => {
-    await cluster.startWorker('cs', repo);
+    await cluster.startWorker('cs', lab.repo);
     const file = hostKeyFile();
-    const w = cluster.spawnWorker('cs', repo, { VAULT_KEY_FILE: file });
+    const w = cluster.spawnWorker('cs', lab.repo, { VAULT_KEY_FILE: file });
     const exit = await w.exited();
     assert.equal(exit.code, 2, w.output().slice(-2000));
     const expected = readVaultKeys(keyFileA)[0]?.id as string;
@@ -73,17 +55,17 @@ describe('vault key agreement across hosts', () => {
   it('a key rotated on one host: the other host\'s worker pauses (readyz 503, metric 0, warning), no job fails, all complete once its key file is updated', async () => {
     const workerA = cluster.workers[0];
     const keyFileB = hostKeyFile(keyFileA);
-    const b = cluster.spawnWorker('cs', repo, { VAULT_KEY_FILE: keyFileB, ROLES: 'api,worker', PORT: '0' });
+    const b = cluster.spawnWorker('cs', lab.repo, { VAULT_KEY_FILE: keyFileB, ROLES: 'api,worker', PORT: '0' });
     await b.waitFor(/worker started/);
     const urlB = /"url":"(http[^"]+)"/.exec(await b.waitFor(/"url":"http[^"]+"/))?.[1] as string;
     const callB = (route: string) => fetch(urlB + route, { headers: { authorization: `Bearer ${cluster.token}` } });
 
-    const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: guests.map((g) => machineFor(g, account)) });
+    const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: lab.guests.map((g) => machineFor(g, lab.account)) });
     assert.equal(sub.status, 202, JSON.stringify(sub.body));
     const ids = sub.body.jobs.map((j) => j.id);
     await until('an install to run', async () => (await Promise.all(ids.map(get))).some((j) => j.tasks.find((t) => t.name === 'InstallMobilityService')?.state === 'InProgress'));
 
-    const admin = new Redis(redis.url);
+    const admin = new Redis(lab.redis.url);
     const rotation = rotateVaultKey(admin, keyFileA, () => undefined, 2500);
     await b.waitFor(/vault key mismatch, taking no job/, 15_000);
     // Host A stops (its running jobs finish within the grace): only the paused worker of host B is left.
@@ -117,7 +99,7 @@ describe('vault key agreement across hosts', () => {
     copyFileSync(keyFileA, keyFileB);
     await b.waitFor(/vault key agreement restored/, 15_000);
     assert.equal((await callB('/readyz')).status, 200);
-    const done = await until('every job to end', async () => { const all = await Promise.all(ids.map(get)); return all.every((j) => FINAL.includes(j.state)) ? all : undefined; }, 90_000);
+    const done = await lab.allFinal(ids);
     assert.deepEqual(done.map((j) => j.state), Array(6).fill('Succeeded'), JSON.stringify(done.filter((j) => j.state !== 'Succeeded'), null, 2));
     assert.equal(readVaultKeys(keyFileB)[0]?.id, newKeyId);
   });

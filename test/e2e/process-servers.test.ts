@@ -3,48 +3,28 @@
 // new one on that process server; resume (through the CLI) runs the rest. Unknown id 404, drain twice
 // idempotent, an operator may read but not drain.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TokenStore } from '../../src/api/tokens.ts';
 import type { ProcessServerView } from '../../src/jobs/process-server-admin.ts';
-import { startCluster, type Cluster } from '../lab/cluster.ts';
+import type { Cluster } from '../lab/cluster.ts';
 import { run } from '../lab/exec.ts';
-import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
-import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { fillRepository, machineFor, until, type JobBody } from './fixtures.ts';
-
-const FINAL = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
+import { FINAL, startClusterLab, type ClusterLab } from './cluster-lab.ts';
+import { machineFor, until } from './fixtures.ts';
 
 describe('process servers: list, drain, resume', () => {
-  let redis: LabRedis;
+  let lab: ClusterLab;
   let cluster: Cluster;
-  let repo: string;
-  let account: string;
-  let guests: LinuxGuest[] = [];
 
   before(async () => {
-    redis = await startLabRedis();
-    repo = path.join(mkdtempSync(path.join(tmpdir(), 'pi-ps-')), 'repository');
-    mkdirSync(repo, { recursive: true });
-    await fillRepository(repo, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
-    cluster = await startCluster({ redisUrl: redis.url, env: { WORKER_CONCURRENCY: '2', CS_VERSION: '9.30.0.0' } });
-    guests = await Promise.all(Array.from({ length: 5 }, (_, i) => createLinuxGuest({ name: `ps${i}`, behaviour: { passphrase: cluster.passphrase, installSleep: 3 } })));
-    const g = guests[0] as LinuxGuest;
-    const res = await cluster.call<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'root', osFamily: 'linux', username: g.users.root.name, password: g.users.root.password });
-    assert.equal(res.status, 201);
-    account = res.body.id;
-    await cluster.startWorker('cs', repo);
+    lab = await startClusterLab({ name: 'ps', guests: 5, installSleep: 3, env: { WORKER_CONCURRENCY: '2', CS_VERSION: '9.30.0.0' } });
+    cluster = lab.cluster;
+    await cluster.startWorker('cs', lab.repo);
   });
 
-  after(async () => {
-    await cluster?.stop();
-    await Promise.all(guests.map((g) => g.destroy()));
-    await redis?.stop();
-  });
+  after(async () => { await lab?.stop(); });
 
-  const get = async (id: string) => (await cluster.call<JobBody>('GET', `/api/v1/jobs/${id}`)).body;
+  const get = (id: string) => lab.get(id);
   const list = async () => (await cluster.call<{ processServers: ProcessServerView[] }>('GET', '/api/v1/process-servers')).body.processServers;
 
   it('lists the process server: its worker (host, pid), concurrency, queue depth, installers, key agreement, version', async () => {
@@ -74,7 +54,7 @@ describe('process servers: list, drain, resume', () => {
   });
 
   it('drain during a batch: running jobs finish, no new job starts; resume (CLI) runs the rest', async () => {
-    const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: guests.map((g) => machineFor(g, account)) });
+    const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: lab.guests.map((g) => machineFor(g, lab.account)) });
     assert.equal(sub.status, 202, JSON.stringify(sub.body));
     const ids = sub.body.jobs.map((j) => j.id);
     const running = await until('two installs to be running', async () => {
@@ -103,7 +83,7 @@ describe('process servers: list, drain, resume', () => {
     });
     assert.equal(res.code, 0, res.stderr);
     assert.equal((JSON.parse(res.stdout) as ProcessServerView).drained, false);
-    const done = await until('the rest to end', async () => { const all = await Promise.all(ids.map(get)); return all.every((j) => FINAL.includes(j.state)) ? all : undefined; }, 60_000);
+    const done = await lab.allFinal(ids, 60_000);
     assert.deepEqual(done.map((j) => j.state), Array(5).fill('Succeeded'));
   });
 });
