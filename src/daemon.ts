@@ -91,7 +91,7 @@ function openVault({ config, logger, cleanups }: Wiring): VaultKeyring {
  */
 async function watchKeyAgreement({ config, logger, cleanups }: Wiring, redis: Redis, keyring: VaultKeyring): Promise<KeyAgreementMonitor> {
   const accounts = new AccountStore(redis, () => keyring.keys(), { lockoutThreshold: config.accountLockoutThreshold, inUse: async () => [] });
-  const check = () => checkKeyAgreement(redis, { keys: keyring.reload(), sealedUnder: () => accounts.sealedKeyIds(), file: config.vaultKeyFile });
+  const check = () => checkKeyAgreement(redis, { keys: () => keyring.reload(), sealedUnder: () => accounts.sealedKeyIds(), file: config.vaultKeyFile });
   const initial = await check();
   if (!initial.agreed) throw new KeyAgreementError(initial.reason);
   const monitor = new KeyAgreementMonitor(initial, check);

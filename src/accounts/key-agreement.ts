@@ -35,9 +35,9 @@ export async function setActiveKeyId(redis: Redis, keyId: string): Promise<void>
   await redis.multi().set(ACTIVE_KEY_ID, keyId).sadd(KNOWN_KEY_IDS, keyId).exec();
 }
 
-/** What a check needs: the loaded keys, the key ids the stored accounts are sealed under, the key file's path. */
+/** What a check needs: the keys (read after Redis), the key ids the stored accounts are sealed under, the key file's path. */
 export interface AgreementInputs {
-  keys: VaultKey[];
+  keys: () => VaultKey[];
   sealedUnder: () => Promise<Set<string>>;
   file: string;
 }
@@ -49,14 +49,18 @@ export interface AgreementInputs {
  * A record naming an id that was never active is a tampered record (99025 when used), not a reason to stop.
  */
 export async function checkKeyAgreement(redis: Redis, { keys, sealedUnder, file }: AgreementInputs): Promise<KeyAgreement> {
-  const held = new Set(keys.map((k) => k.id));
+  // Redis first, the key file after: a rotation writes the file before it sets the id (and re-encrypts),
+  // so a process that holds the new key never sees the new id without it.
   const used = [...(await sealedUnder())];
   let active = await redis.get(ACTIVE_KEY_ID);
-  if (active === null && keys[0] && used.every((id) => held.has(id))) {
-    await redis.multi().set(ACTIVE_KEY_ID, keys[0].id, 'NX').sadd(KNOWN_KEY_IDS, keys[0].id).exec();
-    active = await redis.get(ACTIVE_KEY_ID);
-  }
   const known = new Set(await redis.smembers(KNOWN_KEY_IDS));
+  const loaded = keys();
+  const held = new Set(loaded.map((k) => k.id));
+  if (active === null && loaded[0] && used.every((id) => held.has(id))) {
+    await redis.multi().set(ACTIVE_KEY_ID, loaded[0].id, 'NX').sadd(KNOWN_KEY_IDS, loaded[0].id).exec();
+    active = await redis.get(ACTIVE_KEY_ID);
+    known.add(loaded[0].id);
+  }
   const needed = new Set([...(active === null ? [] : [active]), ...used.filter((id) => active === null || known.has(id))]);
   const missing = [...needed].filter((id) => !held.has(id));
   if (active !== null && missing.length === 0) return { agreed: true, activeKeyId: active };

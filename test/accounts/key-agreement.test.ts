@@ -15,7 +15,7 @@ const FILE = '/etc/pushinstalld/vault.key';
 describe('vault key agreement', () => {
   const lab = useLabRedis();
   const check = (keys: ReturnType<typeof key>[], sealed: string[] = []) =>
-    checkKeyAgreement(lab.redis, { keys, sealedUnder: async () => new Set(sealed), file: FILE });
+    checkKeyAgreement(lab.redis, { keys: () => keys, sealedUnder: async () => new Set(sealed), file: FILE });
 
   it('the first process claims the active id; another key disagrees with a reason that says how to copy the key', async () => {
     await lab.redis.flushall();
