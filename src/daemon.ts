@@ -3,11 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AccountStore } from './accounts/accounts.ts';
 import { HostKeyStore } from './accounts/host-keys.ts';
+import { checkKeyAgreement, KeyAgreementError, KeyAgreementMonitor, type KeyAgreementView } from './accounts/key-agreement.ts';
 import { VaultKeyring } from './accounts/keyring.ts';
 import { buildApp } from './api/app.ts';
 import { TokenStore } from './api/tokens.ts';
 import { missingPushSettings, type Config } from './config.ts';
 import { ProcessServerRegistry } from './jobs/process-servers.ts';
+import { ProcessServerAdmin } from './jobs/process-server-admin.ts';
 import { Queues } from './jobs/queues.ts';
 import { JobMetrics } from './jobs/metrics.ts';
 import { JobService } from './jobs/service.ts';
@@ -95,6 +97,26 @@ function openVault({ config, logger, cleanups }: Wiring): VaultKeyring {
   return keyring;
 }
 
+/**
+ * The vault key agreement: a process whose key file lacks the cluster's active key refuses to start
+ * (KeyAgreementError, exit 2); one that loses it while running (a rotation elsewhere) takes no job,
+ * says so once, and resumes by itself when its key file (re-read) holds the key again.
+ */
+async function watchKeyAgreement({ config, logger, cleanups }: Wiring, redis: Redis, keyring: VaultKeyring): Promise<KeyAgreementMonitor> {
+  const accounts = new AccountStore(redis, () => keyring.keys(), { lockoutThreshold: config.accountLockoutThreshold, inUse: async () => [] });
+  const check = () => checkKeyAgreement(redis, { keys: () => keyring.reload(), sealedUnder: () => accounts.sealedKeyIds(), file: config.vaultKeyFile });
+  const initial = await check();
+  if (!initial.agreed) throw new KeyAgreementError(initial.reason);
+  const monitor = new KeyAgreementMonitor(initial, check);
+  monitor.onChange((state) => {
+    if (state.agreed) logger.info({ activeKeyId: state.activeKeyId }, 'vault key agreement restored: taking jobs again');
+    else logger.warn({ activeKeyId: state.activeKeyId, missing: state.missing, file: config.vaultKeyFile }, `vault key mismatch, taking no job: ${state.reason}`);
+  });
+  monitor.watch(2000);
+  cleanups.push(async () => monitor.stop());
+  return monitor;
+}
+
 /** Without REDIS_URL: a private redis-server under DATA_DIR, its URL written where the CLI finds it. */
 async function startEmbeddedRedis({ config, logger, cleanups }: Wiring): Promise<string> {
   const embedded = await startRedisServer(`${config.dataDir}/redis`, { logger });
@@ -134,11 +156,12 @@ async function startRepository({ config, logger, cleanups }: Wiring): Promise<In
 }
 
 /** The run-as accounts on one connection; `store` tells which jobs use an account (delete refuses those). */
-function accountStore(config: Config, redis: Redis, keyring: VaultKeyring, store: JobStore): AccountStore {
+function accountStore(config: Config, redis: Redis, keyring: VaultKeyring, store: JobStore, agreement: KeyAgreementView): AccountStore {
   return new AccountStore(redis, () => keyring.keys(), {
     lockoutThreshold: config.accountLockoutThreshold,
     reloadKeys: () => keyring.reload(),
     inUse: (id) => store.activeJobIdsUsingAccount(id),
+    sealingRefused: () => { const s = agreement.current(); return s.agreed ? null : s.reason; },
   });
 }
 
@@ -169,12 +192,12 @@ function handBackAt(graceSec: number): number {
   return Math.max(0, graceSec * 1000 - Math.min(5000, Math.floor(graceSec * 1000 / 3)));
 }
 
-function createWorker(w: Wiring, redis: Redis, subscriber: Redis, queues: Queues, pipeline: PipelineDeps, onRedisError: (e: Error) => void): PushWorker {
+function createWorker(w: Wiring, redis: Redis, subscriber: Redis, queues: Queues, pipeline: PipelineDeps, onRedisError: (e: Error) => void, keyAgreement: KeyAgreementMonitor): PushWorker {
   const { config, logger, metrics } = w;
   return new PushWorker(
     {
       connection: redis, subscriber, store: jobStore(w, redis), queues, registry: new ProcessServerRegistry(redis), pipeline, logger, metrics,
-      slots: new LeaseSet(redis, 'pi:global-slots', config.globalConcurrency), onRedisError,
+      slots: new LeaseSet(redis, 'pi:global-slots', config.globalConcurrency), onRedisError, keyAgreement,
     },
     {
       processServerId: config.processServerId, concurrency: config.workerConcurrency, processServerConcurrency: config.processServerConcurrency,
@@ -184,12 +207,12 @@ function createWorker(w: Wiring, redis: Redis, subscriber: Redis, queues: Queues
 }
 
 /** The worker role: takes this process server's jobs and runs the pipeline. */
-async function startWorker(w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository): Promise<PushWorker> {
+async function startWorker(w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository, keyAgreement: KeyAgreementMonitor): Promise<PushWorker> {
   const { config, logger } = w;
   const subscriber = connection(w, redis.target, 'blocking');
-  const accounts = accountStore(config, redis.worker, keyring, new JobStore(redis.worker));
+  const accounts = accountStore(config, redis.worker, keyring, new JobStore(redis.worker), keyAgreement);
   const pipeline = pipelineDeps(config, repository, accounts, new HostKeyStore(redis.worker, logger));
-  const worker = createWorker(w, redis.worker, subscriber, queues, pipeline, (e) => w.redisState.error(e, 'worker error'));
+  const worker = createWorker(w, redis.worker, subscriber, queues, pipeline, (e) => w.redisState.error(e, 'worker error'), keyAgreement);
   await worker.start();
   w.cleanups.push(() => worker.stop());
   const retention = new RetentionSweeper(new JobStore(redis.worker), redis.worker, worker.instance, config.jobRetentionDays, logger);
@@ -223,16 +246,19 @@ function blockingConnections(url: RedisTarget, state: RedisConnectionState): { c
 }
 
 /** The api role: the REST API on HOST:PORT. */
-async function startApi(w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository, tokens: TokenStore): Promise<{ app: FastifyInstance; url: string }> {
+async function startApi(
+  w: Wiring, redis: RedisConnections, queues: Queues, keyring: VaultKeyring, repository: InstallerRepository, tokens: TokenStore, keyAgreement: KeyAgreementMonitor,
+): Promise<{ app: FastifyInstance; url: string }> {
   const { config, logger } = w;
   const store = jobStore(w, redis.api);
-  const accounts = accountStore(config, redis.api, keyring, store);
+  const accounts = accountStore(config, redis.api, keyring, store, keyAgreement);
   const processServers = new ProcessServerRegistry(redis.api);
   const jobs = new JobService({ redis: redis.api, store, queues, accounts, processServers, defaultProcessServerId: config.processServerId });
   const blocking = blockingConnections(redis.target, w.redisState);
   const app = await buildApp({
     redis: redis.api, logger, tokens, accounts, jobs, hostKeys: new HostKeyStore(redis.api), processServers, repository, metrics: w.metrics.registry,
-    missingSettings: missingPushSettings(config), csEndpoint: config.csEndpoint,
+    missingSettings: missingPushSettings(config), csEndpoint: config.csEndpoint, keyAgreement,
+    processServerAdmin: new ProcessServerAdmin(processServers, queues),
     blockingRedis: blocking.connect,
     redisState: w.redisState,
     queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
@@ -256,10 +282,11 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     const firstAdminToken = config.roles.includes('api') ? tokens.ensure() : null;
     const keyring = openVault(w);
     const redis = await connectRedis(w);
+    const keyAgreement = await watchKeyAgreement(w, redis.worker, keyring);
     const repository = await startRepository(w);
     const queues = createQueues(w, redis.worker);
-    const worker = config.roles.includes('worker') ? await startWorker(w, redis, queues, keyring, repository) : null;
-    const api = config.roles.includes('api') ? await startApi(w, redis, queues, keyring, repository, tokens) : null;
+    const worker = config.roles.includes('worker') ? await startWorker(w, redis, queues, keyring, repository, keyAgreement) : null;
+    const api = config.roles.includes('api') ? await startApi(w, redis, queues, keyring, repository, tokens, keyAgreement) : null;
     return { url: api?.url ?? null, redisUrl: typeof redis.target === 'string' ? redis.target : describeTarget(redis.target), app: api?.app ?? null, worker, firstAdminToken, stop };
   } catch (e) {
     await stop();

@@ -1,3 +1,4 @@
+import { KeyAgreementError } from './accounts/key-agreement.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startDaemon } from './daemon.ts';
 import { createLogger } from './logging/logger.ts';
@@ -15,9 +16,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel, process.stdout, config.logFormat);
   const daemon = await startDaemon(config, logger).catch((e: Error) => {
-    if (e instanceof ConfigError) {
-      // Found at start (e.g. a sentinel that does not answer): a configuration error, like the others.
-      logger.fatal({ variable: e.variable }, e.message);
+    if (e instanceof ConfigError || e instanceof KeyAgreementError) {
+      // A setting to fix (a sentinel that does not answer, a missing vault key): one line, exit 2.
+      if (e instanceof ConfigError) logger.fatal({ variable: e.variable }, e.message);
       process.stderr.write(`pushinstalld: ${e.message}\n`);
       process.exit(2);
     }

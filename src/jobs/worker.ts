@@ -2,6 +2,7 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { KeyAgreement, KeyAgreementView } from '../accounts/key-agreement.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { PipelineDeps } from '../pipeline/deps.ts';
 import { runPipeline } from '../pipeline/run.ts';
@@ -45,6 +46,8 @@ export interface WorkerDeps {
   runPipeline?: PipelineRunner;
   /** Prometheus job metrics (copy throughput is reported from the attempt). */
   metrics?: JobMetrics;
+  /** The vault key agreement: while this process lacks the cluster's key it takes no job. */
+  keyAgreement?: KeyAgreementView;
 }
 
 /**
@@ -70,6 +73,7 @@ export class PushWorker {
     await this.requeueOrphans();
     this.every(60_000, () => this.requeueOrphans());
     this.worker = this.createWorker();
+    this.deps.keyAgreement?.onChange((state) => void this.followKeyAgreement(state).catch(() => undefined));
     this.deps.logger.info({ processServerId, concurrency, queue: queueName(processServerId) }, 'worker started');
   }
 
@@ -80,9 +84,23 @@ export class PushWorker {
   }
 
   private async beat(): Promise<void> {
+    const { pipeline, keyAgreement } = this.deps;
+    const agreement = keyAgreement?.current();
     await this.deps.registry.heartbeat(this.options.processServerId, {
       instance: this.instance, pid: process.pid, host: os.hostname(), concurrency: this.options.concurrency,
+      installers: pipeline.repository.installers().map(({ file, osTag, version }) => ({ file, osTag, version })),
+      keyAgreement: agreement ? (agreement.agreed ? 'agreed' : 'mismatch') : 'unknown',
+      version: pipeline.settings.csVersion ?? null,
     });
+  }
+
+  /** Takes no job while this process lacks the cluster's vault key (jobs already taken are handed back by their attempt). */
+  private async followKeyAgreement(state: KeyAgreement): Promise<void> {
+    const worker = this.worker;
+    if (!worker || worker.closing) return;
+    if (state.agreed) worker.resume();
+    else await worker.pause(true);
+    await this.beat();
   }
 
   /** BullMQ's queue-wide concurrency is this process server's cap, shared by all its workers (0 would mean "none may run"). */
@@ -198,7 +216,8 @@ export class PushWorker {
     this.running.set(jobId, controller);
     try {
       const { store, logger, pipeline } = this.deps;
-      const env = { store, logger, pipeline, runPipeline: this.deps.runPipeline ?? runPipeline, processServerId: this.options.processServerId, worker: this.instance, metrics: this.deps.metrics };
+      const env = { store, logger, pipeline, runPipeline: this.deps.runPipeline ?? runPipeline, processServerId: this.options.processServerId, worker: this.instance,
+        metrics: this.deps.metrics, keyAgreement: this.deps.keyAgreement };
       const attempt = new Attempt(env, bullJob, token, controller.signal, machineId);
       try { await attempt.run(); } finally { outcome.handedBack = attempt.handedBack; }
     } finally {
