@@ -82,7 +82,7 @@ export class Attempt {
       // Mis-keyed (the key was rotated elsewhere): another worker, or this one once its key file is
       // updated, runs the job; only a record the active key cannot decrypt fails (99025).
       const state = await this.env.keyAgreement?.checkNow().catch(() => null);
-      if (state && !state.agreed) return this.handBack(`worker ${this.env.worker} lacks the cluster's vault key ${state.activeKeyId ?? ''}`, 1000);
+      if (state && !state.agreed) return this.handBack(`worker ${this.env.worker} lacks the cluster's vault key ${state.activeKeyId ?? ''}`, 1000, 'its key file does not hold the active key');
       e = e.undecryptable;
     }
     const err = toPushError(e, this.signal);
@@ -99,11 +99,12 @@ export class Attempt {
    * still run there: the worker keeps the guest lease and the next attempt waits for that command first.
    */
   private async handBack(
-    reason = `worker ${this.env.worker} is shutting down and the attempt did not end within SHUTDOWN_GRACE_SEC`,
+    reason = `worker ${this.env.worker} is shutting down`,
     delayMs = 0,
+    why = 'the attempt did not end within SHUTDOWN_GRACE_SEC',
   ): Promise<never> {
     this.handedBack = true;
-    await this.env.store.update(this.jobId, (j) => handBack(j, reason));
+    await this.env.store.update(this.jobId, (j) => handBack(j, `${reason}: ${why}`));
     await this.env.store.appendLog(this.jobId, `${reason}: job handed back to the queue (attempt ${this.number} of ${this.max} is not counted; the next attempt waits for a command still running on the guest)`);
     await this.bullJob.moveToDelayed(Date.now() + delayMs, this.token);
     throw new DelayedError();
