@@ -12,11 +12,21 @@ function isLogFormat(value: string): value is LogFormat {
   return (LOG_FORMATS as readonly string[]).includes(value);
 }
 
+/** Redis through Sentinel: the sentinels to ask, the primary's name, and the passwords (never logged). */
+export interface RedisSentinelTarget {
+  sentinels: Array<{ host: string; port: number }>;
+  name: string;
+  sentinelPassword?: string;
+  password?: string;
+}
+
 export interface Config {
   host: string;
   port: number;
   roles: Role[];
   redisUrl: string | undefined;
+  /** Set when REDIS_SENTINELS is: every connection then finds the primary through the sentinels. */
+  redisSentinel: RedisSentinelTarget | undefined;
   dataDir: string;
   repositoryDir: string;
   processServerId: string;
@@ -54,6 +64,8 @@ export interface Config {
   globalConcurrency: number;
   /** Cap on concurrent pushes of all workers of this process server together (0 = no cap). */
   processServerConcurrency: number;
+  /** Days a final job (record, events, log) is kept before the retention sweep removes it (0 = forever). */
+  jobRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +87,16 @@ function integer(env: Env, name: string, def: number, min: number, max: number):
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** A non-negative decimal such as 30 or 0.5. */
+function decimal(env: Env, name: string, def: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return def;
+  if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw new ConfigError(name, `must be a number of days such as 30 or 0.5 (0 = keep forever), got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value > max) throw new ConfigError(name, `must be at most ${max}, got ${value}`);
   return value;
 }
 
@@ -126,10 +148,40 @@ function parseRoles(env: Env): Role[] {
   return roles as Role[];
 }
 
+function parseSentinel(env: Env, redisUrl: string | undefined): RedisSentinelTarget | undefined {
+  const raw = optional(env, 'REDIS_SENTINELS');
+  if (raw === undefined) return undefined;
+  if (redisUrl !== undefined) throw new ConfigError('REDIS_SENTINELS', 'cannot be combined with REDIS_URL (set one of them)');
+  const sentinels = raw.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
+    const m = /^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(s);
+    const port = Number(m?.[2]);
+    if (!m || port < 1 || port > 65535) throw new ConfigError('REDIS_SENTINELS', `must be host:port,host:port,..., got "${s}"`);
+    return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+  });
+  if (sentinels.length === 0) throw new ConfigError('REDIS_SENTINELS', 'must name at least one host:port');
+  const name = optional(env, 'REDIS_SENTINEL_NAME');
+  if (name === undefined) throw new ConfigError('REDIS_SENTINEL_NAME', 'must be set with REDIS_SENTINELS (the primary\'s name in the sentinels\' "sentinel monitor" line)');
+  const target: RedisSentinelTarget = { sentinels, name };
+  const sentinelPassword = optional(env, 'REDIS_SENTINEL_PASSWORD');
+  const password = optional(env, 'REDIS_PASSWORD');
+  if (sentinelPassword !== undefined) target.sentinelPassword = sentinelPassword;
+  if (password !== undefined) target.password = password;
+  return target;
+}
+
 function parseHostKeyPolicy(env: Env): HostKeyPolicy {
   const policy = optional(env, 'SSH_HOST_KEY_POLICY') ?? 'tofu';
   if (!isHostKeyPolicy(policy)) throw new ConfigError('SSH_HOST_KEY_POLICY', `must be ${HOST_KEY_POLICIES.slice(0, -1).join(', ')} or ${HOST_KEY_POLICIES.at(-1)}`);
   return policy;
+}
+
+/** Documented as the configuration server's IP address (the agent's /CSEndPoint and -i take an address). */
+function parseCsEndpoint(env: Env): string | undefined {
+  const csEndpoint = optional(env, 'CS_ENDPOINT');
+  if (csEndpoint !== undefined && isIP(csEndpoint) === 0) {
+    throw new ConfigError('CS_ENDPOINT', `must be the configuration server's IPv4 or IPv6 address, got "${csEndpoint}"`);
+  }
+  return csEndpoint;
 }
 
 /** Builds the one validated configuration object; a bad value throws a ConfigError naming the variable. */
@@ -150,11 +202,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd(), s
   }
   const csVersion = optionalVersion(env, 'CS_VERSION');
   const processServerVersion = optionalVersion(env, 'PROCESS_SERVER_VERSION');
-  const csEndpoint = optional(env, 'CS_ENDPOINT');
-  // Documented as the configuration server's IP address (the agent's /CSEndPoint and -i take an address).
-  if (csEndpoint !== undefined && isIP(csEndpoint) === 0) {
-    throw new ConfigError('CS_ENDPOINT', `must be the configuration server's IPv4 or IPv6 address, got "${csEndpoint}"`);
-  }
+  const csEndpoint = parseCsEndpoint(env);
   const csPassphraseFile = optional(env, 'CS_PASSPHRASE_FILE');
   const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -167,6 +215,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd(), s
     port: integer(env, 'PORT', 8080, 0, 65535),
     roles,
     redisUrl,
+    redisSentinel: parseSentinel(env, redisUrl),
     dataDir,
     repositoryDir: resolve(optional(env, 'REPOSITORY_DIR') ?? './repository'),
     processServerId,
@@ -190,5 +239,6 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd(), s
     globalConcurrency: integer(env, 'GLOBAL_CONCURRENCY', 0, 0, 100_000),
     processServerConcurrency: integer(env, 'PROCESS_SERVER_CONCURRENCY', 0, 0, 100_000),
     repositorySettleMs: integer(env, 'REPOSITORY_SETTLE_MS', 2000, 0, 600_000),
+    jobRetentionDays: decimal(env, 'JOB_RETENTION_DAYS', 30, 36_500),
   };
 }

@@ -3,7 +3,8 @@ import { Codes } from '../errors/catalogue.ts';
 import { PushError } from '../errors/push-error.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { redactor } from '../logging/redactor.ts';
-import { open, seal, VaultDecryptError, VaultUnknownKeyError } from './cipher.ts';
+import { keyIdOf, open, seal, VaultDecryptError, VaultUnknownKeyError } from './cipher.ts';
+import { KeyAgreementError, VaultKeyNotHeld } from './key-agreement.ts';
 import type { AccountInput, AccountSecrets, AccountWithSecrets, RunAsAccount } from './account.ts';
 import { validateAccount } from './account-input.ts';
 import type { VaultKey } from './vault-key.ts';
@@ -39,6 +40,8 @@ export interface AccountStoreOptions {
   inUse: (accountId: string) => Promise<string[]>;
   /** Re-reads the key file now (see VaultKeyring): before sealing, and for a record under a key not loaded yet. */
   reloadKeys?: () => VaultKey[];
+  /** Why this process may not seal a record now (it lacks the cluster's vault key), or null. */
+  sealingRefused?: () => string | null;
 }
 
 /**
@@ -54,6 +57,9 @@ export class AccountStore {
   ) {}
 
   private async write(meta: RunAsAccount, secrets: AccountSecrets): Promise<void> {
+    // A record sealed under a key the cluster does not use would stop every other process.
+    const refused = this.options.sealingRefused?.();
+    if (refused) throw new KeyAgreementError(refused);
     // Sealed under the key file's current key as of now, not as of the last periodic reload, so a
     // record written during a key rotation never lands under a key that is about to be dropped.
     const key = (this.options.reloadKeys?.() ?? this.keys())[0];
@@ -147,9 +153,11 @@ export class AccountStore {
       plain = this.decrypt(id, sealed);
     } catch (e) {
       if (!(e instanceof VaultDecryptError)) throw e;
-      throw new PushError(Codes.VaultUndecryptable, { runAsAccountId: id, cause: e.message }, {
+      const undecryptable = new PushError(Codes.VaultUndecryptable, { runAsAccountId: id, cause: e.message }, {
         message: `The stored secret of run-as account "${account.name}" cannot be decrypted (tampered with, or sealed under a key VAULT_KEY_FILE no longer holds): update the account's credentials.`,
       });
+      // A key this process lacks: the worker tells a mis-keyed process (hand the job back) from tampering.
+      throw e instanceof VaultUnknownKeyError ? new VaultKeyNotHeld(keyIdOf(sealed), undecryptable) : undecryptable;
     }
     const secrets = JSON.parse(plain.toString('utf8')) as AccountSecrets;
     registerSecrets(secrets);
@@ -198,6 +206,15 @@ export class AccountStore {
   /** Ids of every account. */
   async ids(): Promise<string[]> {
     return this.redis.smembers(K.all);
+  }
+
+  /** The key ids the stored secrets are sealed under (the vault key agreement checks this process holds them). */
+  async sealedKeyIds(): Promise<Set<string>> {
+    const ids = await this.ids();
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(K.account(id), 'secret');
+    const rows = (await pipe.exec()) ?? [];
+    return new Set(rows.map(([, v]) => v).filter((v): v is string => typeof v === 'string').map(keyIdOf));
   }
 
   /** An account's sealed secret as stored (null when there is none). */

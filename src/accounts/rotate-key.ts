@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AccountStore } from './accounts.ts';
 import { keyIdOf, open, seal } from './cipher.ts';
+import { setActiveKeyId } from './key-agreement.ts';
 import { readVaultKeys, vaultKeyFromBytes, writeVaultKeys, type VaultKey } from './vault-key.ts';
 
 /** How long running daemons need to pick up a rewritten key file (they re-read it every 2 s). */
@@ -12,7 +13,8 @@ const MAX_PASSES = 5;
 
 /**
  * Rotates the vault key without stopping the daemons:
- * 1. the new key goes first in the key file, the old ones stay for decryption;
+ * 1. the new key goes first in the key file, the old ones stay for decryption; it becomes the
+ *    cluster's active key id in Redis at once;
  * 2. once the daemons have reloaded the file (they also re-read it before sealing a record, and when
  *    they meet a record under a key they do not hold yet), every record is re-encrypted under the new
  *    key, compare-and-set, so an update racing with the rotation keeps its own value;
@@ -38,6 +40,9 @@ async function rotate(redis: Redis, keyFile: string, log: (line: string) => void
   const fresh = vaultKeyFromBytes(randomBytes(32));
   const all: VaultKey[] = [fresh, ...old];
   writeVaultKeys(keyFile, all);
+  // The cluster's active key changes with the file: processes on other hosts (their own copy of the
+  // file) stop taking jobs until their file holds the new key.
+  await setActiveKeyId(redis, fresh.id);
   log(`new key ${fresh.id} written to ${keyFile} (old keys ${old.map((k) => k.id).join(', ')} kept for decryption)`);
   await sleep(reloadMs);
   const store = new AccountStore(redis, () => all, { lockoutThreshold: Number.MAX_SAFE_INTEGER, inUse: async () => [] });

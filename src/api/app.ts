@@ -11,12 +11,13 @@ import { healthRoutes } from './routes/health.ts';
 import { hostKeyRoutes } from './routes/host-keys.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { processServerRoutes } from './routes/process-servers.ts';
 import { repositoryFileRoutes } from './routes/repository-files.ts';
 import { repositoryRoutes } from './routes/repository.ts';
 import { submitRoutes } from './routes/submit.ts';
 import { uiRoutes } from './ui.ts';
 
-const ROUTES = [healthRoutes, metricsRoutes, accountRoutes, submitRoutes, jobRoutes, eventRoutes, repositoryRoutes, repositoryFileRoutes, hostKeyRoutes];
+const ROUTES = [healthRoutes, metricsRoutes, accountRoutes, submitRoutes, jobRoutes, eventRoutes, repositoryRoutes, repositoryFileRoutes, hostKeyRoutes, processServerRoutes];
 
 /** The API as a fastify instance that is not listening yet (tests call `inject`, main calls `listen`). */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {

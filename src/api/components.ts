@@ -49,7 +49,7 @@ const MachineOs = {
 const AttemptLogEntry = {
   type: 'object', required: ['attempt', 'startedAt', 'processServerId', 'worker'],
   properties: {
-    attempt: { type: 'integer' }, startedAt: time, endedAt: time, retryAt: time, processServerId: string, worker: string,
+    attempt: { type: 'integer' }, startedAt: time, endedAt: time, retryAt: time, processServerId: string, worker: string, handedBack: { type: 'string', description: 'why the attempt was handed back (worker shutdown, vault key): it used no attempt' },
     error: ref('JobError'),
   },
 };

@@ -3,6 +3,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import type { KeyAgreementView } from '../accounts/key-agreement.ts';
+import type { ProcessServerAdmin } from '../jobs/process-server-admin.ts';
 import type { AccountStore } from '../accounts/accounts.ts';
 import type { HostKeyStore } from '../accounts/host-keys.ts';
 import type { ProcessServerRegistry } from '../jobs/process-servers.ts';
@@ -31,8 +33,14 @@ export interface ApiDeps {
   queueCounts: (processServerId: string) => Promise<Record<string, number>>;
   /** A fresh connection for a blocking reader (one per SSE stream). */
   blockingRedis: () => Redis;
+  /** Process servers as an operator manages them (list, drain, resume). */
+  processServerAdmin: ProcessServerAdmin;
+  /** This process's vault key agreement (/readyz and /metrics report it). */
+  keyAgreement?: KeyAgreementView;
   /** The daemon's Prometheus registry (served at /metrics). */
   metrics: Registry;
+  /** Whether this process reaches Redis, and how often that changed (for /metrics). */
+  redisState?: { readonly up: boolean; readonly changes: number };
 }
 
 /** A route file: a fastify plugin given the API's dependencies. */

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { KeyAgreementError } from '../accounts/key-agreement.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { redactor } from '../logging/redactor.ts';
 
@@ -51,6 +52,11 @@ export function errorHandler(error: FastifyError & { validation?: AjvError[]; va
   }
   if (error instanceof ConflictError) {
     void reply.code(409).send({ statusCode: 409, error: 'Conflict', message: error.message, details: error.details });
+    return;
+  }
+  if (error instanceof KeyAgreementError) {
+    // This process lacks the cluster's vault key (rotated elsewhere): another API process can serve it.
+    void reply.code(503).header('retry-after', '5').send({ statusCode: 503, error: 'Service Unavailable', message: error.message });
     return;
   }
   if (isRedisDown(error)) {

@@ -7,6 +7,7 @@
 //   npm run cli -- vault rotate-key                                (re-encrypts every run-as account)
 //   npm run cli -- jobs list [--state Failed] | jobs get <id> | jobs log <id> | jobs watch <id>
 //   npm run cli -- jobs cancel <id> | jobs restart <id>
+//   npm run cli -- process-servers list | process-servers drain <id> | process-servers resume <id>
 //   npm run cli -- host-keys list | host-keys pin <address> <SHA256:...> [--port 22] [--kind ssh|tls] [--key-type <type>]
 //   npm run cli -- host-keys forget <address> [--port 22]          (forgets SSH and TLS pins of address:port)
 //   npm run cli -- repository manual-install --os-tag <tag> | --os-name <name>   (the installer and the documented lines)
@@ -141,15 +142,25 @@ const hostKeyCommands: Record<string, Command> = {
   },
 };
 
+/** A call the typed client has no method for yet: its JSON body, or the API's error (exit 2). */
+async function rawCall(method: 'GET' | 'POST', path: string): Promise<unknown> {
+  const res = await client().raw(method, path);
+  if (res.status >= 400) throw new ApiError(method, path, res.status, res.text);
+  return res.body;
+}
+
+const processServerCommands: Record<string, Command> = {
+  'process-servers list': async () => print(await rawCall('GET', '/api/v1/process-servers')),
+  'process-servers drain': async (a) => print(await rawCall('POST', `/api/v1/process-servers/${encodeURIComponent(arg(a, 0, 'process-servers drain <id>'))}/drain`)),
+  'process-servers resume': async (a) => print(await rawCall('POST', `/api/v1/process-servers/${encodeURIComponent(arg(a, 0, 'process-servers resume <id>'))}/resume`)),
+};
+
 const MANUAL_USAGE = 'repository manual-install --os-tag <tag> | --os-name <name>';
 
 const repositoryCommands: Record<string, Command> = {
   'repository manual-install': async ({ opts }) => {
     const q = opts['os-tag'] ? `osTag=${encodeURIComponent(opts['os-tag'])}` : opts['os-name'] ? `osName=${encodeURIComponent(opts['os-name'])}` : fail(MANUAL_USAGE);
-    const path = `/api/v1/repository/manual-install?${q}`;
-    const res = await client().raw('GET', path);
-    if (res.status >= 400) throw new ApiError('GET', path, res.status, res.text);
-    print(res.body);
+    print(await rawCall('GET', `/api/v1/repository/manual-install?${q}`));
   },
   'repository download': async (a) => {
     const file = arg(a, 0, 'repository download <file> [--out <path>]');
@@ -159,9 +170,9 @@ const repositoryCommands: Record<string, Command> = {
 
 async function main(): Promise<void> {
   const [group, command, ...rest] = process.argv.slice(2);
-  const commands = { ...localCommands(loadConfig()), ...jobCommands, ...hostKeyCommands, ...repositoryCommands };
+  const commands = { ...localCommands(loadConfig()), ...jobCommands, ...hostKeyCommands, ...repositoryCommands, ...processServerCommands };
   const run = commands[`${group} ${command}`];
-  if (!run) fail('commands: tokens add|list|revoke, vault rotate-key, jobs list|get|log|watch|cancel|restart, host-keys list|pin|forget, repository manual-install|download');
+  if (!run) fail('commands: tokens add|list|revoke, vault rotate-key, jobs list|get|log|watch|cancel|restart, host-keys list|pin|forget, repository manual-install|download, process-servers list|drain|resume');
   await run(parseArgs(rest));
 }
 

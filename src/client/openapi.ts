@@ -417,6 +417,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/process-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List process servers: workers, queue depth, installers offered, key agreement, drain state */
+        get: operations["listProcessServers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/process-servers/{id}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Drain a process server: its workers take no new job; running jobs finish, queued ones wait (idempotent) */
+        post: operations["drainProcessServer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/process-servers/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a drained process server: its workers take jobs again (idempotent) */
+        post: operations["resumeProcessServer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -495,6 +546,8 @@ export interface components {
             retryAt?: string;
             processServerId: string;
             worker: string;
+            /** @description why the attempt was handed back (worker shutdown, vault key): it used no attempt */
+            handedBack?: string;
             error?: components["schemas"]["JobError"];
         };
         Job: {
@@ -2398,6 +2451,294 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is invalid: `field` names the offending input. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not call this (allowed: admin). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The job store (Redis) is unreachable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProcessServers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every process server whose workers have reported. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        processServers: {
+                            id: string;
+                            /** @description its workers take no new job (running ones finish, queued ones wait) until resumed */
+                            drained: boolean;
+                            heartbeatAgeSec: number;
+                            /** @description jobs its live workers run at once, together */
+                            concurrency: number;
+                            /** @description queue entries by BullMQ state */
+                            queue: {
+                                [key: string]: number;
+                            };
+                            installers: {
+                                file: string;
+                                osTag: string;
+                                version: string;
+                            }[];
+                            /**
+                             * @description mismatch: a live worker lacks the cluster's vault key and takes no job
+                             * @enum {string}
+                             */
+                            keyAgreement: "agreed" | "mismatch" | "unknown";
+                            /** @description CS_VERSION of its workers, when set */
+                            version: string | null;
+                            workers: {
+                                instance: string;
+                                host: string;
+                                pid: number;
+                                concurrency: number;
+                                heartbeatAgeSec: number;
+                                /** @description a heartbeat within the last 30 s */
+                                live: boolean;
+                                /** @enum {string} */
+                                keyAgreement: "agreed" | "mismatch" | "unknown";
+                                version: string | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description No bearer token, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not call this (allowed: admin, operator). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The job store (Redis) is unreachable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    drainProcessServer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process server after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @description its workers take no new job (running ones finish, queued ones wait) until resumed */
+                        drained: boolean;
+                        heartbeatAgeSec: number;
+                        /** @description jobs its live workers run at once, together */
+                        concurrency: number;
+                        /** @description queue entries by BullMQ state */
+                        queue: {
+                            [key: string]: number;
+                        };
+                        installers: {
+                            file: string;
+                            osTag: string;
+                            version: string;
+                        }[];
+                        /**
+                         * @description mismatch: a live worker lacks the cluster's vault key and takes no job
+                         * @enum {string}
+                         */
+                        keyAgreement: "agreed" | "mismatch" | "unknown";
+                        /** @description CS_VERSION of its workers, when set */
+                        version: string | null;
+                        workers: {
+                            instance: string;
+                            host: string;
+                            pid: number;
+                            concurrency: number;
+                            heartbeatAgeSec: number;
+                            /** @description a heartbeat within the last 30 s */
+                            live: boolean;
+                            /** @enum {string} */
+                            keyAgreement: "agreed" | "mismatch" | "unknown";
+                            version: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is invalid: `field` names the offending input. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token's role may not call this (allowed: admin). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The job store (Redis) is unreachable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resumeProcessServer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process server after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @description its workers take no new job (running ones finish, queued ones wait) until resumed */
+                        drained: boolean;
+                        heartbeatAgeSec: number;
+                        /** @description jobs its live workers run at once, together */
+                        concurrency: number;
+                        /** @description queue entries by BullMQ state */
+                        queue: {
+                            [key: string]: number;
+                        };
+                        installers: {
+                            file: string;
+                            osTag: string;
+                            version: string;
+                        }[];
+                        /**
+                         * @description mismatch: a live worker lacks the cluster's vault key and takes no job
+                         * @enum {string}
+                         */
+                        keyAgreement: "agreed" | "mismatch" | "unknown";
+                        /** @description CS_VERSION of its workers, when set */
+                        version: string | null;
+                        workers: {
+                            instance: string;
+                            host: string;
+                            pid: number;
+                            concurrency: number;
+                            heartbeatAgeSec: number;
+                            /** @description a heartbeat within the last 30 s */
+                            live: boolean;
+                            /** @enum {string} */
+                            keyAgreement: "agreed" | "mismatch" | "unknown";
+                            version: string | null;
+                        }[];
+                    };
+                };
             };
             /** @description The request is invalid: `field` names the offending input. */
             400: {

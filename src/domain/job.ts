@@ -81,6 +81,8 @@ export interface AttemptLogEntry {
   endedAt?: string;
   error?: JobError;
   retryAt?: string;
+  /** Why the attempt was handed back to the queue (its worker shut down); such an attempt is not counted. */
+  handedBack?: string;
   processServerId: string;
   worker: string;
 }

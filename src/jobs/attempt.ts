@@ -1,4 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { VaultKeyNotHeld, type KeyAgreementView } from '../accounts/key-agreement.ts';
 import { Codes } from '../errors/catalogue.ts';
 import { PushError } from '../errors/push-error.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -24,6 +25,8 @@ export interface AttemptEnv {
   /** The worker instance (host:pid:id), shown in the attempt log. */
   worker: string;
   metrics?: JobMetrics | undefined;
+  /** The vault key agreement: a record under a key this process lacks is handed back while it disagrees. */
+  keyAgreement?: KeyAgreementView;
 }
 
 /**
@@ -36,6 +39,8 @@ export class Attempt {
   private readonly number: number;
   private readonly max: number;
   private readonly log: Logger;
+  /** Set when the attempt went back to the queue because the worker shuts down (its guest lease is then kept). */
+  handedBack = false;
 
   constructor(
     private readonly env: AttemptEnv,
@@ -58,6 +63,7 @@ export class Attempt {
     if (isFinal(started.state)) return;
     const ctx = new StoreJobContext(started, store, this.signal, (line) => this.log.info(line), this.number >= this.max,
       (bytes, seconds) => this.env.metrics?.copied(started, bytes, seconds));
+    // The queue's count; a hand-back is counted by neither the queue nor the record (see handBack()).
     ctx.log(`attempt ${this.number} of ${this.max} on process server ${processServerId} (${worker})`);
     try {
       const outcome = await this.env.runPipeline(ctx, this.env.pipeline);
@@ -70,7 +76,15 @@ export class Attempt {
     }
   }
 
-  private async failed(e: unknown): Promise<void> {
+  private async failed(thrown: unknown): Promise<void> {
+    let e = thrown;
+    if (e instanceof VaultKeyNotHeld) {
+      // Mis-keyed (the key was rotated elsewhere): another worker, or this one once its key file is
+      // updated, runs the job; only a record the active key cannot decrypt fails (99025).
+      const state = await this.env.keyAgreement?.checkNow().catch(() => null);
+      if (state && !state.agreed) return this.handBack(`worker ${this.env.worker} lacks the cluster's vault key ${state.activeKeyId ?? ''}`, 1000, 'its key file does not hold the active key');
+      e = e.undecryptable;
+    }
     const err = toPushError(e, this.signal);
     if (abortedForShutdown(this.signal)) return this.handBack();
     if (this.signal.aborted || err.code === Codes.Cancelled || (await this.env.store.get(this.jobId))?.cancelRequested) return this.cancelled(err);
@@ -79,11 +93,20 @@ export class Attempt {
     return this.giveUp(err, jobError, e);
   }
 
-  /** The worker shuts down: another worker (or this one after a restart) runs the job again from the start. */
-  private async handBack(): Promise<never> {
-    await this.env.store.update(this.jobId, (j) => handBack(j));
-    await this.env.store.appendLog(this.jobId, `worker ${this.env.worker} is shutting down: job handed back to the queue`);
-    await this.bullJob.moveToDelayed(Date.now(), this.token);
+  /**
+   * The worker shuts down (or lacks the vault key): another worker (or this one after a restart) runs the
+   * job again from the start, without it counting as an attempt. A command it started on the guest may
+   * still run there: the worker keeps the guest lease and the next attempt waits for that command first.
+   */
+  private async handBack(
+    reason = `worker ${this.env.worker} is shutting down`,
+    delayMs = 0,
+    why = 'the attempt did not end within SHUTDOWN_GRACE_SEC',
+  ): Promise<never> {
+    this.handedBack = true;
+    await this.env.store.update(this.jobId, (j) => handBack(j, `${reason}: ${why}`));
+    await this.env.store.appendLog(this.jobId, `${reason}: job handed back to the queue (attempt ${this.number} of ${this.max} is not counted; the next attempt waits for a command still running on the guest)`);
+    await this.bullJob.moveToDelayed(Date.now() + delayMs, this.token);
     throw new DelayedError();
   }
 

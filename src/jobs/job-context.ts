@@ -3,7 +3,7 @@ import { redactor } from '../logging/redactor.ts';
 import type { JobContext } from '../pipeline/context.ts';
 import type { JobStore } from './store.ts';
 import type { JobError, JobRecord, TaskName } from '../domain/job.ts';
-import { redactedJobError, toPushError } from './failures.ts';
+import { abortedForShutdown, redactedJobError, toPushError } from './failures.ts';
 import { endTask, finishTask, noteTask, startTask } from './transitions.ts';
 
 /** The worker's JobContext: every report becomes a transition of the durable job record. */
@@ -24,6 +24,8 @@ export class StoreJobContext implements JobContext {
   }
 
   willRetry(error: unknown): boolean {
+    // Handed back (shutdown): the next attempt comes, and a command still running may use the staging folder.
+    if (abortedForShutdown(this.signal)) return true;
     return !this.lastAttempt && !this.signal.aborted && toPushError(error, this.signal).retryable;
   }
 

@@ -20,12 +20,18 @@ export interface QueueJobData {
 export class Queues {
   private readonly queues = new Map<string, Queue<QueueJobData>>();
 
-  constructor(private readonly connection: Redis, private readonly retry: { attempts: number; backoffMs: number }) {}
+  constructor(
+    private readonly connection: Redis,
+    private readonly retry: { attempts: number; backoffMs: number },
+    /** Where the queues' errors go (without a listener BullMQ prints each one). */
+    private readonly onError: (e: Error) => void = () => undefined,
+  ) {}
 
   get(processServerId: string): Queue<QueueJobData> {
     let q = this.queues.get(processServerId);
     if (!q) {
       q = new Queue<QueueJobData>(queueName(processServerId), { connection: this.connection, prefix: BULL_PREFIX });
+      q.on('error', this.onError);
       this.queues.set(processServerId, q);
     }
     return q;

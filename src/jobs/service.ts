@@ -6,6 +6,7 @@ import { isFinal, type JobRecord, type JobType, type MachineRequest } from '../d
 import { isSafeAbsolutePath, isSafeWindowsPath } from '../domain/paths.ts';
 import { osTagInfo } from '../repository/os-tags.ts';
 import { publishCancel } from './cancel-channel.ts';
+import { guestLease } from './leases.ts';
 import type { ProcessServerRegistry } from './process-servers.ts';
 import type { Queues } from './queues.ts';
 import type { JobStore, ListFilter } from './store.ts';
@@ -132,6 +133,8 @@ export class JobService {
     if (isFinal(job.state)) throw new ConflictError(`job ${id} has already ended (${job.state})`);
     await this.deps.store.update(id, requestCancel);
     if (await this.deps.queues.removeIfIdle(job.processServerId, id)) {
+      // A guest lease an earlier, handed-back attempt kept is given back: this job runs nothing more.
+      await guestLease(this.deps.redis, job.machine.address).release(id);
       return this.deps.store.update(id, (j) => cancelJob(j));
     }
     await publishCancel(this.deps.redis, id);

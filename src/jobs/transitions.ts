@@ -122,11 +122,15 @@ export function failStalledJob(j: JobRecord, error: JobError, at = nowIso()): bo
 /**
  * The worker shuts down while the job runs: the job goes back to NotStarted (another worker, or this one
  * after a restart, runs it again from the start); its running or cancelled tasks go back to NotStarted.
+ * The attempt log keeps the hand-back and its reason; like the queue, the record does not count it as an
+ * attempt (the next one has the same number).
  */
-export function handBack(j: JobRecord, at = nowIso()): boolean {
+export function handBack(j: JobRecord, reason: string, at = nowIso()): boolean {
   if (j.state !== 'InProgress') return false;
   j.state = 'NotStarted';
+  const last = lastOpenAttempt(j);
   closeAttempt(j, at);
+  if (last) { last.handedBack = reason; j.attempts -= 1; }
   for (const t of j.tasks) if (t.state === 'InProgress' || t.state === 'Cancelled') t.state = 'NotStarted';
   return true;
 }

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { KeyAgreement, KeyAgreementView } from '../accounts/key-agreement.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { PipelineDeps } from '../pipeline/deps.ts';
 import { runPipeline } from '../pipeline/run.ts';
@@ -9,7 +10,7 @@ import { isFinal } from '../domain/job.ts';
 import { Attempt, type PipelineRunner } from './attempt.ts';
 import { listenForCancel } from './cancel-channel.ts';
 import { CancelledByUser, StalledTooOften, WorkerShutdown } from './failures.ts';
-import { guestLeaseKey, LeaseSet } from './leases.ts';
+import { guestLease, type LeaseSet } from './leases.ts';
 import type { ProcessServerRegistry } from './process-servers.ts';
 import { BULL_PREFIX, queueName, type QueueJobData, type Queues } from './queues.ts';
 import type { JobMetrics } from './metrics.ts';
@@ -39,10 +40,14 @@ export interface WorkerDeps {
   slots: LeaseSet;
   pipeline: PipelineDeps;
   logger: Logger;
+  /** Where BullMQ's worker errors go (Redis unreachable: one line per state change); default: a warning each. */
+  onRedisError?: (e: Error) => void;
   /** Runs a job's pipeline (default: the real one; tests script failures with their own). */
   runPipeline?: PipelineRunner;
   /** Prometheus job metrics (copy throughput is reported from the attempt). */
   metrics?: JobMetrics;
+  /** The vault key agreement: while this process lacks the cluster's key it takes no job. */
+  keyAgreement?: KeyAgreementView;
 }
 
 /**
@@ -68,6 +73,7 @@ export class PushWorker {
     await this.requeueOrphans();
     this.every(60_000, () => this.requeueOrphans());
     this.worker = this.createWorker();
+    this.deps.keyAgreement?.onChange((state) => void this.followKeyAgreement(state).catch(() => undefined));
     this.deps.logger.info({ processServerId, concurrency, queue: queueName(processServerId) }, 'worker started');
   }
 
@@ -78,9 +84,23 @@ export class PushWorker {
   }
 
   private async beat(): Promise<void> {
+    const { pipeline, keyAgreement } = this.deps;
+    const agreement = keyAgreement?.current();
     await this.deps.registry.heartbeat(this.options.processServerId, {
       instance: this.instance, pid: process.pid, host: os.hostname(), concurrency: this.options.concurrency,
+      installers: pipeline.repository.installers().map(({ file, osTag, version }) => ({ file, osTag, version })),
+      keyAgreement: agreement ? (agreement.agreed ? 'agreed' : 'mismatch') : 'unknown',
+      version: pipeline.settings.csVersion ?? null,
     });
+  }
+
+  /** Takes no job while this process lacks the cluster's vault key (jobs already taken are handed back by their attempt). */
+  private async followKeyAgreement(state: KeyAgreement): Promise<void> {
+    const worker = this.worker;
+    if (!worker || worker.closing) return;
+    if (state.agreed) worker.resume();
+    else await worker.pause(true);
+    await this.beat();
   }
 
   /** BullMQ's queue-wide concurrency is this process server's cap, shared by all its workers (0 would mean "none may run"). */
@@ -100,7 +120,7 @@ export class PushWorker {
       stalledInterval: Math.max(1000, Math.floor(lockDurationMs / 2)),
       maxStalledCount: 3,
     });
-    worker.on('error', (e) => this.deps.logger.warn({ err: e.message }, 'worker error'));
+    worker.on('error', this.deps.onRedisError ?? ((e) => this.deps.logger.warn({ err: e.message }, 'worker error')));
     worker.on('failed', (job) => { if (job) void this.recordStalled(job).catch(() => undefined); });
     return worker;
   }
@@ -138,32 +158,40 @@ export class PushWorker {
     const { store } = this.deps;
     const jobId = bullJob.data.jobId;
     const record = await store.get(jobId);
-    if (!record || isFinal(record.state)) return;
-    if (record.cancelRequested) {
-      await store.update(jobId, (j) => cancelJob(j));
+    if (!record || isFinal(record.state) || record.cancelRequested) {
+      // A lease an earlier, handed-back attempt kept is given back: this job runs nothing more.
+      if (record) await this.guestLease(record.machine.address).release(jobId);
+      if (record?.cancelRequested) await store.update(jobId, (j) => cancelJob(j));
       return;
     }
-    const release = await this.acquireLeases(jobId, record.machine.address);
-    if (!release) {
+    const leases = await this.acquireLeases(jobId, record.machine.address);
+    if (!leases) {
       // Back to the queue shortly, without counting an attempt.
       await bullJob.moveToDelayed(Date.now() + 500 + Math.floor(Math.random() * 1000), token);
       throw new DelayedError();
     }
+    const outcome = { handedBack: false };
     try {
-      await this.run(bullJob, token, record.machine.machineId);
+      await this.run(bullJob, token, record.machine.machineId, outcome);
     } finally {
-      await release();
+      await leases.release(outcome.handedBack);
     }
+  }
+
+  private guestLease(address: string): LeaseSet {
+    return guestLease(this.deps.connection, address);
   }
 
   /**
    * One push at a time per guest address (two inventory entries for one machine must not run two
    * installers side by side), and at most GLOBAL_CONCURRENCY pushes across all process servers. Returns
-   * the release of both, or null when either is taken (then nothing is held).
+   * the release of both, or null when either is taken (then nothing is held). A handed-back job keeps
+   * its guest lease (a command it started may still run there) for up to a step's timeout: its next
+   * attempt takes it over (same holder) and releases it at its end; other jobs for that guest wait.
    */
-  private async acquireLeases(jobId: string, address: string): Promise<(() => Promise<void>) | null> {
-    const { slots, connection } = this.deps;
-    const guest = new LeaseSet(connection, guestLeaseKey(address), 1);
+  private async acquireLeases(jobId: string, address: string): Promise<{ release: (handedBack: boolean) => Promise<void> } | null> {
+    const { slots } = this.deps;
+    const guest = this.guestLease(address);
     const gotSlot = await slots.acquire(jobId);
     const gotGuest = gotSlot && (await guest.acquire(jobId));
     if (!gotGuest) {
@@ -172,20 +200,26 @@ export class PushWorker {
     }
     const releaseSlot = slots.keep(jobId);
     const releaseGuest = guest.keep(jobId);
-    return async () => {
-      await releaseGuest();
-      await releaseSlot();
+    const holdMs = this.deps.pipeline.settings?.stepTimeoutMs ?? 1_800_000;
+    return {
+      release: async (handedBack) => {
+        await releaseGuest(handedBack ? { holdMs } : {});
+        await releaseSlot();
+      },
     };
   }
 
-  private async run(bullJob: Job<QueueJobData>, token: string | undefined, machineId: string): Promise<void> {
+  /** Runs one attempt; `outcome.handedBack` tells whether it went back to the queue (the worker shuts down). */
+  private async run(bullJob: Job<QueueJobData>, token: string | undefined, machineId: string, outcome: { handedBack: boolean }): Promise<void> {
     const jobId = bullJob.data.jobId;
     const controller = new AbortController();
     this.running.set(jobId, controller);
     try {
       const { store, logger, pipeline } = this.deps;
-      const env = { store, logger, pipeline, runPipeline: this.deps.runPipeline ?? runPipeline, processServerId: this.options.processServerId, worker: this.instance, metrics: this.deps.metrics };
-      await new Attempt(env, bullJob, token, controller.signal, machineId).run();
+      const env = { store, logger, pipeline, runPipeline: this.deps.runPipeline ?? runPipeline, processServerId: this.options.processServerId, worker: this.instance,
+        metrics: this.deps.metrics, keyAgreement: this.deps.keyAgreement };
+      const attempt = new Attempt(env, bullJob, token, controller.signal, machineId);
+      try { await attempt.run(); } finally { outcome.handedBack = attempt.handedBack; }
     } finally {
       this.running.delete(jobId);
     }

@@ -11,6 +11,7 @@ import { VaultKeyring } from '../../src/accounts/keyring.ts';
 import { buildApp } from '../../src/api/app.ts';
 import type { RepositoryView } from '../../src/api/deps.ts';
 import { TOKEN_ROLES, TokenStore, type TokenRole } from '../../src/api/tokens.ts';
+import { ProcessServerAdmin } from '../../src/jobs/process-server-admin.ts';
 import { ProcessServerRegistry } from '../../src/jobs/process-servers.ts';
 import { Queues } from '../../src/jobs/queues.ts';
 import { JobMetrics } from '../../src/jobs/metrics.ts';
@@ -61,6 +62,7 @@ export async function startApiHarness(opts: { processServers?: string[] } = {}):
   const app = await buildApp({
     redis: conn, logger: createLogger('info', { write: (l: string) => { logs.push(l); } }), tokens: tokenStore, accounts, jobs,
     hostKeys: new HostKeyStore(conn), processServers, repository: emptyRepository, metrics: metrics.registry,
+    processServerAdmin: new ProcessServerAdmin(processServers, queues),
     queueCounts: (ps) => queues.get(ps).getJobCounts('waiting', 'active', 'delayed'),
     blockingRedis: () => { const r = createRedis(redis.url, 'blocking'); blocking.push(r); return r; },
   });

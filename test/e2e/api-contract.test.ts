@@ -13,11 +13,11 @@ describe('API contract (running daemon)', () => {
   before(async () => { lab = await startLab(); });
   after(async () => { await lab?.stop(); });
 
-  it('health needs no token; readyz checks Redis and the repository folder', async () => {
+  it('health needs no token; readyz checks Redis, the repository folder and the vault key agreement', async () => {
     const anonymous = lab.daemon.client.withToken(null);
     assert.deepEqual(await anonymous.health(), { status: 'ok' });
     // The lab daemon sets CS_VERSION, CS_ENDPOINT and CS_PASSPHRASE_FILE: nothing a push needs is missing.
-    assert.deepEqual(await anonymous.ready(), { status: 'ready', checks: { redis: 'ok', repository: 'ok' }, settings: { missing: [], detail: 'ok' } });
+    assert.deepEqual(await anonymous.ready(), { status: 'ready', checks: { redis: 'ok', repository: 'ok', vaultKey: 'ok' }, settings: { missing: [], detail: 'ok' } });
   });
 
   it('401 and 403 reach the client as ApiError', async () => {

@@ -8,6 +8,7 @@ import type { AccountCreate } from '../../src/client/api-client.ts';
 import type { MachineRequest } from '../../src/domain/job.ts';
 import { startTestDaemon, waitForJob, type TestDaemon, type TestDaemonOptions } from '../lab/daemon.ts';
 import { buildLinuxInstaller, installerFileName } from '../lab/installers.ts';
+import type { Cluster } from '../lab/cluster.ts';
 import type { LinuxGuest } from '../lab/linux-guest.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
 import { copyFileSync } from 'node:fs';
@@ -115,3 +116,18 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
 
 export { waitForJob };
 export { dumpRedis } from '../lab/redis-dump.ts';
+
+const FINAL_STATES = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
+
+/** A run-as account for the guest's root user, created through a cluster's API process. */
+export async function createClusterAccount(cluster: Cluster, guest: LinuxGuest): Promise<string> {
+  return (await cluster.client.createAccount({ name: 'root', osFamily: 'linux', username: guest.users.root.name, password: guest.users.root.password })).id;
+}
+
+/** Waits until every job (read through the cluster's API) has ended; returns them. */
+export function clusterJobsEnded<J extends { state: string }>(cluster: Cluster, ids: string[], timeoutMs: number): Promise<J[]> {
+  return until(`all ${ids.length} jobs to end`, async () => {
+    const all = await Promise.all(ids.map(async (id) => (await cluster.client.getJob(id)) as unknown as J));
+    return all.every((j) => FINAL_STATES.includes(j.state)) ? all : undefined;
+  }, timeoutMs);
+}

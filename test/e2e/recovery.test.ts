@@ -11,7 +11,7 @@ import { startCluster, type Cluster } from '../lab/cluster.ts';
 import { startFaultProxy } from '../lab/fault-proxy.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { createLinuxAccount, enable, fillRepository, machineFor, startLab, until, waitForJob, type JobBody } from './fixtures.ts';
+import { clusterJobsEnded, createClusterAccount, createLinuxAccount, enable, fillRepository, machineFor, startLab, type JobBody, until, waitForJob } from './fixtures.ts';
 
 interface Job extends JobBody { attemptLog?: Array<{ attempt: number; endedAt?: string; error?: { code: number; message: string } }> }
 
@@ -35,7 +35,7 @@ describe('recovery across worker processes', () => {
     // The account is created through the API process (the workers decrypt it with the shared vault key).
     const g = await createLinuxGuest({ name: 'rec', behaviour: { passphrase: cluster.passphrase } });
     guests.push(g);
-    account = (await cluster.client.createAccount({ name: 'root', osFamily: 'linux', username: g.users.root.name, password: g.users.root.password })).id;
+    account = await createClusterAccount(cluster, g);
   });
 
   after(async () => {
@@ -110,10 +110,7 @@ describe('recovery across worker processes', () => {
     assert.equal(sub.length, 100);
     const ids = sub.map((j) => j.id);
     assert.equal(new Set(ids).size, 100);
-    const jobs = await until('all 100 jobs to end', async () => {
-      const all = await Promise.all(ids.map(get));
-      return all.every((j) => FINAL.includes(j.state)) ? all : undefined;
-    }, 180_000);
+    const jobs = await clusterJobsEnded<Job>(cluster, ids, 180_000);
     const byState = jobs.reduce<Record<string, number>>((acc, j) => { acc[j.state] = (acc[j.state] ?? 0) + 1; return acc; }, {});
     assert.deepEqual(byState, { Succeeded: 100 }, JSON.stringify(jobs.filter((j) => j.state !== 'Succeeded').slice(0, 3), null, 2));
     const ps = jobs.reduce<Record<string, number>>((acc, j) => { const p = (j as unknown as { processServerId: string }).processServerId; acc[p] = (acc[p] ?? 0) + 1; return acc; }, {});

@@ -184,14 +184,17 @@ describe('handBack', () => {
     startTask(j, 'PrerequisiteCheck', T1);
     endTask(j, 'PrerequisiteCheck', { state: 'Cancelled', error: jobError(99008) }, T1);
     startTask(j, 'InstallMobilityService', T1);
-    assert.ok(handBack(j, T2));
+    const attempts = j.attempts;
+    assert.ok(handBack(j, 'the worker is shutting down', T2));
     assert.equal(j.state, 'NotStarted');
+    assert.equal(j.attempts, attempts - 1, 'a handed-back attempt is not counted');
+    assert.equal(j.attemptLog?.[0]?.handedBack, 'the worker is shutting down');
     assert.deepEqual(j.tasks.map((t) => t.state), ['Succeeded', 'NotStarted', 'NotStarted', 'NotStarted', 'NotStarted']);
     assert.equal(j.attemptLog?.[0]?.endedAt, T2);
     assert.equal(j.attemptLog?.[0]?.error, undefined);
   });
 
-  it('only a running job is handed back', () => allowedFrom(['InProgress'], (j) => handBack(j, T2)));
+  it('only a running job is handed back', () => allowedFrom(['InProgress'], (j) => handBack(j, 'test', T2)));
 });
 
 describe('failStalledJob', () => {

@@ -1,13 +1,16 @@
 // The worker against a real Redis with a scripted pipeline (no guest): an orphaned record (active, its
 // queue entry gone) is queued again through the one producer and keeps JOB_RETRIES+1 attempts with
 // backoff; a cancel through the channel and a shutdown abort the running job with typed reasons; a job
-// BullMQ gives up on (stalled too often) ends Failed.
+// BullMQ gives up on (stalled too often) ends Failed. A record under a vault key this process lacks is
+// handed back without using an attempt while the key agreement says mismatch (and the worker pauses),
+// and fails with 99025 only when this process holds the cluster's key (tampering).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { Codes } from '../../src/errors/catalogue.ts';
 import { PushError } from '../../src/errors/push-error.ts';
 import type { JobRecord } from '../../src/domain/job.ts';
+import { VaultKeyNotHeld, type KeyAgreement, type KeyAgreementView } from '../../src/accounts/key-agreement.ts';
 import type { PipelineRunner } from '../../src/jobs/attempt.ts';
 import { publishCancel } from '../../src/jobs/cancel-channel.ts';
 import { CancelledByUser, WorkerShutdown } from '../../src/jobs/failures.ts';
@@ -46,11 +49,13 @@ describe('worker', () => {
     await redis?.stop();
   });
 
-  async function startWorker(processServerId: string, runPipeline: PipelineRunner, options: Partial<WorkerOptions> = {}): Promise<PushWorker> {
+  async function startWorker(processServerId: string, runPipeline: PipelineRunner, options: Partial<WorkerOptions> = {}, keyAgreement?: KeyAgreementView): Promise<PushWorker> {
     const subscriber = createRedis(redis.url, 'blocking');
+    // The heartbeat publishes the repository's installers and CS_VERSION; the scripted pipeline needs nothing else.
+    const pipeline = { repository: { installers: () => [] }, settings: {} } as unknown as PipelineDeps;
     const worker = new PushWorker({
       connection: conn, subscriber, store, queues, registry: new ProcessServerRegistry(conn), slots: new LeaseSet(conn, 'pi:global-slots', 0),
-      pipeline: {} as PipelineDeps, logger: createLogger('silent'), runPipeline,
+      pipeline, logger: createLogger('silent'), runPipeline, keyAgreement,
     }, { processServerId, concurrency: 2, processServerConcurrency: 0, lockDurationMs: 5000, shutdownGraceMs: 200, ...options });
     await worker.start();
     opened.push({ stop: async () => { await worker.stop(); subscriber.disconnect(); } });
@@ -170,5 +175,54 @@ describe('worker', () => {
     assert.equal(done.errors[0]?.code, Codes.Internal);
     assert.equal(done.errors[0]?.message, 'The job could not be completed: job stalled more than allowable limit');
     assert.equal(done.attemptLog?.[0]?.error?.code, Codes.Internal);
+  });
+
+  /** A key agreement a test sets by hand (checkNow tells the listeners, as the daemon's monitor does). */
+  function scriptedAgreement(initial: KeyAgreement): KeyAgreementView & { set(s: KeyAgreement): void } {
+    let state = initial;
+    const listeners: Array<(s: KeyAgreement) => void> = [];
+    return {
+      current: () => state,
+      checkNow: async () => state,
+      onChange: (l) => { listeners.push(l); },
+      set(s) { state = s; for (const l of listeners) l(s); },
+    };
+  }
+  const undecryptable = new PushError(Codes.VaultUndecryptable, { runAsAccountId: 'acct' });
+
+  it('a record under a vault key this process lacks: handed back without an attempt while mismatched; the worker resumes once agreed', async () => {
+    const agreement = scriptedAgreement({ agreed: true, activeKeyId: 'aaaa' });
+    let runs = 0;
+    await startWorker('ps-key', async (ctx) => {
+      runs += 1;
+      if (runs === 1) {
+        // The key was rotated elsewhere between the last check and this job.
+        agreement.set({ agreed: false, activeKeyId: 'bbbb', missing: ['bbbb'], reason: 'VAULT_KEY_FILE x holds vault key aaaa but ...' });
+        throw new VaultKeyNotHeld('bbbb', undecryptable);
+      }
+      for (const t of ctx.job.tasks) await ctx.task(t.name, async () => undefined);
+      return { state: 'Succeeded', warnings: [] };
+    }, {}, agreement);
+    const job = await createJob('ps-key', 'vm-key');
+    await queues.enqueue('ps-key', job.id);
+    await until('the hand-back', async () => (await store.log(job.id)).some((l) => l.includes('lacks the cluster\'s vault key bbbb: job handed back to the queue')));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(runs, 1, 'the paused worker takes no job');
+    const back = await store.get(job.id);
+    assert.equal(back?.state, 'NotStarted');
+    assert.equal((await queues.get('ps-key').getJob(job.id))?.attemptsMade, 0, 'no attempt used');
+    agreement.set({ agreed: true, activeKeyId: 'bbbb' });
+    const done = await ended(job.id);
+    assert.equal(done.state, 'Succeeded', JSON.stringify(done, null, 2));
+    assert.equal(runs, 2);
+  });
+
+  it('a record under an unknown key while this process holds the cluster\'s key is tampered: 99025', async () => {
+    await startWorker('ps-tamper', async () => { throw new VaultKeyNotHeld('ffff', undecryptable); }, {}, scriptedAgreement({ agreed: true, activeKeyId: 'aaaa' }));
+    const job = await createJob('ps-tamper', 'vm-tamper');
+    await queues.enqueue('ps-tamper', job.id);
+    const done = await ended(job.id);
+    assert.equal(done.state, 'Failed');
+    assert.deepEqual(done.errors.map((e) => e.code), [Codes.VaultUndecryptable]);
   });
 });

@@ -19,6 +19,8 @@ export interface Cluster {
   startWorker(processServerId: string, repositoryDir: string, env?: Record<string, string>): Promise<DaemonProcess>;
   /** The API process, as admin. */
   client: ApiClient;
+  /** Spawns a worker process without waiting for it to start (it may refuse to). */
+  spawnWorker(processServerId: string, repositoryDir: string, env?: Record<string, string>): DaemonProcess;
   stop(): Promise<void>;
 }
 
@@ -40,10 +42,14 @@ export async function startCluster(opts: { redisUrl: string; env?: Record<string
   const workers: DaemonProcess[] = [];
   const cluster: Cluster = {
     url, token, passphrase, dataDir, api, workers, client: new ApiClient({ baseUrl: url, token }),
-    async startWorker(processServerId, repositoryDir, env = {}) {
+    spawnWorker(processServerId, repositoryDir, env = {}) {
       const w = spawnDaemon({ ...common, ROLES: 'worker', PROCESS_SERVER_ID: processServerId, REPOSITORY_DIR: repositoryDir, ...env });
-      await w.waitFor(/worker started/);
       workers.push(w);
+      return w;
+    },
+    async startWorker(processServerId, repositoryDir, env = {}) {
+      const w = cluster.spawnWorker(processServerId, repositoryDir, env);
+      await w.waitFor(/worker started/);
       return w;
     },
     async stop() {

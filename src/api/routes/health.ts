@@ -25,6 +25,8 @@ export const healthRoutes: ApiRoutes = async (app, { deps }) => {
       checks.redis = `unreachable: ${(e as Error).message}`;
     }
     checks.repository = (await deps.repository.readable()) ? 'ok' : 'unreadable';
+    const agreement = deps.keyAgreement?.current();
+    if (agreement) checks.vaultKey = agreement.agreed ? 'ok' : `mismatch: ${agreement.reason}`;
     const ok = Object.values(checks).every((v) => v === 'ok');
     const missing = [...(deps.missingSettings ?? [])];
     // The API itself is ready without them; the detail says why pushes will fail (99016) until they are set.

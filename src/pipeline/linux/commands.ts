@@ -37,6 +37,20 @@ export const linuxCommands = {
   writePrivateFile: (file: string) => `umask 077 && cat > ${shQuote(file)} && chmod 600 ${shQuote(file)}`,
   register: (installDir: string, csEndpoint: string, passphraseFile: string) =>
     linuxArgs.register(installDir, shQuote(csEndpoint), shQuote(passphraseFile)),
+  /**
+   * Runs `command` with a marker file holding the pid of the shell that runs it, removed when it ends: an
+   * attempt handed back while it runs (its connection gone, the command not) lets the next one see it.
+   */
+  marked: (marker: string, command: string) =>
+    `echo $$ > ${shQuote(marker)} && { ${command}; }; rc=$?; rm -f ${shQuote(marker)}; exit $rc`,
+  /**
+   * Waits up to `seconds` for the command behind a marker to end. Prints nothing (no marker), "ended <pid>"
+   * (marker removed) or "running <pid>".
+   */
+  waitForMarked: (marker: string, seconds: number) =>
+    `m=${shQuote(marker)}; [ -f "$m" ] || exit 0; p=$(cat "$m"); i=0; ` +
+    `while [ -n "$p" ] && [ -d "/proc/$p" ] && [ $i -lt ${Math.floor(seconds)} ]; do sleep 1; i=$((i+1)); done; ` +
+    `if [ -n "$p" ] && [ -d "/proc/$p" ]; then echo "running $p"; else rm -f "$m"; echo "ended $p"; fi`,
   remove: (p: string) => `rm -f ${shQuote(p)}`,
   removeTree: (p: string) => `rm -rf ${shQuote(p)}`,
   uninstall: (installDir: string) => `cd ${shQuote(installDir)} && ./uninstall.sh -Y`,

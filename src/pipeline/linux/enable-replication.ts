@@ -3,7 +3,7 @@ import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { resolveJobOsTag } from './detect-os.ts';
-import { checkPrerequisites, copyInstaller, install, installDirOf, readAgentState, register, stagingDir, withLinuxSession, type AgentState } from './steps.ts';
+import { checkPrerequisites, copyInstaller, install, installDirOf, readAgentState, register, stagingDir, waitForEarlierCommand, withLinuxSession, type AgentState } from './steps.ts';
 
 /**
  * Enable replication on a Linux guest (guest-contract.md, Linux): copy, prerequisites, install,
@@ -20,6 +20,7 @@ export async function enableReplicationLinux(ctx: JobContext, deps: PipelineDeps
     let nothingToInstall = false;
     await ctx.task('CopyInstaller', async () => {
       const guest = await session.connect();
+      await waitForEarlierCommand(ctx, guest, stage, deps.settings.stepTimeoutMs);
       const tag = await resolveJobOsTag(ctx, guest);
       installer = await deps.repository.select(tag);
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);

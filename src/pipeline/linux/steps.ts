@@ -26,6 +26,30 @@ export function stagingDir(jobId: string): string {
   return `/tmp/pushinstall-${jobId}`;
 }
 
+/** Where a long guest command of the job records its pid while it runs (see linuxCommands.marked). */
+function runningMarker(stage: string): string {
+  return `${stage}/running.pid`;
+}
+
+/**
+ * Before anything else on the guest: when an earlier attempt of this job was handed back while its
+ * installer or configurator ran, that command may still run there; wait for it to end (bounded by the
+ * step timeout), so two never run at once and this attempt sees what it did.
+ */
+export async function waitForEarlierCommand(ctx: JobContext, guest: LinuxGuest, stage: string, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const out = (await guest.run(linuxCommands.waitForMarked(runningMarker(stage), 20), { privileged: true, label: `wait for a command an earlier attempt started (${runningMarker(stage)})` })).stdout.trim();
+    const [what, pid] = out.split(/\s+/);
+    if (what !== 'running') {
+      if (what === 'ended') ctx.log(`the command an earlier attempt started (pid ${pid}) has ended, after ${Math.round((Date.now() - started) / 1000)} s of waiting`);
+      return;
+    }
+    ctx.log(`a command an earlier attempt started (pid ${pid}) still runs on the guest: waiting for it to end`);
+    if (Date.now() - started > timeoutMs) throw new PushError(Codes.Timeout, { phase: 'exec', reason: `the command an earlier attempt started (pid ${pid}) did not end`, timeoutMs });
+  }
+}
+
 export function installDirOf(requested: string | undefined): string {
   const dir = requested ?? DEFAULT_LINUX_INSTALL_DIR;
   if (!isSafeAbsolutePath(dir)) throw new PushError(Codes.CommandFailed, { reason: `installLocation ${JSON.stringify(dir)} is not a safe absolute path` });
@@ -108,7 +132,7 @@ export async function checkPrerequisites(ctx: JobContext, guest: LinuxGuest, ins
 export async function install(ctx: JobContext, guest: LinuxGuest, archive: string, stage: string, installDir: string): Promise<void> {
   const extracted = `${stage}/extracted`;
   await guest.must(linuxCommands.extract(archive, extracted), { what: 'extract the installer', code: Codes.ExtractFailed, privileged: true });
-  const res = await guest.run(linuxCommands.install(extracted, installDir), { privileged: true });
+  const res = await guest.run(linuxCommands.marked(runningMarker(stage), linuxCommands.install(extracted, installDir)), { privileged: true, label: linuxCommands.install(extracted, installDir) });
   if (res.code !== 0) {
     const logTail = (await guest.run(linuxCommands.installLogTail(), { privileged: true })).stdout;
     throw new PushError(Codes.InstallFailed, {
@@ -126,7 +150,8 @@ export async function register(ctx: JobContext, guest: LinuxGuest, deps: Pipelin
   let res;
   try {
     await guest.must(linuxCommands.writePrivateFile(passphraseFile), { stdin: cs.passphrase + '\n', what: 'write the passphrase file', label: `write ${passphraseFile} (0600)` });
-    res = await guest.run(linuxCommands.register(installDir, cs.endpoint, passphraseFile), { privileged: true });
+    const command = linuxCommands.register(installDir, cs.endpoint, passphraseFile);
+    res = await guest.run(linuxCommands.marked(runningMarker(stage), command), { privileged: true, label: command });
   } finally {
     // The passphrase never outlives the registration command, whatever happened.
     await guest.run(linuxCommands.remove(passphraseFile), { privileged: true }).catch(() => undefined);

@@ -6,7 +6,7 @@ import { readCsSettings } from '../cs-settings.ts';
 import type { SelectedInstaller, PipelineDeps } from '../deps.ts';
 import { selectUpdateTarget } from '../upgrade-path.ts';
 import { resolveJobOsTag } from './detect-os.ts';
-import { checkPrerequisites, copyInstaller, install, installDirOf, readAgentState, register, stagingDir, verifyAgent, withLinuxSession, type AgentState } from './steps.ts';
+import { checkPrerequisites, copyInstaller, install, installDirOf, readAgentState, register, stagingDir, verifyAgent, waitForEarlierCommand, withLinuxSession, type AgentState } from './steps.ts';
 
 /**
  * "Update Mobility Service" on a Linux guest: brings an installed agent to the configuration server's
@@ -22,6 +22,7 @@ export async function updateAgentLinux(ctx: JobContext, deps: PipelineDeps): Pro
     let upToDate = false;
     await ctx.task('CopyInstaller', async () => {
       const guest = await session.connect();
+      await waitForEarlierCommand(ctx, guest, stage, deps.settings.stepTimeoutMs);
       state = await readAgentState(guest);
       if (!state.installed || !state.version) throw new PushError(Codes.AgentNotInstalled, { machine: ctx.job.machine.address });
       const tag = await resolveJobOsTag(ctx, guest);
