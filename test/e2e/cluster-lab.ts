@@ -1,13 +1,12 @@
 // A cluster of daemon processes on one lab Redis, with a repository, Linux guests and one run-as
 // account created through the API process (the workers decrypt it with the shared vault key).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { startCluster, type Cluster } from '../lab/cluster.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { fillRepository, until, type JobBody } from './fixtures.ts';
+import { newRepository, until, type JobBody } from './fixtures.ts';
 
 export const FINAL = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
 
@@ -25,9 +24,7 @@ export interface ClusterLab {
 
 export async function startClusterLab(opts: { name: string; guests: number; installSleep: number; env: Record<string, string> }): Promise<ClusterLab> {
   const redis = await startLabRedis();
-  const repo = path.join(mkdtempSync(path.join(tmpdir(), `pi-${opts.name}-`)), 'repository');
-  mkdirSync(repo, { recursive: true });
-  await fillRepository(repo, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
+  const repo = await newRepository(opts.name, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
   const cluster = await startCluster({ redisUrl: redis.url, env: opts.env });
   const guests = await Promise.all(Array.from({ length: opts.guests }, (_, i) => createLinuxGuest({ name: `${opts.name}${i}`, behaviour: { passphrase: cluster.passphrase, installSleep: opts.installSleep } })));
   const root = (guests[0] as LinuxGuest).users.root;

@@ -1,6 +1,6 @@
 // Shared set-up for the end-to-end tests: a Redis, a daemon, a repository of test installers, and
 // helpers to create run-as accounts and submit jobs through the HTTP API.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SubmittedJob } from '../../src/api/views.ts';
@@ -35,6 +35,14 @@ export interface Lab {
 }
 
 /** Builds installers (one tarball per version) and copies them under each tag's name. */
+/** A new installer repository folder (under a temp dir named after `prefix`) holding the given installers. */
+export async function newRepository(prefix: string, entries: Array<{ tag: string; version: string; padMiB?: number }>): Promise<string> {
+  const repo = path.join(mkdtempSync(path.join(tmpdir(), `pi-${prefix}-`)), 'repository');
+  mkdirSync(repo, { recursive: true });
+  await fillRepository(repo, entries);
+  return repo;
+}
+
 export async function fillRepository(repo: string, entries: Array<{ tag: string; version: string; padMiB?: number }>): Promise<void> {
   const built = new Map<string, string>();
   for (const e of entries) {

@@ -3,15 +3,13 @@
 // jobs in flight (API 503 meanwhile, nothing lost or duplicated), and a batch of 100 machines across
 // two process servers, each a separate worker process.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, type Cluster } from '../lab/cluster.ts';
 import { startFaultProxy } from '../lab/fault-proxy.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { clusterJobsEnded, createClusterAccount, createLinuxAccount, enable, fillRepository, machineFor, startLab, type JobBody, until, waitForJob } from './fixtures.ts';
+import { clusterJobsEnded, createClusterAccount, createLinuxAccount, enable, newRepository, machineFor, startLab, type JobBody, until, waitForJob } from './fixtures.ts';
 
 interface Job extends JobBody { attemptLog?: Array<{ attempt: number; endedAt?: string; error?: { code: number; message: string } }> }
 
@@ -27,10 +25,7 @@ describe('recovery across worker processes', () => {
 
   before(async () => {
     redis = await startLabRedis();
-    repo = path.join(mkdtempSync(path.join(tmpdir(), 'pi-rec-')), 'repository');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(repo, { recursive: true });
-    await fillRepository(repo, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0', padMiB: 16 }]);
+    repo = await newRepository('rec', [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0', padMiB: 16 }]);
     cluster = await startCluster({ redisUrl: redis.url, env: { JOB_LOCK_MS: '3000', SHUTDOWN_GRACE_SEC: '2', WORKER_CONCURRENCY: '16' } });
     // The account is created through the API process (the workers decrypt it with the shared vault key).
     const g = await createLinuxGuest({ name: 'rec', behaviour: { passphrase: cluster.passphrase } });
@@ -94,10 +89,7 @@ describe('recovery across worker processes', () => {
   });
 
   it('a batch of 100 machines across two process servers (two worker processes) all reach a final state', async () => {
-    const repo2 = path.join(path.dirname(repo), 'repository-ps2');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(repo2, { recursive: true });
-    await fillRepository(repo2, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
+    const repo2 = await newRepository('rec-ps2', [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
     await cluster.startWorker('ps2', repo2);
     const batchGuests = await Promise.all(Array.from({ length: 10 }, (_, i) => createLinuxGuest({ name: `b${i}`, behaviour: { passphrase: cluster.passphrase } })));
     guests.push(...batchGuests);

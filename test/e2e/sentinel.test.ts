@@ -4,7 +4,7 @@
 // once, no job is duplicated, and the API answers again within 30 s. A sentinel address that does not
 // answer at start is a configuration error (exit 2 naming REDIS_SENTINELS).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +12,7 @@ import { startCluster, type Cluster } from '../lab/cluster.ts';
 import { spawnDaemon } from '../lab/daemon-process.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { SENTINEL_NAME, startSentinelLab, type SentinelLab } from '../lab/sentinel.ts';
-import { clusterJobsEnded, createClusterAccount, fillRepository, machineFor, type JobBody, until } from './fixtures.ts';
+import { clusterJobsEnded, createClusterAccount, newRepository, machineFor, type JobBody, until } from './fixtures.ts';
 
 
 describe('Redis Sentinel failover', () => {
@@ -24,9 +24,7 @@ describe('Redis Sentinel failover', () => {
 
   before(async () => {
     lab = await startSentinelLab();
-    repo = path.join(mkdtempSync(path.join(tmpdir(), 'pi-sent-')), 'repository');
-    mkdirSync(repo, { recursive: true });
-    await fillRepository(repo, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
+    repo = await newRepository('sent', [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
     cluster = await startCluster({ redisUrl: '', env: { REDIS_SENTINELS: lab.sentinels, REDIS_SENTINEL_NAME: SENTINEL_NAME, JOB_LOCK_MS: '5000', WORKER_CONCURRENCY: '16' } });
     guests.push(...await Promise.all(Array.from({ length: 10 }, (_, i) => createLinuxGuest({ name: `sent${i}`, behaviour: { passphrase: cluster.passphrase, installSleep: 4 } }))));
     const g = guests[0] as LinuxGuest;

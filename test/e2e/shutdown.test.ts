@@ -4,15 +4,12 @@
 // running on the guest), and SIGTERM while Redis is unreachable (the process exits within the grace,
 // having written one structured warning, no raw error dumps).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, type Cluster } from '../lab/cluster.ts';
 import type { DaemonProcess } from '../lab/daemon-process.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { clusterJobsEnded, createClusterAccount, fillRepository, machineFor, type JobBody, until } from './fixtures.ts';
+import { clusterJobsEnded, createClusterAccount, newRepository, machineFor, type JobBody, until } from './fixtures.ts';
 
 interface Job extends JobBody { attemptLog?: Array<{ attempt: number; endedAt?: string; handedBack?: string }> }
 
@@ -28,9 +25,7 @@ describe('rolling restart and shutdown', () => {
 
   before(async () => {
     redis = await startLabRedis();
-    repo = path.join(mkdtempSync(path.join(tmpdir(), 'pi-roll-')), 'repository');
-    mkdirSync(repo, { recursive: true });
-    await fillRepository(repo, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
+    repo = await newRepository('roll', [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
     cluster = await startCluster({ redisUrl: redis.url, env: { JOB_LOCK_MS: '3000', SHUTDOWN_GRACE_SEC: String(GRACE_SEC), WORKER_CONCURRENCY: '8' } });
     guests.push(...await Promise.all(Array.from({ length: 4 }, (_, i) => createLinuxGuest({ name: `roll${i}`, behaviour: { passphrase: cluster.passphrase, installSleep: INSTALL_SEC } }))));
     const g = guests[0] as LinuxGuest;
