@@ -1,8 +1,8 @@
 #!/bin/sh
-# Idempotent set-up run before `npm start` (arg: start) and `npm test` (arg: test):
+# Idempotent set-up run before `npm start` (arg: start), `npm test` (arg: test) and `npm run demo` (arg: demo):
 # installs npm dependencies when missing or stale, and the Debian packages the daemon (redis-server) or
-# the test lab (redis-server, sshd, smbd, smbclient, busybox, python3-winrm, sudo) need; `bench` (the
-# fleet benchmark) also needs sshpass and the OpenSSH client. As root on
+# the test lab (redis-server, redis-sentinel, sshd, smbd, smbclient, busybox, python3-winrm, sudo, chromium) need;
+# `bench` (the fleet benchmark) also needs sshpass and the OpenSSH client. As root on
 # Debian/Ubuntu it installs them with apt-get; otherwise it prints the exact command and stops.
 set -eu
 cd "$(dirname "$0")/.."
@@ -23,9 +23,10 @@ need() { # need <command-or-path> <package>
   esac
 }
 if [ "$mode" = "start" ]; then
-  if [ -z "${REDIS_URL:-}" ] && ! grep -qs '^REDIS_URL=.' .env; then need redis-server redis-server; fi
+  if [ -z "${REDIS_URL:-}" ] && [ -z "${REDIS_SENTINELS:-}" ] && ! grep -qs '^REDIS_\(URL\|SENTINELS\)=.' .env; then need redis-server redis-server; fi
 else
   need redis-server redis-server
+  need redis-sentinel redis-sentinel
   need /usr/sbin/sshd openssh-server
   need smbd samba
   need smbclient smbclient
@@ -39,6 +40,8 @@ else
     need sshpass sshpass
     need scp openssh-client
   fi
+  # The dashboard's browser tests (driven by playwright-core); the demo (arg: demo) needs the lab only.
+  if [ "$mode" = "test" ]; then need /usr/bin/chromium chromium; fi
 fi
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,24 +1,47 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { HOST_KEY_POLICIES, isHostKeyPolicy, type HostKeyPolicy } from './domain/os.ts';
 
 export type Role = 'api' | 'worker';
+
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+function isLogFormat(value: string): value is LogFormat {
+  return (LOG_FORMATS as readonly string[]).includes(value);
+}
+
+/** Redis through Sentinel: the sentinels to ask, the primary's name, and the passwords (never logged). */
+export interface RedisSentinelTarget {
+  sentinels: Array<{ host: string; port: number }>;
+  name: string;
+  sentinelPassword?: string;
+  password?: string;
+}
 
 export interface Config {
   host: string;
   port: number;
   roles: Role[];
   redisUrl: string | undefined;
+  /** Set when REDIS_SENTINELS is: every connection then finds the primary through the sentinels. */
+  redisSentinel: RedisSentinelTarget | undefined;
   dataDir: string;
   repositoryDir: string;
   processServerId: string;
   csEndpoint: string | undefined;
   csPassphraseFile: string | undefined;
+  /** The configuration server's version: no installer newer than it is pushed (unset: none is, 99016). */
   csVersion: string | undefined;
+  /** This scale-out process server's own version (optional): no installer newer than it is pushed from here. */
+  processServerVersion: string | undefined;
   vaultKeyFile: string;
   apiTokensFile: string;
   workerConcurrency: number;
   logLevel: string;
+  /** `pretty` (for a person; default when stdout is a terminal) or `json` (one object a line; default otherwise). */
+  logFormat: LogFormat;
   /** Retries of transient faults per job (attempts = retries + 1). */
   jobRetries: number;
   /** First backoff delay in ms; doubles per attempt. */
@@ -41,6 +64,8 @@ export interface Config {
   globalConcurrency: number;
   /** Cap on concurrent pushes of all workers of this process server together (0 = no cap). */
   processServerConcurrency: number;
+  /** Days a final job (record, events, log) is kept before the retention sweep removes it (0 = forever). */
+  jobRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -62,6 +87,16 @@ function integer(env: Env, name: string, def: number, min: number, max: number):
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** A non-negative decimal such as 30 or 0.5. */
+function decimal(env: Env, name: string, def: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return def;
+  if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw new ConfigError(name, `must be a number of days such as 30 or 0.5 (0 = keep forever), got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value > max) throw new ConfigError(name, `must be at most ${max}, got ${value}`);
   return value;
 }
 
@@ -89,17 +124,72 @@ export function readDotEnv(file: string): Env {
   return out;
 }
 
-/** Builds the one validated configuration object; a bad value throws a ConfigError naming the variable. */
-export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): Config {
-  const env: Env = { ...readDotEnv(path.join(cwd, '.env')), ...processEnv };
-  const resolve = (p: string): string => path.resolve(cwd, p);
+function optionalVersion(env: Env, name: string): string | undefined {
+  const value = optional(env, name);
+  if (value !== undefined && !VERSION.test(value)) throw new ConfigError(name, `must be a dotted version such as 9.30.0.0, got "${value}"`);
+  return value;
+}
 
+/** Settings a worker needs to push that are unset, for /readyz and the start-up log (the API runs without them). */
+export function missingPushSettings(config: Pick<Config, 'csVersion' | 'csEndpoint' | 'csPassphraseFile'>): string[] {
+  const missing: string[] = [];
+  if (!config.csVersion) missing.push('CS_VERSION');
+  if (!config.csEndpoint) missing.push('CS_ENDPOINT');
+  if (!config.csPassphraseFile) missing.push('CS_PASSPHRASE_FILE');
+  return missing;
+}
+
+function parseRoles(env: Env): Role[] {
   const roles = (env.ROLES ?? 'api,worker').split(',').map((r) => r.trim()).filter((r) => r !== '');
   if (roles.length === 0) throw new ConfigError('ROLES', 'must name at least one of api, worker');
   for (const role of roles) {
     if (role !== 'api' && role !== 'worker') throw new ConfigError('ROLES', `has unknown role "${role}" (allowed: api, worker)`);
   }
+  return roles as Role[];
+}
 
+function parseSentinel(env: Env, redisUrl: string | undefined): RedisSentinelTarget | undefined {
+  const raw = optional(env, 'REDIS_SENTINELS');
+  if (raw === undefined) return undefined;
+  if (redisUrl !== undefined) throw new ConfigError('REDIS_SENTINELS', 'cannot be combined with REDIS_URL (set one of them)');
+  const sentinels = raw.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
+    const m = /^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(s);
+    const port = Number(m?.[2]);
+    if (!m || port < 1 || port > 65535) throw new ConfigError('REDIS_SENTINELS', `must be host:port,host:port,..., got "${s}"`);
+    return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+  });
+  if (sentinels.length === 0) throw new ConfigError('REDIS_SENTINELS', 'must name at least one host:port');
+  const name = optional(env, 'REDIS_SENTINEL_NAME');
+  if (name === undefined) throw new ConfigError('REDIS_SENTINEL_NAME', 'must be set with REDIS_SENTINELS (the primary\'s name in the sentinels\' "sentinel monitor" line)');
+  const target: RedisSentinelTarget = { sentinels, name };
+  const sentinelPassword = optional(env, 'REDIS_SENTINEL_PASSWORD');
+  const password = optional(env, 'REDIS_PASSWORD');
+  if (sentinelPassword !== undefined) target.sentinelPassword = sentinelPassword;
+  if (password !== undefined) target.password = password;
+  return target;
+}
+
+function parseHostKeyPolicy(env: Env): HostKeyPolicy {
+  const policy = optional(env, 'SSH_HOST_KEY_POLICY') ?? 'tofu';
+  if (!isHostKeyPolicy(policy)) throw new ConfigError('SSH_HOST_KEY_POLICY', `must be ${HOST_KEY_POLICIES.slice(0, -1).join(', ')} or ${HOST_KEY_POLICIES.at(-1)}`);
+  return policy;
+}
+
+/** Documented as the configuration server's IP address (the agent's /CSEndPoint and -i take an address). */
+function parseCsEndpoint(env: Env): string | undefined {
+  const csEndpoint = optional(env, 'CS_ENDPOINT');
+  if (csEndpoint !== undefined && isIP(csEndpoint) === 0) {
+    throw new ConfigError('CS_ENDPOINT', `must be the configuration server's IPv4 or IPv6 address, got "${csEndpoint}"`);
+  }
+  return csEndpoint;
+}
+
+/** Builds the one validated configuration object; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(processEnv: Env = process.env, cwd = process.cwd(), stdoutIsTty = process.stdout.isTTY === true): Config {
+  const env: Env = { ...readDotEnv(path.join(cwd, '.env')), ...processEnv };
+  const resolve = (p: string): string => path.resolve(cwd, p);
+
+  const roles = parseRoles(env);
   const host = optional(env, 'HOST') ?? '127.0.0.1';
   const redisUrl = optional(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
@@ -110,35 +200,34 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
   if (!PS_ID.test(processServerId)) {
     throw new ConfigError('PROCESS_SERVER_ID', 'must be 1-63 letters, digits, dot, dash or underscore');
   }
-  const csVersion = optional(env, 'CS_VERSION');
-  if (csVersion !== undefined && !VERSION.test(csVersion)) {
-    throw new ConfigError('CS_VERSION', `must be a dotted version such as 9.30.0.0, got "${csVersion}"`);
-  }
-  const csEndpoint = optional(env, 'CS_ENDPOINT');
-  if (csEndpoint !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(csEndpoint)) {
-    throw new ConfigError('CS_ENDPOINT', 'must be an IP address or host name');
-  }
+  const csVersion = optionalVersion(env, 'CS_VERSION');
+  const processServerVersion = optionalVersion(env, 'PROCESS_SERVER_VERSION');
+  const csEndpoint = parseCsEndpoint(env);
   const csPassphraseFile = optional(env, 'CS_PASSPHRASE_FILE');
   const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  const hostKeyPolicy = optional(env, 'SSH_HOST_KEY_POLICY') ?? 'tofu';
-  if (!isHostKeyPolicy(hostKeyPolicy)) throw new ConfigError('SSH_HOST_KEY_POLICY', `must be ${HOST_KEY_POLICIES.slice(0, -1).join(', ')} or ${HOST_KEY_POLICIES.at(-1)}`);
+  const hostKeyPolicy = parseHostKeyPolicy(env);
+  const logFormat = optional(env, 'LOG_FORMAT') ?? (stdoutIsTty ? 'pretty' : 'json');
+  if (!isLogFormat(logFormat)) throw new ConfigError('LOG_FORMAT', `must be pretty or json, got "${logFormat}"`);
 
   return {
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
-    roles: roles as Role[],
+    roles,
     redisUrl,
+    redisSentinel: parseSentinel(env, redisUrl),
     dataDir,
     repositoryDir: resolve(optional(env, 'REPOSITORY_DIR') ?? './repository'),
     processServerId,
     csEndpoint,
     csPassphraseFile: csPassphraseFile === undefined ? undefined : resolve(csPassphraseFile),
     csVersion,
+    processServerVersion,
     vaultKeyFile: resolve(optional(env, 'VAULT_KEY_FILE') ?? path.join(dataDir, 'vault.key')),
     apiTokensFile: resolve(optional(env, 'API_TOKENS_FILE') ?? path.join(dataDir, 'tokens.json')),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1000),
     logLevel,
+    logFormat,
     jobRetries: integer(env, 'JOB_RETRIES', 3, 0, 20),
     jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 0, 3_600_000),
     jobLockMs: integer(env, 'JOB_LOCK_MS', 30_000, 1000, 3_600_000),
@@ -150,5 +239,6 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     globalConcurrency: integer(env, 'GLOBAL_CONCURRENCY', 0, 0, 100_000),
     processServerConcurrency: integer(env, 'PROCESS_SERVER_CONCURRENCY', 0, 0, 100_000),
     repositorySettleMs: integer(env, 'REPOSITORY_SETTLE_MS', 2000, 0, 600_000),
+    jobRetentionDays: decimal(env, 'JOB_RETENTION_DAYS', 30, 36_500),
   };
 }

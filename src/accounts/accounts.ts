@@ -1,77 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import type { OsFamily } from '../domain/os.ts';
 import type { Redis } from 'ioredis';
 import { Codes } from '../errors/catalogue.ts';
 import { PushError } from '../errors/push-error.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { redactor } from '../logging/redactor.ts';
 import { keyIdOf, open, seal, VaultDecryptError, VaultUnknownKeyError } from './cipher.ts';
+import { KeyAgreementError, VaultKeyNotHeld } from './key-agreement.ts';
+import type { AccountInput, AccountSecrets, AccountWithSecrets, RunAsAccount } from './account.ts';
+import { validateAccount } from './account-input.ts';
 import type { VaultKey } from './vault-key.ts';
 
-/** What anyone may see of a run-as account: never a secret. */
-export interface RunAsAccount {
-  id: string;
-  name: string;
-  osFamily: OsFamily;
-  username: string;
-  domain: string | null;
-  useSudo: boolean;
-  hasPassword: boolean;
-  hasPrivateKey: boolean;
-  createdAt: string;
-  updatedAt: string;
-  /** Consecutive authentication failures across machines (frozen once the account is suspended). */
-  authFailures: number;
-  suspended: boolean;
-  suspendedAt: string | null;
-}
-
-export interface AccountSecrets {
-  password?: string;
-  privateKey?: string;
-  passphrase?: string;
-}
-
-export interface AccountInput {
-  name?: string;
-  osFamily?: OsFamily;
-  username?: string;
-  domain?: string | null;
-  password?: string;
-  privateKey?: string;
-  passphrase?: string;
-  useSudo?: boolean;
-}
+// The types callers of the store use (the pipeline, the API) are declared in account.ts.
+export type { AccountInput, AccountSecrets, AccountWithSecrets, RunAsAccount } from './account.ts';
 
 const K = {
   account: (id: string) => `pi:account:${id}`,
   all: 'pi:accounts',
 };
-
-const LINUX_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
-const WINDOWS_USER = /^[^"/\\[\]:;|=,+*?<>@\s](?:[^"/\\[\]:;|=,+*?<>@]{0,102}[^"/\\[\]:;|=,+*?<>@\s])?$/;
-const WINDOWS_DOMAIN = /^(\.|[A-Za-z0-9][A-Za-z0-9.-]{0,253})$/;
-
-/** Splits `DOMAIN\user`, `.\user` and `user@domain` forms of a Windows account. */
-export function normaliseWindowsAccount(username: string, domain: string | null | undefined): { username: string; domain: string } {
-  let user = username;
-  let dom = domain ?? null;
-  const back = user.indexOf('\\');
-  if (back >= 0) {
-    if (dom) throw new ValidationError('domain', 'give the domain either in username (DOMAIN\\user) or in domain, not both');
-    dom = user.slice(0, back);
-    user = user.slice(back + 1);
-  } else if (user.includes('@')) {
-    const at = user.lastIndexOf('@');
-    if (dom) throw new ValidationError('domain', 'give the domain either in username (user@domain) or in domain, not both');
-    dom = user.slice(at + 1);
-    user = user.slice(0, at);
-  }
-  if (!WINDOWS_USER.test(user)) throw new ValidationError('username', 'is not a valid Windows user name');
-  dom = dom === null || dom === '' ? '.' : dom;
-  if (!WINDOWS_DOMAIN.test(dom)) throw new ValidationError('domain', 'must be a NetBIOS or DNS domain name, or "." for a local account');
-  return { username: user, domain: dom };
-}
 
 const PUBLIC_FIELDS = [
   'id', 'name', 'osFamily', 'username', 'domain', 'useSudo', 'hasPassword', 'hasPrivateKey', 'createdAt', 'updatedAt',
@@ -96,6 +40,8 @@ export interface AccountStoreOptions {
   inUse: (accountId: string) => Promise<string[]>;
   /** Re-reads the key file now (see VaultKeyring): before sealing, and for a record under a key not loaded yet. */
   reloadKeys?: () => VaultKey[];
+  /** Why this process may not seal a record now (it lacks the cluster's vault key), or null. */
+  sealingRefused?: () => string | null;
 }
 
 /**
@@ -110,59 +56,10 @@ export class AccountStore {
     private readonly options: AccountStoreOptions,
   ) {}
 
-  private validate(input: AccountInput, existing?: RunAsAccount & { secrets: AccountSecrets }): { meta: RunAsAccount; secrets: AccountSecrets } {
-    const now = new Date().toISOString();
-    const osFamily = input.osFamily ?? existing?.osFamily;
-    if (osFamily !== 'linux' && osFamily !== 'windows') throw new ValidationError('osFamily', 'must be "windows" or "linux"');
-    if (existing && input.osFamily && input.osFamily !== existing.osFamily) throw new ValidationError('osFamily', 'cannot be changed; create another account');
-    const name = (input.name ?? existing?.name ?? '').trim();
-    if (name === '' || name.length > 128) throw new ValidationError('name', 'must be 1 to 128 characters');
-    let username = input.username ?? existing?.username ?? '';
-    let domain: string | null = input.domain !== undefined ? input.domain : input.username !== undefined ? null : existing?.domain ?? null;
-    if (osFamily === 'linux') {
-      if (!LINUX_USER.test(username)) throw new ValidationError('username', 'must be a POSIX user name (letters, digits, _ . -; at most 32)');
-      if (domain) throw new ValidationError('domain', 'does not apply to Linux accounts');
-      domain = null;
-    } else {
-      ({ username, domain } = normaliseWindowsAccount(username, domain));
-      if (input.useSudo) throw new ValidationError('useSudo', 'applies to Linux accounts only');
-      if (input.privateKey !== undefined) throw new ValidationError('privateKey', 'applies to Linux accounts (or Windows over OpenSSH with a password) only');
-    }
-    const secrets: AccountSecrets = { ...(existing?.secrets ?? {}) };
-    if (input.password !== undefined) secrets.password = input.password;
-    if (input.privateKey !== undefined) {
-      if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(input.privateKey)) throw new ValidationError('privateKey', 'must be a PEM or OpenSSH private key');
-      secrets.privateKey = input.privateKey;
-      if (input.passphrase === undefined) delete secrets.passphrase;
-    }
-    if (input.passphrase !== undefined) {
-      if (secrets.privateKey === undefined) throw new ValidationError('passphrase', 'applies to a privateKey only');
-      secrets.passphrase = input.passphrase;
-    }
-    if (secrets.password === undefined && secrets.privateKey === undefined) {
-      throw new ValidationError('password', osFamily === 'windows' ? 'is required' : 'or privateKey is required');
-    }
-    if (secrets.password !== undefined && (secrets.password.length === 0 || secrets.password.length > 1024)) throw new ValidationError('password', 'must be 1 to 1024 characters');
-    const meta: RunAsAccount = {
-      id: existing?.id ?? randomUUID(),
-      name,
-      osFamily,
-      username,
-      domain,
-      useSudo: osFamily === 'linux' ? (input.useSudo ?? existing?.useSudo ?? false) : false,
-      hasPassword: secrets.password !== undefined,
-      hasPrivateKey: secrets.privateKey !== undefined,
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-      // A credentials update lifts a lockout suspension.
-      authFailures: 0,
-      suspended: false,
-      suspendedAt: null,
-    };
-    return { meta, secrets };
-  }
-
   private async write(meta: RunAsAccount, secrets: AccountSecrets): Promise<void> {
+    // A record sealed under a key the cluster does not use would stop every other process.
+    const refused = this.options.sealingRefused?.();
+    if (refused) throw new KeyAgreementError(refused);
     // Sealed under the key file's current key as of now, not as of the last periodic reload, so a
     // record written during a key rotation never lands under a key that is about to be dropped.
     const key = (this.options.reloadKeys?.() ?? this.keys())[0];
@@ -172,14 +69,14 @@ export class AccountStore {
   }
 
   async create(input: AccountInput): Promise<RunAsAccount> {
-    const { meta, secrets } = this.validate(input);
+    const { meta, secrets } = validateAccount(input);
     registerSecrets(secrets);
     await this.write(meta, secrets);
     return meta;
   }
 
   async update(id: string, input: AccountInput): Promise<RunAsAccount> {
-    let existing: RunAsAccount & { secrets: AccountSecrets };
+    let existing: AccountWithSecrets;
     try {
       existing = await this.getWithSecrets(id);
     } catch (e) {
@@ -190,7 +87,7 @@ export class AccountStore {
       }
       existing = { ...(await this.get(id)), secrets: {} };
     }
-    const { meta, secrets } = this.validate(input, existing);
+    const { meta, secrets } = validateAccount(input, existing);
     registerSecrets(secrets);
     await this.write(meta, secrets);
     return meta;
@@ -223,7 +120,7 @@ export class AccountStore {
     await this.redis.multi().del(K.account(id)).srem(K.all, id).exec();
   }
 
-  private async getWithSecrets(id: string): Promise<RunAsAccount & { secrets: AccountSecrets }> {
+  private async getWithSecrets(id: string): Promise<AccountWithSecrets> {
     const [meta, sealed] = await this.redis.hmget(K.account(id), 'meta', 'secret');
     if (!meta || !sealed) throw new NotFoundError('run-as account', id);
     const secrets = JSON.parse(this.decrypt(id, sealed).toString('utf8')) as AccountSecrets;
@@ -246,7 +143,7 @@ export class AccountStore {
    * suspended one (99006) before decrypting anything; the secrets are registered with the redactor
    * before anyone can log them.
    */
-  async forConnection(id: string): Promise<RunAsAccount & { secrets: AccountSecrets }> {
+  async forConnection(id: string): Promise<AccountWithSecrets> {
     const [meta, sealed] = await this.redis.hmget(K.account(id), 'meta', 'secret');
     if (!meta || !sealed) throw new PushError(Codes.AccountMissing, { runAsAccountId: id });
     const account = publicView(meta);
@@ -256,9 +153,11 @@ export class AccountStore {
       plain = this.decrypt(id, sealed);
     } catch (e) {
       if (!(e instanceof VaultDecryptError)) throw e;
-      throw new PushError(Codes.VaultUndecryptable, { runAsAccountId: id, cause: e.message }, {
+      const undecryptable = new PushError(Codes.VaultUndecryptable, { runAsAccountId: id, cause: e.message }, {
         message: `The stored secret of run-as account "${account.name}" cannot be decrypted (tampered with, or sealed under a key VAULT_KEY_FILE no longer holds): update the account's credentials.`,
       });
+      // A key this process lacks: the worker tells a mis-keyed process (hand the job back) from tampering.
+      throw e instanceof VaultUnknownKeyError ? new VaultKeyNotHeld(keyIdOf(sealed), undecryptable) : undecryptable;
     }
     const secrets = JSON.parse(plain.toString('utf8')) as AccountSecrets;
     registerSecrets(secrets);
@@ -302,34 +201,33 @@ export class AccountStore {
     await this.redis.eval(script, 1, K.account(id));
   }
 
-  /** Re-encrypts every record not yet under the current (first) key. Returns how many records were rewritten. */
-  async reencryptAll(): Promise<number> {
-    const keys = this.keys();
-    const current = keys[0];
-    if (!current) throw new Error('no vault key loaded');
-    let count = 0;
-    for (const id of await this.redis.smembers(K.all)) {
-      const sealed = await this.redis.hget(K.account(id), 'secret');
-      if (!sealed || keyIdOf(sealed) === current.id) continue;
-      const plain = open(keys, id, sealed);
-      const resealed = seal(current, id, plain);
-      // Only replace what we read: an update racing with us keeps its own (already current-key) value.
-      const swapped = await this.redis.eval(
-        `if redis.call('HGET', KEYS[1], 'secret') == ARGV[1] then redis.call('HSET', KEYS[1], 'secret', ARGV[2]) return 1 end return 0`,
-        1, K.account(id), sealed, resealed);
-      if (swapped === 1) count++;
-    }
-    return count;
+  // ---- the sealed secrets as stored, for a key rotation (rotate-key.ts) ----
+
+  /** Ids of every account. */
+  async ids(): Promise<string[]> {
+    return this.redis.smembers(K.all);
   }
 
-  /** Ids of the accounts whose secret is sealed under another key than `keyId`. */
-  async recordsNotUnder(keyId: string): Promise<string[]> {
-    const stale: string[] = [];
-    for (const id of await this.redis.smembers(K.all)) {
-      const sealed = await this.redis.hget(K.account(id), 'secret');
-      if (sealed && keyIdOf(sealed) !== keyId) stale.push(id);
-    }
-    return stale;
+  /** The key ids the stored secrets are sealed under (the vault key agreement checks this process holds them). */
+  async sealedKeyIds(): Promise<Set<string>> {
+    const ids = await this.ids();
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(K.account(id), 'secret');
+    const rows = (await pipe.exec()) ?? [];
+    return new Set(rows.map(([, v]) => v).filter((v): v is string => typeof v === 'string').map(keyIdOf));
+  }
+
+  /** An account's sealed secret as stored (null when there is none). */
+  async sealedSecret(id: string): Promise<string | null> {
+    return this.redis.hget(K.account(id), 'secret');
+  }
+
+  /** Replaces a sealed secret only if it is still `expected` (an update racing with us keeps its value). */
+  async replaceSealedSecret(id: string, expected: string, next: string): Promise<boolean> {
+    const swapped = await this.redis.eval(
+      `if redis.call('HGET', KEYS[1], 'secret') == ARGV[1] then redis.call('HSET', KEYS[1], 'secret', ARGV[2]) return 1 end return 0`,
+      1, K.account(id), expected, next);
+    return swapped === 1;
   }
 }
 

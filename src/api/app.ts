@@ -1,50 +1,23 @@
-import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { AccountStore } from '../accounts/accounts.ts';
-import type { HostKeyStore } from '../accounts/host-keys.ts';
-import type { JobService } from '../jobs/service.ts';
-import type { ProcessServerRegistry } from '../jobs/process-servers.ts';
-import type { Logger } from '../logging/logger.ts';
+import { bearerAuth } from './auth.ts';
+import type { ApiDeps } from './deps.ts';
 import { errorHandler } from './errors.ts';
+import { parseJsonBodies } from './json-body.ts';
+import { registerOpenApi } from './openapi.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hostKeyRoutes } from './routes/host-keys.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { metricsRoutes } from './routes/metrics.ts';
-import { repositoryRoutes, type RepositoryView } from './routes/repository.ts';
+import { processServerRoutes } from './routes/process-servers.ts';
+import { repositoryFileRoutes } from './routes/repository-files.ts';
+import { repositoryRoutes } from './routes/repository.ts';
 import { submitRoutes } from './routes/submit.ts';
-import type { TokenRole, TokenStore } from './tokens.ts';
+import { uiRoutes } from './ui.ts';
 
-export interface ApiDeps {
-  redis: Redis;
-  logger: Logger;
-  tokens: TokenStore;
-  accounts: AccountStore;
-  jobs: JobService;
-  hostKeys: HostKeyStore;
-  processServers: ProcessServerRegistry;
-  repository: RepositoryView;
-  /** BullMQ job counts of a process server's queue (waiting, active, delayed, ...). */
-  queueCounts: (processServerId: string) => Promise<Record<string, number>>;
-  /** A fresh connection for a blocking reader (one per SSE stream). */
-  blockingRedis: () => Redis;
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Roles allowed on the route; absent: no token needed. */
-    roles?: readonly TokenRole[];
-  }
-  interface FastifyRequest {
-    tokenName?: string;
-    tokenRole?: TokenRole;
-  }
-}
-
-export const ALL_ROLES: readonly TokenRole[] = ['admin', 'portal', 'operator'];
+const ROUTES = [healthRoutes, metricsRoutes, accountRoutes, submitRoutes, jobRoutes, eventRoutes, repositoryRoutes, repositoryFileRoutes, hostKeyRoutes, processServerRoutes];
 
 /** The API as a fastify instance that is not listening yet (tests call `inject`, main calls `listen`). */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -57,41 +30,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
+  parseJsonBodies(app);
+  app.addHook('onRequest', bearerAuth(deps.tokens));
 
-  app.addHook('onRequest', async (req, reply) => {
-    const roles = req.routeOptions.config.roles;
-    if (!roles) return;
-    const header = req.headers.authorization;
-    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!m) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, error: 'Unauthorized', message: 'missing bearer token (Authorization: Bearer <token>)' });
-    }
-    const entry = deps.tokens.lookup(m[1] as string);
-    if (!entry) return reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').send({ statusCode: 401, error: 'Unauthorized', message: 'unknown token' });
-    req.tokenName = entry.name;
-    req.tokenRole = entry.role;
-    if (!roles.includes(entry.role)) {
-      return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: `role ${entry.role} may not ${req.method} ${req.routeOptions.url}` });
-    }
-  });
-
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'pushinstalld', version: '1', description: 'Push installation of the Mobility Service agent (see README).' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  await registerOpenApi(app);
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { deps });
-  await app.register(metricsRoutes, { deps });
-  await app.register(accountRoutes, { deps });
-  await app.register(submitRoutes, { deps });
-  await app.register(jobRoutes, { deps });
-  await app.register(eventRoutes, { deps });
-  await app.register(repositoryRoutes, { deps });
-  await app.register(hostKeyRoutes, { deps });
+  for (const routes of ROUTES) await app.register(routes, { deps });
+  await app.register(uiRoutes);
   return app;
 }

@@ -1,4 +1,6 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { KeyAgreementError } from '../accounts/key-agreement.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { redactor } from '../logging/redactor.ts';
 
@@ -52,6 +54,11 @@ export function errorHandler(error: FastifyError & { validation?: AjvError[]; va
     void reply.code(409).send({ statusCode: 409, error: 'Conflict', message: error.message, details: error.details });
     return;
   }
+  if (error instanceof KeyAgreementError) {
+    // This process lacks the cluster's vault key (rotated elsewhere): another API process can serve it.
+    void reply.code(503).header('retry-after', '5').send({ statusCode: 503, error: 'Service Unavailable', message: error.message });
+    return;
+  }
   if (isRedisDown(error)) {
     void reply.code(503).header('retry-after', '2').send({ statusCode: 503, error: 'Service Unavailable', message: 'the job store (Redis) is unreachable; retry shortly' });
     return;
@@ -60,7 +67,8 @@ export function errorHandler(error: FastifyError & { validation?: AjvError[]; va
   if (status === 500) request.log.error({ err: { message: error.message, stack: error.stack } }, 'request failed');
   void reply.code(status).send({
     statusCode: status,
-    error: status === 500 ? 'Internal Server Error' : error.name,
+    // fastify's own errors (413, 415, bad JSON) are named after their status like ours, not "FastifyError".
+    error: STATUS_CODES[status] ?? 'Error',
     message: status === 500 ? 'internal error (see the daemon log)' : redactor.redact(error.message),
   });
 }

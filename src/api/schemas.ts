@@ -1,22 +1,8 @@
-/** JSON Schemas of the API (api.md), defined once: validation, serialization and OpenAPI. */
+/** JSON Schemas of the API's requests (api.md), defined once: validation and OpenAPI (responses: components.ts). */
 import { JOB_STATES, JOB_TYPES } from '../domain/job.ts';
-import { HOST_KEY_POLICIES, OS_FAMILIES, WINDOWS_TRANSPORTS } from '../domain/os.ts';
+import { HOST_KEY_POLICIES, OS_FAMILIES, WINDOWS_TRANSPORTS, WINRM_TLS } from '../domain/os.ts';
 
 const str = (maxLength = 256, extra: Record<string, unknown> = {}) => ({ type: 'string', minLength: 1, maxLength, ...extra });
-
-export const errorSchema = {
-  $id: 'ApiError',
-  type: 'object',
-  properties: { statusCode: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, details: {} },
-};
-
-export const jobErrorSchema = {
-  type: 'object',
-  properties: {
-    code: { type: 'integer' }, message: { type: 'string' }, possibleCauses: { type: 'string' }, recommendedAction: { type: 'string' },
-    retryable: { type: 'boolean' }, details: { type: 'object', additionalProperties: true },
-  },
-};
 
 export const machineSchema = {
   type: 'object',
@@ -41,6 +27,7 @@ export const machineSchema = {
     port: { type: 'integer', minimum: 1, maximum: 65535 },
     smbPort: { type: 'integer', minimum: 1, maximum: 65535 },
     windowsTransport: { type: 'string', enum: WINDOWS_TRANSPORTS },
+    winrmTls: { type: 'string', enum: WINRM_TLS },
     installLocation: str(240),
     hostKeyPolicy: { type: 'string', enum: HOST_KEY_POLICIES },
   },
@@ -50,67 +37,7 @@ export const submitBodySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['machines'],
-  properties: { machines: { type: 'array', minItems: 1, maxItems: 1000, items: machineSchema } },
-};
-
-export const submitResponseSchema = {
-  type: 'object',
-  properties: {
-    jobs: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { id: { type: 'string' }, machineId: { type: 'string' }, state: { type: 'string' }, created: { type: 'boolean' }, statusCode: { type: 'integer' } },
-      },
-    },
-  },
-};
-
-const taskSchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' }, state: { type: 'string' }, startedAt: { type: 'string' }, endedAt: { type: 'string' },
-    message: { type: 'string' }, errors: { type: 'array', items: jobErrorSchema },
-  },
-};
-
-export const jobSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    type: { type: 'string', enum: [...JOB_TYPES] },
-    machine: {
-      type: 'object',
-      properties: {
-        machineId: { type: 'string' }, displayName: { type: 'string' }, address: { type: 'string' },
-        os: { type: 'object', properties: { family: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string' } } },
-      },
-    },
-    processServerId: { type: 'string' },
-    runAsAccountId: { type: 'string' },
-    state: { type: 'string', enum: [...JOB_STATES] },
-    agentVersion: { type: 'string' },
-    installer: { type: 'object', properties: { file: { type: 'string' }, sha256: { type: 'string' } } },
-    tasks: { type: 'array', items: taskSchema },
-    errors: { type: 'array', items: jobErrorSchema },
-    attempts: { type: 'integer' },
-    attemptLog: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          attempt: { type: 'integer' }, startedAt: { type: 'string' }, endedAt: { type: 'string' }, retryAt: { type: 'string' },
-          processServerId: { type: 'string' }, worker: { type: 'string' }, error: jobErrorSchema,
-        },
-      },
-    },
-    createdAt: { type: 'string' },
-    startedAt: { type: 'string' },
-    endedAt: { type: 'string' },
-    restartOf: { type: 'string' },
-    cancelRequested: { type: 'boolean' },
-    allowedActions: { type: 'array', items: { type: 'string', enum: ['Cancel', 'Restart'] } },
-  },
+  properties: { machines: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: 'Machine#' } } },
 };
 
 export const jobListQuerySchema = {
@@ -122,8 +49,8 @@ export const jobListQuerySchema = {
     machineId: str(256),
     processServerId: str(63),
     since: { type: 'string', format: 'date-time' },
-    limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
-    cursor: { type: 'string', pattern: '^[0-9]{1,18}$' },
+    limit: { type: 'integer', minimum: 0, maximum: 9999, description: 'page size, 1 to 1000 (default 100)' },
+    cursor: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'the `nextCursor` of the previous page' },
   },
 };
 
@@ -131,16 +58,6 @@ export const idParamsSchema = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' } },
-};
-
-export const accountSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, name: { type: 'string' }, osFamily: { type: 'string' }, username: { type: 'string' },
-    domain: { type: ['string', 'null'] }, useSudo: { type: 'boolean' }, hasPassword: { type: 'boolean' }, hasPrivateKey: { type: 'boolean' },
-    createdAt: { type: 'string' }, updatedAt: { type: 'string' }, authFailures: { type: 'integer' }, suspended: { type: 'boolean' },
-    suspendedAt: { type: ['string', 'null'] },
-  },
 };
 
 const accountBodyProps = {

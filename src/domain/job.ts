@@ -1,6 +1,6 @@
 // A push job as every layer sees it: types, states, the tasks of each job type, and which job types
 // this version runs for which OS family. Declared once here; the API's schemas derive from it.
-import type { HostKeyPolicy, OsFamily, WindowsTransport } from './os.ts';
+import type { HostKeyPolicy, OsFamily, WindowsTransport, WinrmTls } from './os.ts';
 
 export const JOB_STATES = ['NotStarted', 'InProgress', 'Succeeded', 'Warning', 'Failed', 'Cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -58,6 +58,8 @@ export interface MachineRequest {
   /** SMB port of a Windows machine (default 445), e.g. behind port forwarding. */
   smbPort?: number;
   windowsTransport?: WindowsTransport;
+  /** winrm-https: "legacy" also allows TLS 1.0/1.1 for this machine only (default "modern"). */
+  winrmTls?: WinrmTls;
   installLocation?: string;
   hostKeyPolicy?: HostKeyPolicy;
 }
@@ -79,6 +81,8 @@ export interface AttemptLogEntry {
   endedAt?: string;
   error?: JobError;
   retryAt?: string;
+  /** Why the attempt was handed back to the queue (its worker shut down); such an attempt is not counted. */
+  handedBack?: string;
   processServerId: string;
   worker: string;
 }
@@ -91,6 +95,8 @@ export interface JobRecord {
   runAsAccountId: string;
   state: JobState;
   agentVersion?: string;
+  /** The version the installed agent reports (its build, e.g. 9.30.5407.1), once seen on the machine. */
+  installedBuild?: string;
   installer?: { file: string; sha256: string };
   tasks: Task[];
   errors: JobError[];

@@ -1,31 +1,17 @@
 import { Codes } from '../errors/catalogue.ts';
-import { PushError } from '../errors/push-error.ts';
 import { redactor } from '../logging/redactor.ts';
 import type { JobContext } from '../pipeline/context.ts';
 import type { JobStore } from './store.ts';
-import type { JobError, JobRecord, Task, TaskName, TaskState } from '../domain/job.ts';
+import type { JobError, JobRecord, TaskName } from '../domain/job.ts';
+import { abortedForShutdown, redactedJobError, toPushError } from './failures.ts';
+import { endTask, finishTask, noteTask, startTask } from './transitions.ts';
 
-/** Turns anything thrown into a catalogue error (unknown errors become 99099 with their message). */
-export function toPushError(e: unknown, signal?: AbortSignal): PushError {
-  if (e instanceof PushError) return e;
-  if (signal?.aborted) return new PushError(Codes.Cancelled);
-  return new PushError(Codes.Internal, { cause: redactor.redact(e instanceof Error ? e.message : String(e)) });
-}
+type Transition = (j: JobRecord) => boolean | void;
 
 /** How long log lines gather before they are written together (the log is read by people, not clocks). */
 const LOG_BATCH_MS = 100;
 
-function taskOf(j: JobRecord, name: TaskName): Task {
-  const task = j.tasks.find((t) => t.name === name);
-  if (!task) throw new Error(`job ${j.id} has no task ${name}`);
-  return task;
-}
-
-export function redactedJobError(e: PushError): JobError {
-  return redactor.redactValue(e.toJobError());
-}
-
-/** The worker's JobContext: every report becomes an update of the durable job record. */
+/** The worker's JobContext: every report becomes a transition of the durable job record. */
 export class StoreJobContext implements JobContext {
   private logBuffer: Array<{ at: Date; line: string }> = [];
   private logWriter: Promise<void> | null = null;
@@ -34,11 +20,11 @@ export class StoreJobContext implements JobContext {
   /** Record writes run one after the other (each starts from the record the previous one stored). */
   private writes: Promise<void> = Promise.resolve();
   /**
-   * Changes that ride with the next write: fields that make no change event (the installer), and a
-   * task's success, which the next task's start carries (one write, the same two events); when nothing
-   * follows at once, they are written on their own in the next turn of the event loop.
+   * Transitions that ride with the next write: fields that make no change event (the installer), and a
+   * task's end, skip or note, which the next task's start carries (one write, the same events); when
+   * nothing follows at once, they are written on their own in the next turn of the event loop.
    */
-  private deferred: Array<(j: JobRecord) => void> = [];
+  private deferred: Transition[] = [];
 
   constructor(
     private current: JobRecord,
@@ -46,9 +32,16 @@ export class StoreJobContext implements JobContext {
     readonly signal: AbortSignal,
     private readonly onLog: (line: string) => void = () => undefined,
     private readonly lastAttempt = true,
+    private readonly onCopy: (bytes: number, seconds: number) => void = () => undefined,
   ) {}
 
+  copied(bytes: number, seconds: number): void {
+    this.onCopy(bytes, seconds);
+  }
+
   willRetry(error: unknown): boolean {
+    // Handed back (shutdown): the next attempt comes, and a command still running may use the staging folder.
+    if (abortedForShutdown(this.signal)) return true;
     return !this.lastAttempt && !this.signal.aborted && toPushError(error, this.signal).retryable;
   }
 
@@ -56,19 +49,19 @@ export class StoreJobContext implements JobContext {
     return this.current;
   }
 
-  private updateTask(name: TaskName, change: (t: Task, j: JobRecord) => void): Promise<void> {
-    return this.write((j) => change(taskOf(j, name), j));
-  }
-
-  /** One write of the record with the deferred changes, starting from the record as last written (no read). */
-  private write(change?: (j: JobRecord) => void): Promise<void> {
+  /**
+   * One write of the record: the deferred transitions, then `transition`, starting from the record as
+   * last written (no read; a stale one only costs the store's retry). Nothing is written when none changes it.
+   */
+  private change(transition?: Transition): Promise<void> {
     const run = this.writes.then(async () => {
       const deferred = this.deferred.splice(0);
-      if (!change && deferred.length === 0) return;
+      if (!transition && deferred.length === 0) return;
       try {
         this.current = await this.store.update(this.current.id, (j) => {
-          for (const apply of deferred) apply(j);
-          change?.(j);
+          let changed = false;
+          for (const t of [...deferred, ...(transition ? [transition] : [])]) changed = t(j) !== false || changed;
+          return changed;
         }, this.current);
       } catch (e) {
         this.deferred.unshift(...deferred);
@@ -80,34 +73,22 @@ export class StoreJobContext implements JobContext {
   }
 
   /** `soon`: written in the next turn of the event loop at the latest (progress people watch). */
-  private defer(change: (j: JobRecord) => void, soon: boolean): void {
-    this.deferred.push(change);
-    if (soon) setImmediate(() => void this.write().catch(() => undefined));
+  private defer(transition: Transition, soon = true): void {
+    this.deferred.push(transition);
+    if (soon) setImmediate(() => void this.change().catch(() => undefined));
   }
 
   async task<T>(name: TaskName, work: () => Promise<T>): Promise<T> {
-    await this.updateTask(name, (t) => {
-      t.state = 'InProgress';
-      t.startedAt = new Date().toISOString();
-      delete t.endedAt;
-      t.errors = [];
-    });
+    await this.change((j) => startTask(j, name));
     try {
       const result = await work();
-      const endedAt = new Date().toISOString();
-      this.defer((j) => {
-        const t = taskOf(j, name);
-        if (t.state === 'InProgress') { t.state = 'Succeeded'; t.endedAt = endedAt; }
-      }, true);
+      const at = new Date().toISOString();
+      this.defer((j) => finishTask(j, name, at));
       return result;
     } catch (e) {
       const err = toPushError(e, this.signal);
-      const state: TaskState = err.code === Codes.Cancelled ? 'Cancelled' : 'Failed';
-      await this.updateTask(name, (t) => {
-        t.state = state;
-        t.endedAt = new Date().toISOString();
-        t.errors = [redactedJobError(err)];
-      });
+      const state = err.code === Codes.Cancelled ? 'Cancelled' : 'Failed';
+      await this.change((j) => endTask(j, name, { state, error: redactedJobError(err) }));
       throw err;
     }
   }
@@ -115,34 +96,20 @@ export class StoreJobContext implements JobContext {
   // Skips, ends and notes ride with the next write too (at the latest in the next turn of the event loop).
 
   async skip(name: TaskName, message: string): Promise<void> {
-    const now = new Date().toISOString();
-    const clean = redactor.redact(message);
-    this.defer((j) => {
-      const t = taskOf(j, name);
-      t.state = 'Skipped';
-      t.message = clean;
-      t.startedAt ??= now;
-      t.endedAt = now;
-    }, true);
+    const end = { state: 'Skipped' as const, message: redactor.redact(message) };
+    const at = new Date().toISOString();
+    this.defer((j) => endTask(j, name, end, at));
   }
 
   async endTask(name: TaskName, state: 'Failed' | 'Warning' | 'Succeeded', error?: JobError, message?: string): Promise<void> {
-    const now = new Date().toISOString();
-    const cleanError = error ? redactor.redactValue(error) : undefined;
-    const cleanMessage = message ? redactor.redact(message) : undefined;
-    this.defer((j) => {
-      const t = taskOf(j, name);
-      t.state = state;
-      t.startedAt ??= now;
-      t.endedAt = now;
-      if (cleanError) t.errors = [cleanError];
-      if (cleanMessage) t.message = cleanMessage;
-    }, true);
+    const end = { state, error: error && redactor.redactValue(error), message: message && redactor.redact(message) };
+    const at = new Date().toISOString();
+    this.defer((j) => endTask(j, name, end, at));
   }
 
   async note(name: TaskName, message: string): Promise<void> {
     const clean = redactor.redact(message);
-    this.defer((j) => { taskOf(j, name).message = clean; }, true);
+    this.defer((j) => noteTask(j, name, clean));
   }
 
   log(line: string): void {
@@ -169,7 +136,7 @@ export class StoreJobContext implements JobContext {
     this.logWake?.();
     try {
       while (this.logWriter) await this.logWriter;
-      await this.write();
+      await this.change();
     } finally {
       this.flushing = false;
     }
@@ -182,10 +149,7 @@ export class StoreJobContext implements JobContext {
     }, false); // called inside a task, whose end (or failure) is the next write at the latest
   }
 
-  /** Re-reads the record (after someone else, e.g. cancel, changed it). */
-  async refresh(): Promise<JobRecord> {
-    const j = await this.store.get(this.current.id);
-    if (j) this.current = j;
-    return this.current;
+  async setInstalledBuild(version: string): Promise<void> {
+    this.defer((j) => { j.installedBuild = version; }, false); // likewise inside a task
   }
 }

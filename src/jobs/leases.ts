@@ -29,15 +29,19 @@ export class LeaseSet {
     return (await this.redis.eval(ACQUIRE, 1, this.key, holder, String(now), String(now + this.leaseMs), String(this.cap))) === 1;
   }
 
-  /** Renews the lease every leaseMs/3 until the returned function is called, which releases it. */
-  keep(holder: string): () => Promise<void> {
+  /**
+   * Renews the lease every leaseMs/3 until the returned function is called, which releases it, or with
+   * `holdMs` stops renewing and leaves it held that long (for the holder's next turn, e.g. a handed-back job).
+   */
+  keep(holder: string): (opts?: { holdMs?: number }) => Promise<void> {
     if (!this.enabled) return async () => undefined;
     const timer = setInterval(() => {
       void this.redis.zadd(this.key, 'XX', String(Date.now() + this.leaseMs), holder).catch(() => undefined);
     }, Math.floor(this.leaseMs / 3));
-    return async () => {
+    return async (opts = {}) => {
       clearInterval(timer);
-      await this.redis.zrem(this.key, holder).catch(() => undefined);
+      if (opts.holdMs) await this.redis.zadd(this.key, 'XX', String(Date.now() + opts.holdMs), holder).catch(() => undefined);
+      else await this.redis.zrem(this.key, holder).catch(() => undefined);
     };
   }
 
@@ -53,4 +57,9 @@ export class LeaseSet {
 
 export function guestLeaseKey(address: string): string {
   return `pi:guest-lease:${address.toLowerCase()}`;
+}
+
+/** "One push at a time per guest address": a lease set of one. */
+export function guestLease(redis: Redis, address: string): LeaseSet {
+  return new LeaseSet(redis, guestLeaseKey(address), 1);
 }

@@ -13,16 +13,25 @@ export interface QueueJobData {
   jobId: string;
 }
 
-/** Producer side: a cached Queue per process server. */
+/**
+ * The one producer of queue entries (submit, restart, and the worker's re-queue of orphaned records), so
+ * every entry gets the same attempts, backoff and retention; and a cached Queue per process server.
+ */
 export class Queues {
   private readonly queues = new Map<string, Queue<QueueJobData>>();
 
-  constructor(private readonly connection: Redis, private readonly retry: { attempts: number; backoffMs: number }) {}
+  constructor(
+    private readonly connection: Redis,
+    private readonly retry: { attempts: number; backoffMs: number },
+    /** Where the queues' errors go (without a listener BullMQ prints each one). */
+    private readonly onError: (e: Error) => void = () => undefined,
+  ) {}
 
   get(processServerId: string): Queue<QueueJobData> {
     let q = this.queues.get(processServerId);
     if (!q) {
       q = new Queue<QueueJobData>(queueName(processServerId), { connection: this.connection, prefix: BULL_PREFIX });
+      q.on('error', this.onError);
       this.queues.set(processServerId, q);
     }
     return q;
@@ -46,6 +55,11 @@ export class Queues {
       removeOnComplete: { age: 3600, count: 5000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     };
+  }
+
+  /** Whether the queue still holds an entry for the job (in any state). */
+  async has(processServerId: string, jobId: string): Promise<boolean> {
+    return Boolean(await this.get(processServerId).getJob(jobId));
   }
 
   /** Removes a job that no worker holds (waiting or delayed). True when it was removed. */

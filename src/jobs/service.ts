@@ -1,14 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RunAsAccount } from '../accounts/account.ts';
 import type { AccountStore } from '../accounts/accounts.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { isValidAddress } from '../domain/address.ts';
-import { isFinal, TASKS_BY_TYPE, type JobRecord, type JobType, type MachineRequest } from '../domain/job.ts';
+import { isFinal, type JobRecord, type JobType, type MachineRequest } from '../domain/job.ts';
 import { isSafeAbsolutePath, isSafeWindowsPath } from '../domain/paths.ts';
 import { osTagInfo } from '../repository/os-tags.ts';
+import { publishCancel } from './cancel-channel.ts';
+import { guestLease } from './leases.ts';
 import type { ProcessServerRegistry } from './process-servers.ts';
 import type { Queues } from './queues.ts';
 import type { JobStore, ListFilter } from './store.ts';
+import { cancelJob, newJob, requestCancel } from './transitions.ts';
 import type { JobEvent } from './types.ts';
 
 export interface SubmitResult {
@@ -38,7 +41,7 @@ export class JobService {
    */
   async submit(type: JobType, machines: MachineRequest[], options: { restartOf?: string } = {}): Promise<SubmitResult[]> {
     await this.validate(machines);
-    const records = machines.map((m) => newRecord(type, m, m.processServerId ?? this.deps.defaultProcessServerId, options.restartOf));
+    const records = machines.map((m) => newJob({ type, machine: m, processServerId: m.processServerId ?? this.deps.defaultProcessServerId, restartOf: options.restartOf }));
     // Records first, queue entries second, never the other way round: when Redis drops in between (or
     // half-way through the pipeline), the records stored so far are active and have no queue entry; the
     // worker's orphan re-queue (PushWorker.requeueOrphans, every 60 s, for records older than 30 s)
@@ -73,18 +76,17 @@ export class JobService {
       if (seen.has(m.machineId)) throw new ValidationError(`${at}.machineId`, `"${m.machineId}" appears more than once in the request`);
       seen.add(m.machineId);
       if (!isValidAddress(m.address)) throw new ValidationError(`${at}.address`, 'must be an IPv4 or IPv6 address or a DNS name');
-      const account = accounts.get(m.runAsAccountId);
-      if (!account) throw new ValidationError(`${at}.runAsAccountId`, `run-as account ${m.runAsAccountId} does not exist`);
-      if (account.osFamily !== m.os.family) {
-        throw new ValidationError(`${at}.runAsAccountId`, `run-as account "${account.name}" is a ${account.osFamily} account but the machine is ${m.os.family}`);
-      }
-      validateMachineShape(m, at);
-      const ps = m.processServerId ?? this.deps.defaultProcessServerId;
-      if (!knownPs.get(ps)) {
-        const known = (await this.deps.processServers.list()).map((p) => p.id);
-        throw new ValidationError(`${at}.processServerId`, `"${ps}" is not a known process server (known: ${known.join(', ') || 'none yet'})`);
-      }
+      checkAccount(m, accounts.get(m.runAsAccountId), at);
+      checkMachineOptions(m, at);
+      await this.checkProcessServer(m.processServerId ?? this.deps.defaultProcessServerId, at, knownPs);
     }
+  }
+
+  /** `known`: the registry's answers for this request's process servers. */
+  private async checkProcessServer(ps: string, at: string, known: Map<string, boolean>): Promise<void> {
+    if (known.get(ps)) return;
+    const ids = (await this.deps.processServers.list()).map((p) => p.id);
+    throw new ValidationError(`${at}.processServerId`, `"${ps}" is not a known process server (known: ${ids.join(', ') || 'none yet'})`);
   }
 
   async get(id: string): Promise<JobRecord> {
@@ -133,17 +135,13 @@ export class JobService {
   async cancel(id: string): Promise<JobRecord> {
     const job = await this.get(id);
     if (isFinal(job.state)) throw new ConflictError(`job ${id} has already ended (${job.state})`);
-    await this.deps.store.update(id, (j) => {
-      if (isFinal(j.state)) return false;
-      j.cancelRequested = true;
-    });
+    await this.deps.store.update(id, requestCancel);
     if (await this.deps.queues.removeIfIdle(job.processServerId, id)) {
-      return this.deps.store.update(id, (j) => {
-        if (isFinal(j.state)) return false;
-        markCancelled(j);
-      });
+      // A guest lease an earlier, handed-back attempt kept is given back: this job runs nothing more.
+      await guestLease(this.deps.redis, job.machine.address).release(id);
+      return this.deps.store.update(id, (j) => cancelJob(j));
     }
-    await this.deps.redis.publish(CANCEL_CHANNEL, id);
+    await publishCancel(this.deps.redis, id);
     return this.get(id);
   }
 
@@ -156,10 +154,15 @@ export class JobService {
   }
 }
 
-export const CANCEL_CHANNEL = 'pi:cancel';
+function checkAccount(m: MachineRequest, account: RunAsAccount | null | undefined, at: string): void {
+  if (!account) throw new ValidationError(`${at}.runAsAccountId`, `run-as account ${m.runAsAccountId} does not exist`);
+  if (account.osFamily !== m.os.family) {
+    throw new ValidationError(`${at}.runAsAccountId`, `run-as account "${account.name}" is a ${account.osFamily} account but the machine is ${m.os.family}`);
+  }
+}
 
-/** The checks of one machine entry that need nothing from Redis (OS tag, per-family options, paths). */
-function validateMachineShape(m: MachineRequest, at: string): void {
+/** The per-OS options of a machine: OS tag, Windows transport, SMB port, install location. */
+function checkMachineOptions(m: MachineRequest, at: string): void {
   if (m.os.tag !== undefined) {
     const info = osTagInfo(m.os.tag);
     if (!info) throw new ValidationError(`${at}.os.tag`, `"${m.os.tag}" is not an OS tag of the repository (see GET /api/v1/repository/os-support)`);
@@ -174,36 +177,5 @@ function validateMachineShape(m: MachineRequest, at: string): void {
     if (!ok) throw new ValidationError(`${at}.installLocation`, m.os.family === 'linux'
       ? 'must be an absolute path of letters, digits and . _ + - (no spaces, no ..)'
       : 'must be an absolute Windows path such as C:\\Program Files (x86)\\Microsoft Azure Site Recovery');
-  }
-}
-
-/** A new job's record: NotStarted, every task of its type NotStarted. */
-function newRecord(type: JobType, m: MachineRequest, processServerId: string, restartOf: string | undefined): JobRecord {
-  const record: JobRecord = {
-    id: randomUUID(),
-    type,
-    machine: { machineId: m.machineId, displayName: m.displayName ?? m.machineId, address: m.address, os: m.os },
-    processServerId,
-    runAsAccountId: m.runAsAccountId,
-    state: 'NotStarted',
-    tasks: TASKS_BY_TYPE[type].map((name) => ({ name, state: 'NotStarted', errors: [] })),
-    errors: [],
-    attempts: 0,
-    createdAt: new Date().toISOString(),
-    request: { ...m, processServerId },
-    rev: 0,
-  };
-  if (restartOf) record.restartOf = restartOf;
-  return record;
-}
-
-export function markCancelled(j: JobRecord): void {
-  const now = new Date().toISOString();
-  j.state = 'Cancelled';
-  j.endedAt = now;
-  delete j.cancelRequested;
-  for (const t of j.tasks) {
-    if (t.state === 'InProgress') { t.state = 'Cancelled'; t.endedAt = now; }
-    else if (t.state === 'NotStarted') t.state = 'Cancelled';
   }
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redactor } from '../logging/redactor.ts';
-import { isFinal, type JobRecord, type JobState, type JobType } from '../domain/job.ts';
+import { FINAL_STATES, isFinal, type JobRecord, type JobState, type JobType } from '../domain/job.ts';
 import type { JobEvent } from './types.ts';
 
 /**
@@ -15,6 +15,9 @@ const K = {
   active: (type: string, machineId: string) => `pi:active:${type}:${machineId}`,
   accountJobs: (accountId: string) => `pi:account-jobs:${accountId}`,
   index: 'pi:jobs',
+  /** Final jobs by when they ended (ms): what the retention sweep reads. */
+  ended: 'pi:jobs:ended',
+  endedIndexed: 'pi:jobs:ended:indexed',
   seq: 'pi:jobs:seq',
   events: 'pi:events',
 };
@@ -45,7 +48,7 @@ end
 return {1, ARGV[2]}
 `;
 
-// KEYS: job, events, jobEvents, active, accountJobs   ARGV: expectedRev, json, jobId, state, final, maxlen, then events
+// KEYS: job, events, jobEvents, active, accountJobs, ended   ARGV: expectedRev, json, jobId, state, final, maxlen, nowMs, then events
 const UPDATE_SCRIPT = `
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if not rev then return -1 end
@@ -59,14 +62,38 @@ redis.call('HSET', KEYS[1], 'data', ARGV[2], 'rev', tostring(tonumber(rev) + 1),
 if ARGV[5] == '1' then
   if redis.call('GET', KEYS[4]) == ARGV[3] then redis.call('DEL', KEYS[4]) end
   redis.call('SREM', KEYS[5], ARGV[3])
+  redis.call('ZADD', KEYS[6], 'NX', ARGV[7], ARGV[3])
 end
-local n = (#ARGV - 6) / 4
+local n = (#ARGV - 7) / 4
 for i = 0, n - 1 do
-  local b = 7 + i * 4
+  local b = 8 + i * 4
   local cursor = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'jobId', ARGV[3], 'kind', ARGV[b], 'state', ARGV[b+1], 'task', ARGV[b+2], 'at', ARGV[b+3])
   redis.call('XADD', KEYS[3], cursor, 'jobId', ARGV[3], 'kind', ARGV[b], 'state', ARGV[b+1], 'task', ARGV[b+2], 'at', ARGV[b+3])
 end
 return 1
+`;
+
+// KEYS: ended, index, events   ARGV: cutoffMs, batch. Removes up to `batch` jobs that ended before the cutoff
+// (re-checking each is final: an active job is never removed) and the global events older than it.
+const EXPIRE_SCRIPT = `
+local final = {${[...FINAL_STATES].map((st) => `${st} = true`).join(', ')}}
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local removed = 0
+for _, id in ipairs(ids) do
+  local key = 'pi:job:' .. id
+  local st = redis.call('HGET', key, 'state')
+  if st and final[st] then
+    redis.call('HINCRBY', 'pi:stats:jobs-by-state', st, -1)
+    redis.call('DEL', key, key .. ':events', key .. ':log')
+    redis.call('ZREM', KEYS[2], id)
+    removed = removed + 1
+  elseif not st then
+    redis.call('ZREM', KEYS[2], id)
+  end
+  redis.call('ZREM', KEYS[1], id)
+end
+redis.call('XTRIM', KEYS[3], 'MINID', ARGV[1])
+return {removed, #ids}
 `;
 
 interface PendingEvent { kind: 'job' | 'task'; state: string; task: string; at: string }
@@ -100,7 +127,11 @@ export class JobConflictError extends Error {}
 export class JobStore {
   private readonly shas = new Map<string, string>();
 
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    /** Told of every stored change (metrics). */
+    private readonly onChange: (before: JobRecord, after: JobRecord) => void = () => undefined,
+  ) {}
 
   /** Creates the job unless the machine has an active job of that type; then returns that job's id. */
   async create(job: JobRecord): Promise<{ created: boolean; id: string }> {
@@ -187,12 +218,12 @@ export class JobStore {
       if (mutate(next) === false) return current;
       const events = diffEvents(current, next);
       const res = (await this.evalScript(
-        UPDATE_SCRIPT, 5,
-        K.job(id), K.events, K.jobEvents(id), K.active(next.type, next.machine.machineId), K.accountJobs(next.runAsAccountId),
+        UPDATE_SCRIPT, 6,
+        K.job(id), K.events, K.jobEvents(id), K.active(next.type, next.machine.machineId), K.accountJobs(next.runAsAccountId), K.ended,
         String(current.rev), JSON.stringify({ ...next, rev: undefined }), id, next.state, isFinal(next.state) ? '1' : '0',
-        String(GLOBAL_EVENTS_MAXLEN), ...flatten(events),
+        String(GLOBAL_EVENTS_MAXLEN), String(Date.now()), ...flatten(events),
       )) as number;
-      if (res === 1) { next.rev = current.rev + 1; return next; }
+      if (res === 1) { next.rev = current.rev + 1; this.onChange(current, next); return next; }
       if (res === -1) throw new Error(`job ${id} does not exist`);
     }
     throw new JobConflictError(`job ${id} is being changed concurrently; gave up after 50 attempts`);
@@ -289,6 +320,42 @@ export class JobStore {
       if (keys.length > 0) ids.push(...((await this.redis.mget(...keys)).filter((v): v is string => v !== null)));
     } while (cursor !== '0');
     return ids;
+  }
+
+  /**
+   * Removes jobs that ended before `cutoffMs` (record, event stream, log, index entries, counts) and the
+   * global change-log entries older than it, `batch` jobs per call. Returns how many jobs were removed and
+   * whether more may remain.
+   */
+  async expireEndedBefore(cutoffMs: number, batch = 500): Promise<{ removed: number; more: boolean }> {
+    const [removed, seen] = (await this.redis.eval(EXPIRE_SCRIPT, 3, K.ended, K.index, K.events, String(Math.floor(cutoffMs)), String(batch))) as [number, number];
+    return { removed, more: seen === batch };
+  }
+
+  /**
+   * Once per Redis: puts the jobs that ended before the ended index existed (an upgrade) into it, by their
+   * endedAt, so the retention sweep sees them too.
+   */
+  async indexEndedJobsOnce(): Promise<number> {
+    if ((await this.redis.set(K.endedIndexed, '1', 'NX')) !== 'OK') return 0;
+    let added = 0;
+    let min = '-inf';
+    for (;;) {
+      const ids = await this.redis.zrangebyscore(K.index, min, '+inf', 'WITHSCORES', 'LIMIT', 0, 500);
+      if (ids.length === 0) return added;
+      const pipe = this.redis.pipeline();
+      for (let i = 0; i < ids.length; i += 2) pipe.hmget(K.job(ids[i] as string), 'state', 'data');
+      const rows = (await pipe.exec()) ?? [];
+      const adds: string[] = [];
+      rows.forEach(([, value], i) => {
+        const [state, data] = value as [string | null, string | null];
+        if (!state || !data || !isFinal(state as JobState)) return;
+        const job = JSON.parse(data) as JobRecord;
+        adds.push(String(Date.parse(job.endedAt ?? job.createdAt) || Date.now()), ids[i * 2] as string);
+      });
+      if (adds.length > 0) added += await this.redis.zadd(K.ended, 'NX', ...adds);
+      min = `(${ids[ids.length - 1] as string}`;
+    }
   }
 
   /** Queued or running jobs that use the run-as account. */

@@ -19,6 +19,10 @@ export interface JobContext {
   /** A line for the job's log (redacted on the way in). */
   log(line: string): void;
   setInstaller(installer: { file: string; sha256: string }, agentVersion: string): Promise<void>;
+  /** Reports a finished copy of the installer (metrics: bytes and seconds). */
+  copied?(bytes: number, seconds: number): void;
+  /** The version the installed agent reports (release plus build), kept as the job's installedBuild. */
+  setInstalledBuild(version: string): Promise<void>;
   /** Whether this failure will be retried by another attempt (then the guest's staging folder is kept). */
   willRetry(error: unknown): boolean;
 }

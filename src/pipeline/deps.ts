@@ -1,8 +1,6 @@
 import type { AccountSecrets, RunAsAccount } from '../accounts/accounts.ts';
 import type { HostKeyPolicy } from '../domain/os.ts';
-import type { GuestChannel } from '../transports/transport.ts';
-import type { SshConnectOptions } from '../transports/ssh/ssh-channel.ts';
-import type { SmbClient, SmbConnectOptions } from '../transports/smb/index.ts';
+import type { CommandChannel, FileChannel, SmbFilesOptions, SshConnectOptions, WinrmConnectOptions } from '../transports/transport.ts';
 
 export interface SelectedInstaller {
   file: string;
@@ -11,26 +9,6 @@ export interface SelectedInstaller {
   version: string;
   size: number;
   sha256: string;
-}
-
-/** A command shell on a Windows guest (WinRM/WinRS): cmd.exe command lines, exit code and output. */
-export interface RemoteShell {
-  exec(commandLine: string, options?: { stdin?: string | Buffer; signal?: AbortSignal; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }>;
-  close(): Promise<void>;
-}
-
-export interface WinrmConnectOptions {
-  host: string;
-  port: number;
-  transport: 'http' | 'https';
-  username: string;
-  password: string;
-  /** NetBIOS/DNS domain, or '.' for an account local to the guest. */
-  domain: string;
-  timeoutMs: number;
-  signal?: AbortSignal;
-  /** HTTPS: called with the server certificate's SHA-256 fingerprint; throws (99024) to refuse it. */
-  verifyCertificate?: (fingerprint: string) => Promise<void>;
 }
 
 /** What the pipeline needs from the rest of the daemon, as narrow interfaces (the worker wires them). */
@@ -58,11 +36,14 @@ export interface PipelineDeps {
     /** A verifier for the SSH handshake of one guest, enforcing the policy. */
     verifier(address: string, port: number, policy: HostKeyPolicy, log: (line: string) => void): (fingerprint: string, keyType: string) => Promise<void>;
   };
-  connectSsh(options: SshConnectOptions): Promise<GuestChannel>;
-  /** Windows: the SMB session to the admin share (default SmbClient.connect). */
-  connectSmb?(options: SmbConnectOptions): Promise<SmbClient>;
-  /** Windows: WinRM (src/transports/winrm); absent in builds without it (then WinRM jobs fail with 95103). */
-  connectWinrm?(options: WinrmConnectOptions): Promise<RemoteShell>;
+  // The transports, as the channels a guest is composed of (the daemon wires the implementations); each
+  // reports its failures as PushErrors of the catalogue.
+  /** Linux, and Windows over OpenSSH: commands and files (SFTP) over one connection. */
+  connectSsh(options: SshConnectOptions): Promise<CommandChannel & FileChannel>;
+  /** Windows with WinRM: files through the admin share C$. */
+  connectSmbFiles(options: SmbFilesOptions): Promise<FileChannel>;
+  /** Windows: WinRM commands; absent in builds without it (then WinRM jobs fail with 95103). */
+  connectWinrm?(options: WinrmConnectOptions): Promise<CommandChannel>;
   /** WinRM HTTPS certificate pins (trust on first use, like SSH host keys). */
   tlsPins?: {
     verifier(address: string, port: number, policy: HostKeyPolicy, log: (line: string) => void): (fingerprint: string) => Promise<void>;

@@ -1,6 +1,6 @@
 import { Codes } from '../errors/catalogue.ts';
 import { PushError } from '../errors/push-error.ts';
-import { compareVersions, parseVersion } from '../repository/versions.ts';
+import { compareReleases, compareVersions, parseVersion } from '../repository/versions.ts';
 import type { PipelineDeps, SelectedInstaller } from './deps.ts';
 
 /** Largest number of minor versions one update may jump (asr-facts.md §7: 9.16 → 9.20 → 9.24). */
@@ -20,9 +20,9 @@ export function minorGap(from: string, to: string): number {
  */
 export async function selectUpdateTarget(deps: PipelineDeps, tag: string, installed: string): Promise<{ installer: SelectedInstaller; finalTarget: string }> {
   const best = await deps.repository.select(tag);
-  if (compareVersions(best.version, installed) <= 0 || minorGap(installed, best.version) <= MAX_MINOR_STEP) return { installer: best, finalTarget: best.version };
+  if (compareReleases(best.version, installed) <= 0 || minorGap(installed, best.version) <= MAX_MINOR_STEP) return { installer: best, finalTarget: best.version };
   const steps = deps.repository.installers()
-    .filter((i) => i.osTag === best.osTag && compareVersions(i.version, installed) > 0 && compareVersions(i.version, best.version) <= 0 && minorGap(installed, i.version) <= MAX_MINOR_STEP)
+    .filter((i) => i.osTag === best.osTag && compareReleases(i.version, installed) > 0 && compareReleases(i.version, best.version) <= 0 && minorGap(installed, i.version) <= MAX_MINOR_STEP)
     .sort((a, b) => compareVersions(b.version, a.version));
   const step = steps[0];
   if (step) return { installer: step, finalTarget: best.version };

@@ -48,14 +48,14 @@ async function waitForPing(host: string, port: number, child: ChildProcess, time
  * Starts a private redis-server from PATH with its data (AOF on) under `dir`, bound to loopback on a free
  * port. Used when no REDIS_URL is configured, and by the test lab.
  */
-export async function startRedisServer(dir: string, options: { port?: number; logger?: Logger; binary?: string } = {}): Promise<EmbeddedRedis & { port: number; pid: number }> {
+export async function startRedisServer(dir: string, options: { port?: number; logger?: Logger; binary?: string; extraArgs?: string[] } = {}): Promise<EmbeddedRedis & { port: number; pid: number }> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   const args = [
     '--port', String(port), '--bind', host, '--daemonize', 'no', '--dir', dir,
     '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction',
-    '--protected-mode', 'yes', '--logfile', path.join(dir, 'redis.log'),
+    '--protected-mode', 'yes', '--logfile', path.join(dir, 'redis.log'), ...(options.extraArgs ?? []),
   ];
   let child: ChildProcess;
   try {
@@ -71,7 +71,8 @@ export async function startRedisServer(dir: string, options: { port?: number; lo
         : `cannot start redis-server: ${e.message}`)));
   });
   await waitForPing(host, port, child, 10_000);
-  options.logger?.info({ port, dir, pid: child.pid }, 'embedded redis-server started');
+  // `pid` is the daemon's own on every line: the server's is `redisPid`.
+  options.logger?.info({ port, dir, redisPid: child.pid }, 'embedded redis-server started');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     url: `redis://${host}:${port}`,

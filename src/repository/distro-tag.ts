@@ -1,5 +1,11 @@
 import type { DistroGuess } from './distro.ts';
 import { ambiguousOs, quoteOs, resolved, unsupportedOs, type OsResolution } from './os-resolution.ts';
+import { DOCUMENTED_LIMITS } from './os-tags.ts';
+
+const OL6_MINORS = DOCUMENTED_LIMITS.oracleLinux6Minors;
+const SLES12_SPS = DOCUMENTED_LIMITS.sles12ServicePacks;
+const OL6_TEXT = `Oracle Linux ${OL6_MINORS.map((m) => `6.${m}`).join(' and ')}`;
+const SLES12_TEXT = `SP${SLES12_SPS.slice(0, -1).join(', SP')} and SP${SLES12_SPS.at(-1)}`;
 
 /** Maps an identified Linux distribution and version to its OS tag (asr-facts.md §5). */
 
@@ -32,14 +38,8 @@ function resolveVersion(g: DistroGuess, version: string): OsResolution {
       const tag = RHEL_TAGS[major];
       return tag ? resolved(tag, `${name} ${version}`) : unsupportedOs(what, `${name} ${major} is not supported (5 to 8 are)`, 'linux');
     }
-    case 'oracle': {
-      const tag = OL_TAGS[major];
-      if (!tag) return unsupportedOs(what, `Oracle Linux ${major} is not supported (6.4 and later 6.x, 7 and 8 are)`, 'linux');
-      if (major === '6' && minor !== undefined && minor < 4) {
-        return unsupportedOs(what, `Oracle Linux ${version} is not supported (6.4 and later 6.x are)`, 'linux');
-      }
-      return resolved(tag, `Oracle Linux ${version}`);
-    }
+    case 'oracle':
+      return resolveOracle(g, version, major, minor);
     case 'sles':
       return resolveSles(g, major);
     case 'ubuntu': {
@@ -56,6 +56,17 @@ function resolveVersion(g: DistroGuess, version: string): OsResolution {
   }
 }
 
+function resolveOracle(g: DistroGuess, version: string, major: string, minor: number | undefined): OsResolution {
+  const what = quoteOs(g.text);
+  const tag = OL_TAGS[major];
+  if (!tag) return unsupportedOs(what, `Oracle Linux ${major} is not supported (${OL6_TEXT}, 7 and 8 are)`, 'linux');
+  if (major === '6') {
+    if (minor === undefined) return ambiguousOs(`${what} does not say which Oracle Linux 6 update it is: only ${OL6_TEXT} are supported.`, 'linux');
+    if (!OL6_MINORS.includes(minor)) return unsupportedOs(what, `Oracle Linux ${version} is not supported (of Oracle Linux 6 only ${OL6_TEXT} are)`, 'linux');
+  }
+  return resolved(tag, `Oracle Linux ${version}`);
+}
+
 function resolveSles(g: DistroGuess, major: string): OsResolution {
   const what = quoteOs(g.text);
   const sp = g.servicePack;
@@ -69,9 +80,9 @@ function resolveSles(g: DistroGuess, major: string): OsResolution {
     return unsupportedOs(what, `SUSE Linux Enterprise Server 11${spText} is not supported (SP3 and SP4 are)`, 'linux');
   }
   if (major === '12') {
-    if (sp === undefined) return resolved('SLES12-64', 'SUSE Linux Enterprise Server 12');
-    if (sp >= 1 && sp <= 5) return resolved('SLES12-64', `SUSE Linux Enterprise Server 12 SP${sp}`);
-    return unsupportedOs(what, `SUSE Linux Enterprise Server 12${spText} is not supported (SP1 to SP5 are)`, 'linux');
+    if (sp === undefined) return ambiguousOs(`${what} does not say which SUSE Linux Enterprise Server 12 service pack it is: only ${SLES12_TEXT} are supported.`, 'linux');
+    if (SLES12_SPS.includes(sp)) return resolved('SLES12-64', `SUSE Linux Enterprise Server 12 SP${sp}`);
+    return unsupportedOs(what, `SUSE Linux Enterprise Server 12${spText} is not supported (${SLES12_TEXT} are)`, 'linux');
   }
   if (major === '15') return resolved('SLES15-64', `SUSE Linux Enterprise Server 15${spText}`);
   return unsupportedOs(what, `SUSE Linux Enterprise Server ${major} is not supported (11 SP3, 11 SP4, 12 and 15 are)`, 'linux');

@@ -1,52 +1,26 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { access, readdir, realpath, stat } from 'node:fs/promises';
+import { access, readdir, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { sha256File } from './file-hash.ts';
-import { observe, sameSignature, signatureOf, type FileSignature, type Observation } from './file-signature.ts';
-import { parseInstallerName, type ParsedInstallerName } from './installer-name.ts';
-import { openForWriting } from './open-files.ts';
-import { installerMissingError, newerThanCsError, unknownTagError, type RepositoryContext } from './repository-errors.ts';
-import { OS_TAGS, osTagInfo, type OsTagInfo, type Platform } from './os-tags.ts';
-import { compareVersions, maxVersion, parseVersion } from './versions.ts';
+import { resolve } from 'node:path';
+import { RepositoryChangeLog, type RepositoryLogger } from './change-log.ts';
+import type { Observation } from './file-signature.ts';
+import { HashCache } from './hash-cache.ts';
+import { unknownTagError } from './repository-errors.ts';
+import { osTagInfo } from './os-tags.ts';
+import { scanFolder } from './scan.ts';
+import { bestInstaller, isEligible, osSupport, selectInstaller, sortedInstallers, type OsSupportEntry, type VersionCeiling } from './select-installer.ts';
+import { emptySnapshot, offeredInstallers, rejectedFiles, type InstallerInfo, type RejectedFile, type RepositorySnapshot } from './snapshot.ts';
+import { parseVersion } from './versions.ts';
 
-export interface InstallerInfo extends ParsedInstallerName {
-  /** Absolute path of the file. */
-  path: string;
-  size: number;
-  mtimeMs: number;
-  sha256: string;
-}
-
-export interface RejectedFile {
-  file: string;
-  reason: string;
-}
-
-export interface OsSupportEntry {
-  tag: string;
-  platform: Platform;
-  osNames: string[];
-  manualPlacement: boolean;
-  present: boolean;
-  /** Highest version present for the tag (whatever CS_VERSION says). */
-  latestVersion?: string;
-  /** The version select() would push: the highest not newer than CS_VERSION. */
-  selectableVersion?: string;
-  /** Every version present, highest first. */
-  versions: string[];
-}
-
-export interface RepositoryLogger {
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-}
+export type { RepositoryLogger } from './change-log.ts';
 
 export interface InstallerRepositoryOptions {
   dir: string;
   processServerId: string;
-  /** The configuration server's version: never select an installer newer than it. */
+  /** The configuration server's version: never select an installer newer than it (unset: select nothing, 99016). */
   csVersion?: string;
+  /** This scale-out process server's own version (optional): never select an installer newer than it either. */
+  processServerVersion?: string;
   logger?: RepositoryLogger;
   /** A file must be unchanged (and not open for writing) this long before it is offered. Default 1000. */
   settleMs?: number;
@@ -59,35 +33,41 @@ export interface InstallerRepositoryOptions {
 }
 
 const NOOP_LOGGER: RepositoryLogger = { info() {}, warn() {} };
-const COPYING = 'still being copied';
 
-interface HashEntry extends FileSignature {
-  sha256: string;
+function checkedVersion(name: string, version: string | undefined): string | undefined {
+  const v = version?.trim();
+  if (!v) return undefined;
+  try {
+    parseVersion(v);
+  } catch {
+    throw new Error(`${name} "${version}" is not a version (expected numbers separated by dots, such as 9.30)`);
+  }
+  return v;
 }
 
 /**
- * One process server's installer repository: the files of REPOSITORY_DIR, parsed, hashed and watched.
- * Only complete, stable files are offered; everything else is listed in rejected() with the reason.
+ * One process server's installer repository: the files of REPOSITORY_DIR, parsed, hashed and watched
+ * (fs.watch, a poll as a fallback, and a timer for files still settling). Only complete, stable files
+ * are offered; everything else is listed in rejected() with the reason. Which installer a job gets is
+ * selectInstaller's decision over the latest snapshot.
  */
 export class InstallerRepository {
   readonly dir: string;
   readonly processServerId: string;
   readonly csVersion: string | undefined;
+  readonly processServerVersion: string | undefined;
   private readonly logger: RepositoryLogger;
   private readonly settleMs: number;
   private readonly pollMs: number;
   private readonly debounceMs: number;
   private readonly useWatch: boolean;
+  private readonly changes: RepositoryChangeLog;
+  private readonly hashes = new HashCache();
 
-  private accepted = new Map<string, InstallerInfo>();
-  private rejectedFiles = new Map<string, string>();
-  /** Files that parse but are still being written: name -> parsed name. */
-  private copying = new Map<string, ParsedInstallerName>();
-  private observed = new Map<string, Observation>();
-  private hashes = new Map<string, HashEntry>();
-  /** Last accepted SHA-256 per file name still in the folder, to tell "replaced" from "added" in the log. */
-  private lastSha = new Map<string, string>();
+  private snapshot: RepositorySnapshot;
+  private observed: ReadonlyMap<string, Observation> = new Map();
   private dirReadable: boolean | undefined;
+  private scans = 0;
 
   private running: Promise<void> | null = null;
   private pending: Promise<void> | null = null;
@@ -97,25 +77,19 @@ export class InstallerRepository {
   private settleTimer: NodeJS.Timeout | null = null;
   private started = false;
   private stopped = false;
-  private counters = { scans: 0, hashesComputed: 0 };
 
   constructor(opts: InstallerRepositoryOptions) {
     this.dir = resolve(opts.dir);
     this.processServerId = opts.processServerId;
-    const cs = opts.csVersion?.trim();
-    if (cs) {
-      try {
-        parseVersion(cs);
-      } catch {
-        throw new Error(`CS_VERSION "${opts.csVersion}" is not a version (expected numbers separated by dots, such as 9.30)`);
-      }
-    }
-    this.csVersion = cs || undefined;
+    this.csVersion = checkedVersion('CS_VERSION', opts.csVersion);
+    this.processServerVersion = checkedVersion('PROCESS_SERVER_VERSION', opts.processServerVersion);
     this.logger = opts.logger ?? NOOP_LOGGER;
+    this.changes = new RepositoryChangeLog(this.logger);
     this.settleMs = opts.settleMs ?? 1000;
     this.pollMs = opts.pollMs ?? 5000;
     this.debounceMs = opts.debounceMs ?? 100;
     this.useWatch = opts.watch ?? true;
+    this.snapshot = emptySnapshot(this.dir, this.processServerId);
   }
 
   /** First scan (hashes computed), then watch the folder and poll as a fallback. */
@@ -132,8 +106,7 @@ export class InstallerRepository {
   async stop(): Promise<void> {
     this.stopped = true;
     this.started = false;
-    this.watcher?.close();
-    this.watcher = null;
+    this.closeWatcher();
     for (const t of [this.pollTimer, this.debounceTimer, this.settleTimer]) if (t) clearTimeout(t);
     this.pollTimer = this.debounceTimer = this.settleTimer = null;
     await (this.pending ?? this.running);
@@ -158,59 +131,45 @@ export class InstallerRepository {
 
   /** Complete, stable installers with their SHA-256, by OS tag then highest version first. */
   installers(): InstallerInfo[] {
-    return [...this.accepted.values()]
-      .sort((a, b) => a.osTag.localeCompare(b.osTag) || compareVersions(b.version, a.version) || a.file.localeCompare(b.file))
-      .map((i) => ({ ...i }));
+    return sortedInstallers(this.snapshot);
   }
 
   /** Files that are not offered, with the reason (including files still being copied). */
   rejected(): RejectedFile[] {
-    return [...this.rejectedFiles].map(([file, reason]) => ({ file, reason })).sort((a, b) => a.file.localeCompare(b.file));
+    return rejectedFiles(this.snapshot);
+  }
+
+  /** What selection may not exceed. */
+  get ceiling(): VersionCeiling {
+    return { csVersion: this.csVersion, processServerVersion: this.processServerVersion };
+  }
+
+  /** Whether an installer of this version may be pushed here (never with CS_VERSION unset). */
+  eligible(version: string): boolean {
+    return isEligible(version, this.ceiling);
   }
 
   osSupport(): OsSupportEntry[] {
-    return OS_TAGS.map((t) => {
-      const versions = this.forTag(t).map((i) => i.version);
-      const entry: OsSupportEntry = {
-        tag: t.tag, platform: t.platform, osNames: [...t.osNames], manualPlacement: t.manualPlacement,
-        present: versions.length > 0, versions,
-      };
-      const latest = maxVersion(versions);
-      if (latest) entry.latestVersion = latest;
-      const selectable = this.allowed(this.forTag(t))[0];
-      if (selectable) entry.selectableVersion = selectable.version;
-      return entry;
-    });
+    return osSupport(this.snapshot, this.ceiling);
   }
 
   /**
-   * The installer to push for an OS tag: the highest version, never newer than CS_VERSION. Throws PushError
-   * 99001 (none for the tag), 99018 (only newer than CS_VERSION) or 99002 (unknown tag).
+   * The installer to push for an OS tag (see selectInstaller). Throws PushError 99001 (none for the tag),
+   * 99016 (CS_VERSION unset), 99018 (only newer than the ceiling) or 99002 (unknown tag).
    */
   async select(tag: string): Promise<InstallerInfo> {
     const info = osTagInfo(tag);
     if (!info) throw unknownTagError(tag);
-    let choice = this.allowed(this.forTag(info))[0];
-    if (choice && !(await this.stillSame(choice))) choice = undefined;
-    if (!choice) {
-      // The watcher may have missed a change: look again before failing.
-      await this.rescan();
-      choice = this.allowed(this.forTag(info))[0];
-    }
-    if (choice) return { ...choice };
-    const present = this.forTag(info);
-    const ctx: RepositoryContext = { processServerId: this.processServerId, repositoryDir: this.dir };
-    if (this.csVersion) ctx.csVersion = this.csVersion;
-    if (present.length > 0 && this.csVersion) {
-      throw newerThanCsError(info, { ...ctx, csVersion: this.csVersion }, present.map((i) => i.version));
-    }
-    const copying = [...this.copying].filter(([, p]) => p.osTag === info.tag).map(([file]) => file).sort();
-    throw installerMissingError(info, ctx, copying);
+    const choice = bestInstaller(this.snapshot, info, this.ceiling);
+    if (choice && (await this.hashes.unchanged(choice.path))) return choice;
+    // The watcher may have missed a change: look again before deciding.
+    await this.rescan();
+    return selectInstaller(this.snapshot, tag, this.ceiling);
   }
 
   /** Counters for metrics and tests: scans run and SHA-256 computations done (the cache avoids repeats). */
   stats(): { scans: number; hashesComputed: number; watching: boolean } {
-    return { ...this.counters, watching: this.watcher !== null };
+    return { scans: this.scans, hashesComputed: this.hashes.computed, watching: this.watcher !== null };
   }
 
   /** The folder exists, is a folder and can be read (for /readyz). */
@@ -225,25 +184,30 @@ export class InstallerRepository {
 
   // ---- internals ----
 
-  /** Installers of a tag, highest version first (then newest release date, then name). */
-  private forTag(info: OsTagInfo): InstallerInfo[] {
-    return [...this.accepted.values()]
-      .filter((i) => i.osTag === info.tag)
-      .sort((a, b) => compareVersions(b.version, a.version) || b.releaseDate.localeCompare(a.releaseDate) || a.file.localeCompare(b.file));
+  private async scan(): Promise<void> {
+    this.scans++;
+    const names = (await this.listDir()) ?? [];
+    const result = await scanFolder({ dir: this.dir, names, previous: this.observed, hashes: this.hashes, settleMs: this.settleMs });
+    const next: RepositorySnapshot = { dir: this.dir, processServerId: this.processServerId, files: result.files };
+    this.changes.record(this.snapshot, next, names);
+    this.snapshot = next;
+    this.observed = result.observed;
+    this.hashes.retain(new Set(offeredInstallers(next).map((i) => i.path)));
+    if (Number.isFinite(result.nextCheckMs)) this.scheduleSettleScan(result.nextCheckMs + 10);
+    if (this.dirReadable) this.ensureWatcher();
   }
 
-  private allowed(list: InstallerInfo[]): InstallerInfo[] {
-    const cs = this.csVersion;
-    return cs ? list.filter((i) => compareVersions(i.version, cs) <= 0) : list;
-  }
-
-  private async stillSame(i: InstallerInfo): Promise<boolean> {
+  private async listDir(): Promise<string[] | undefined> {
     try {
-      const st = await stat(i.path);
-      const cached = this.hashes.get(i.path);
-      return cached !== undefined && sameSignature(cached, signatureOf(st));
-    } catch {
-      return false;
+      const names = await readdir(this.dir);
+      if (this.dirReadable === false) this.logger.info({ repositoryDir: this.dir }, 'installer repository readable again');
+      this.dirReadable = true;
+      return names;
+    } catch (err) {
+      if (this.dirReadable !== false) this.logger.warn({ err, repositoryDir: this.dir }, 'installer repository cannot be read');
+      this.dirReadable = false;
+      this.closeWatcher();
+      return undefined;
     }
   }
 
@@ -262,16 +226,22 @@ export class InstallerRepository {
     }
   }
 
-  private scheduleScan(delayMs = this.debounceMs): void {
+  private closeWatcher(): void {
+    this.watcher?.close();
+    this.watcher = null;
+  }
+
+  private scheduleScan(): void {
     if (this.stopped) return;
     if (this.debounceTimer) clearTimeout(this.debounceTimer);
     this.debounceTimer = setTimeout(() => {
       this.debounceTimer = null;
       void this.rescan();
-    }, delayMs);
+    }, this.debounceMs);
     this.debounceTimer.unref();
   }
 
+  /** Looks again when the first settling file should have settled. */
   private scheduleSettleScan(delayMs: number): void {
     if (this.stopped || !this.started) return;
     if (this.settleTimer) clearTimeout(this.settleTimer);
@@ -280,158 +250,5 @@ export class InstallerRepository {
       void this.rescan();
     }, Math.max(20, delayMs));
     this.settleTimer.unref();
-  }
-
-  private async listDir(): Promise<string[] | undefined> {
-    try {
-      const names = await readdir(this.dir);
-      if (this.dirReadable === false) this.logger.info({ repositoryDir: this.dir }, 'installer repository readable again');
-      this.dirReadable = true;
-      return names;
-    } catch (err) {
-      if (this.dirReadable !== false) this.logger.warn({ err, repositoryDir: this.dir }, 'installer repository cannot be read');
-      this.dirReadable = false;
-      this.watcher?.close();
-      this.watcher = null;
-      return undefined;
-    }
-  }
-
-  private async scan(): Promise<void> {
-    this.counters.scans++;
-    const names = (await this.listDir()) ?? [];
-    const now = Date.now();
-    const accepted = new Map<string, InstallerInfo>();
-    const rejected = new Map<string, string>();
-    const copying = new Map<string, ParsedInstallerName>();
-    const observed = new Map<string, Observation>();
-    const candidates: Array<{ name: string; parsed: ParsedInstallerName; sig: FileSignature }> = [];
-    let nextCheck = Infinity;
-
-    for (const name of names) {
-      if (name.startsWith('.') || name.toLowerCase() === 'readme.md') continue;
-      const path = join(this.dir, name);
-      let st;
-      try {
-        st = await stat(path);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT') rejected.set(name, `cannot be read (${code ?? String(err)})`);
-        continue; // ENOENT: removed meanwhile
-      }
-      if (st.isDirectory()) {
-        rejected.set(name, 'is a folder: installers must be placed directly in the repository folder');
-        continue;
-      }
-      if (!st.isFile()) {
-        rejected.set(name, 'is not a regular file');
-        continue;
-      }
-      const parsed = parseInstallerName(name);
-      if (!parsed.ok) {
-        rejected.set(name, parsed.reason);
-        continue;
-      }
-      const sig = signatureOf(st);
-      const { observation, quietSince } = observe(this.observed.get(name), sig, now);
-      observed.set(name, observation);
-      if (now - quietSince < this.settleMs) {
-        rejected.set(name, `${COPYING} (changed less than ${this.settleMs} ms ago)`);
-        copying.set(name, parsed.value);
-        nextCheck = Math.min(nextCheck, quietSince + this.settleMs - now);
-        continue;
-      }
-      const cached = this.hashes.get(path);
-      if (cached && sameSignature(cached, sig)) {
-        accepted.set(name, this.info(parsed.value, path, sig, cached.sha256));
-        continue;
-      }
-      candidates.push({ name, parsed: parsed.value, sig });
-    }
-
-    if (candidates.length > 0) {
-      const realDir = await realpath(this.dir).catch(() => this.dir);
-      const open = await openForWriting(candidates.map((c) => join(realDir, c.name)));
-      for (const c of candidates) {
-        const path = join(this.dir, c.name);
-        if (open.has(join(realDir, c.name))) {
-          rejected.set(c.name, `${COPYING} (open for writing)`);
-          copying.set(c.name, c.parsed);
-          nextCheck = Math.min(nextCheck, this.settleMs);
-          continue;
-        }
-        const sha256 = await this.hash(path, c.sig);
-        if (typeof sha256 === 'object') {
-          if (sha256.error !== 'ENOENT') rejected.set(c.name, `cannot be read (${sha256.error})`);
-          continue;
-        }
-        if (sha256 === undefined) {
-          rejected.set(c.name, `${COPYING} (changed while being hashed)`);
-          copying.set(c.name, c.parsed);
-          observed.set(c.name, { ...c.sig, since: Date.now() }); // its new signature starts a fresh settle period
-          nextCheck = Math.min(nextCheck, this.settleMs);
-          continue;
-        }
-        accepted.set(c.name, this.info(c.parsed, path, c.sig, sha256));
-      }
-    }
-
-    this.publish(names, accepted, rejected, copying);
-    this.observed = observed;
-    const acceptedPaths = new Set([...accepted.values()].map((i) => i.path));
-    for (const path of [...this.hashes.keys()]) if (!acceptedPaths.has(path)) this.hashes.delete(path);
-    if (Number.isFinite(nextCheck)) this.scheduleSettleScan(nextCheck + 10);
-    if (this.dirReadable) this.ensureWatcher();
-  }
-
-  /** SHA-256 of a file whose signature is `sig`; undefined if the file changed while being read. */
-  private async hash(path: string, sig: FileSignature): Promise<string | undefined | { error: string }> {
-    try {
-      this.counters.hashesComputed++;
-      const sha256 = await sha256File(path);
-      const after = signatureOf(await stat(path));
-      if (!sameSignature(after, sig)) return undefined;
-      this.hashes.set(path, { ...sig, sha256 });
-      return sha256;
-    } catch (err) {
-      return { error: (err as NodeJS.ErrnoException).code ?? String(err) };
-    }
-  }
-
-  private info(parsed: ParsedInstallerName, path: string, sig: FileSignature, sha256: string): InstallerInfo {
-    return { ...parsed, path, size: sig.size, mtimeMs: sig.mtimeMs, sha256 };
-  }
-
-  /** Swap in the new state and log what changed. */
-  private publish(names: string[], accepted: Map<string, InstallerInfo>, rejected: Map<string, string>, copying: Map<string, ParsedInstallerName>): void {
-    const base = { repositoryDir: this.dir, processServerId: this.processServerId };
-    const present = new Set(names);
-    for (const [file, i] of accepted) {
-      const known = this.lastSha.get(file);
-      const fields = { ...base, file, osTag: i.osTag, version: i.version, size: i.size, sha256: i.sha256 };
-      if (known === undefined) this.logger.info(fields, 'installer added to the repository');
-      else if (known !== i.sha256) this.logger.info({ ...fields, previousSha256: known }, 'installer replaced in the repository');
-      this.lastSha.set(file, i.sha256);
-    }
-    for (const [file, old] of this.accepted) {
-      if (accepted.has(file)) continue;
-      if (copying.has(file)) {
-        this.logger.info({ ...base, file, osTag: old.osTag, version: old.version }, 'installer is being rewritten; withdrawn until the copy is complete');
-      } else {
-        this.logger.info({ ...base, file, osTag: old.osTag, version: old.version }, 'installer removed from the repository');
-      }
-    }
-    for (const file of [...this.lastSha.keys()]) if (!present.has(file)) this.lastSha.delete(file);
-    for (const [file, reason] of rejected) {
-      if (this.rejectedFiles.get(file) === reason) continue;
-      if (reason.startsWith(COPYING)) {
-        if (!this.copying.has(file) && !this.accepted.has(file)) this.logger.info({ ...base, file }, 'installer is still being copied; it is offered once complete');
-      } else {
-        this.logger.warn({ ...base, file, reason }, 'file in the installer repository rejected');
-      }
-    }
-    this.accepted = accepted;
-    this.rejectedFiles = rejected;
-    this.copying = copying;
   }
 }

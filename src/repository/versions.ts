@@ -35,3 +35,26 @@ export function maxVersion(versions: Iterable<string>): string | undefined {
   for (const v of versions) if (best === undefined || compareVersions(v, best) > 0) best = v;
   return best;
 }
+
+/*
+ * Releases. An installer's file version names a release ("…_9.30.0.0_…" is release 9.30); an installed
+ * agent reports its build ("9.30.5407.1" in the Uninstall key's DisplayVersion, and maybe in
+ * /usr/local/.vx_version). So agent and installer are compared by major.minor only; the build is
+ * informational (the job record's installedBuild). The one rule for every such comparison.
+ */
+
+/** The release a version names: its major.minor ("9.30.5407.1" → "9.30"). */
+export function releaseOf(v: string): string {
+  const [major = 0, minor = 0] = parseVersion(v);
+  return `${major}.${minor}`;
+}
+
+/** Like compareVersions, on the releases only: 9.30.5407.1 and 9.30.0.0 compare equal. */
+export function compareReleases(a: string, b: string): number {
+  return compareVersions(releaseOf(a), releaseOf(b));
+}
+
+/** An installed agent (build-numbered or not) is the installer's release. */
+export function sameRelease(installed: string, installer: string): boolean {
+  return compareReleases(installed, installer) === 0;
+}

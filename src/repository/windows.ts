@@ -1,4 +1,5 @@
 import { ambiguousOs, quoteOs, resolved, unsupportedOs, type OsResolution } from './os-resolution.ts';
+import { osTagInfo } from './os-tags.ts';
 
 /**
  * Windows names ("Microsoft Windows Server 2016 (64-bit)", "Windows Server 2012 R2 Datacenter") to the
@@ -6,8 +7,8 @@ import { ambiguousOs, quoteOs, resolved, unsupportedOs, type OsResolution } from
  * (agent 9.22 and later), 2022 (agent 9.46 and later), 64-bit only.
  */
 
-/** Minimum agent version per Windows version; versions not listed work with every agent. */
-const MIN_AGENT: Record<string, string> = { 2019: '9.22', 2022: '9.46' };
+/** Minimum agent version per Windows version (the extensions of the OS table); versions not listed work with every agent. */
+const MIN_AGENT: Record<string, string> = Object.fromEntries((osTagInfo('Windows')?.extensions ?? []).map((e) => [e.windowsVersion, e.minAgentVersion]));
 
 /** Supported Windows versions as OsResolution.windowsVersion spells them. */
 export const WINDOWS_VERSIONS: readonly string[] = ['2008R2', '2012', '2012R2', '2016', '2019', '2022'];
@@ -43,9 +44,9 @@ export function resolveWindowsName(name: string): OsResolution {
       if (orLater) return resolved('Windows', 'Windows Server 2016 or later (exact version to be checked on the machine)');
       return resolved('Windows', 'Windows Server 2016', '2016');
     case '2019':
-      return resolved('Windows', 'Windows Server 2019 (agent 9.22 and later)', '2019');
+      return resolved('Windows', `Windows Server 2019 (agent ${MIN_AGENT['2019']} and later)`, '2019');
     case '2022':
-      return resolved('Windows', 'Windows Server 2022 (agent 9.46 and later)', '2022');
+      return resolved('Windows', `Windows Server 2022 (agent ${MIN_AGENT['2022']} and later)`, '2022');
     default:
       return unsupportedOs(what, `Windows Server ${year}${r2 ? ' R2' : ''} is not supported`, 'windows');
   }

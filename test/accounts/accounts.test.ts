@@ -11,33 +11,29 @@ import { Redis } from 'ioredis';
 import { AccountStore, type RunAsAccount } from '../../src/accounts/accounts.ts';
 import { keyIdOf, open } from '../../src/accounts/cipher.ts';
 import { VaultKeyring } from '../../src/accounts/keyring.ts';
+import { recordsNotUnder, reencryptAll } from '../../src/accounts/rotate-key.ts';
 import { vaultKeyFromBytes, writeVaultKeys, type VaultKey } from '../../src/accounts/vault-key.ts';
 import { PushError } from '../../src/errors/push-error.ts';
 import { ConflictError, ValidationError } from '../../src/errors/validation-error.ts';
 import { dumpRedis } from '../e2e/fixtures.ts';
-import { startLabRedis, type LabRedis } from '../lab/redis.ts';
+import { useLabRedis } from './lab-redis.ts';
 
 const PUBLIC = ['authFailures', 'createdAt', 'domain', 'hasPassword', 'hasPrivateKey', 'id', 'name', 'osFamily', 'suspended', 'suspendedAt', 'updatedAt', 'useSudo', 'username'];
 
 describe('AccountStore', () => {
-  let lab: LabRedis;
+  const lab = useLabRedis();
   let redis: Redis;
   let keys: VaultKey[];
   let store: AccountStore;
   const inUse = new Map<string, string[]>();
   const dir = mkdtempSync(path.join(tmpdir(), 'pi-accounts-'));
 
-  before(async () => {
-    lab = await startLabRedis();
-    redis = new Redis(lab.url);
+  before(() => {
+    redis = lab.redis;
     keys = [vaultKeyFromBytes(randomBytes(32))];
     store = new AccountStore(redis, () => keys, { lockoutThreshold: 3, inUse: async (id) => inUse.get(id) ?? [] });
   });
-  after(async () => {
-    redis?.disconnect();
-    await lab?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('stores only ciphertext, returns only public fields, decrypts for a connection', async () => {
     const password = `Pw-${randomBytes(9).toString('base64')}/+&"`;
@@ -166,7 +162,7 @@ describe('AccountStore', () => {
     writeVaultKeys(file, [fresh, old]);
     // A rotation (another process) re-encrypts the record before this store's periodic reload.
     const rotator = new AccountStore(db1, () => [fresh, old], { lockoutThreshold: 3, inUse: async () => [] });
-    assert.equal(await rotator.reencryptAll(), 1);
+    assert.equal(await reencryptAll(rotator, [fresh, old]), 1);
     assert.equal(keyring.keys()[0]?.id, old.id, 'not reloaded yet');
     assert.equal((await daemonStore.forConnection(acct.id)).secrets.password, 'rotation-password');
     // A write seals under the new key at once.
@@ -175,7 +171,7 @@ describe('AccountStore', () => {
     writeVaultKeys(file, [fresh, old]);
     const written = await daemonStore.create({ name: 'rot2', osFamily: 'linux', username: 'root', password: 'rotation-password-2' });
     assert.equal(keyIdOf((await db1.hget(`pi:account:${written.id}`, 'secret')) as string), fresh.id);
-    assert.deepEqual(await rotator.recordsNotUnder(fresh.id), []);
-    assert.equal(await rotator.reencryptAll(), 0, 'records already under the current key are left alone');
+    assert.deepEqual(await recordsNotUnder(rotator, fresh.id), []);
+    assert.equal(await reencryptAll(rotator, [fresh, old]), 0, 'records already under the current key are left alone');
   });
 });

@@ -61,4 +61,24 @@ describe('redactor', () => {
     assert.ok(!text.includes(unique) && !text.includes(Buffer.from(unique).toString('base64')), text);
     assert.ok(!text.includes('field-named-password'), text);
   });
+
+  it('never throws, whatever the secret holds: lone surrogates, NUL, huge values; and still masks them', () => {
+    const secrets = ['pw\ud800x-high', 'pw\udc00x-low', 'xy\udbff', '\udfffx-', 'nul\u0000inside', 'Big-'.repeat(40_000), `${'k'.repeat(70_000)}\ud800`];
+    const r = new Redactor();
+    for (const s of secrets) assert.doesNotThrow(() => r.add(s), JSON.stringify(s.slice(0, 20)));
+    for (const s of secrets) {
+      const utf8 = Buffer.from(s, 'utf8');
+      const forms = [s, utf8.toString('utf8'), utf8.toString('base64'), utf8.toString('base64url'), encodeURIComponent(utf8.toString('utf8')), JSON.stringify(s).slice(1, -1)];
+      for (const form of forms) assert.equal(r.redact(`<${form}>`), `<${MASK}>`, `${JSON.stringify(s.slice(0, 12))} as ${JSON.stringify(form.slice(0, 16))}`);
+    }
+    assert.doesNotThrow(() => r.redact('\ud800'.repeat(100_000)));
+    assert.deepEqual(r.redactValue({ [`key ${secrets[0]}`]: [secrets[4]], n: 1 }), { [`key ${MASK}`]: [MASK], n: 1 });
+  });
+
+  it('a secret that looks like JSON punctuation leaves structured values intact', () => {
+    const r = new Redactor();
+    r.add('":"');
+    r.add('","');
+    assert.deepEqual(r.redactValue({ a: 'x', b: 'y ":" z' }), { a: 'x', b: `y ${MASK} z` });
+  });
 });

@@ -4,19 +4,12 @@
 // start-up with a message naming the variable.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { spawnDaemon } from '../lab/daemon-process.ts';
+import { freePort, spawnDaemon } from '../lab/daemon-process.ts';
 import { hashToken } from '../../src/api/tokens.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const p = (srv.address() as net.AddressInfo).port; srv.close(() => resolve(p)); });
-  });
-}
+import { duplicateKeys } from '../lab/json-keys.ts';
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
@@ -37,18 +30,26 @@ describe('the daemon on its own (embedded Redis)', () => {
       assert.ok(!readFileSync(path.join(dataDir, 'tokens.json'), 'utf8').includes(token), 'only the hash is stored');
       assert.equal(statSync(path.join(dataDir, 'vault.key')).mode & 0o777, 0o600);
       assert.ok(readdirSync(path.join(dataDir, 'redis')).includes('appendonlydir'), 'AOF on');
-      const redisPid = Number(/"port":\d+,"dir":"[^"]+","pid":(\d+)/.exec(d.output())?.[1]);
+      const redisPid = Number(/"port":\d+,"dir":"[^"]+","redisPid":(\d+)/.exec(d.output())?.[1]);
       assert.ok(redisPid > 0 && alive(redisPid));
 
       const jobs = await fetch(`http://127.0.0.1:${port}/api/v1/jobs`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(jobs.status, 200);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       assert.equal(ready.status, 503, 'the repository folder does not exist: not ready');
-      assert.match(await ready.text(), /"repository":"unreadable"/);
+      const readyText = await ready.text();
+      assert.match(readyText, /"repository":"unreadable"/);
+      // No CS_VERSION (nor CS_ENDPOINT, CS_PASSPHRASE_FILE): the API runs and says what pushes lack.
+      assert.match(readyText, /"missing":\["CS_VERSION","CS_ENDPOINT","CS_PASSPHRASE_FILE"\]/);
+      assert.match(d.output(), /CS_VERSION, CS_ENDPOINT, CS_PASSPHRASE_FILE not set: jobs that push an agent fail with 99016/);
 
       d.kill('SIGTERM');
       const exit = await d.exited();
       assert.equal(exit.code, 0);
+      // Not a terminal: JSON lines (LOG_FORMAT's default), none with a key twice (pid was, once).
+      const logLines = d.output().split('\n').filter((l) => l.startsWith('{'));
+      assert.ok(logLines.length >= 4);
+      for (const line of logLines) assert.deepEqual(duplicateKeys(line), [], line);
       assert.ok(!alive(redisPid), 'the embedded redis-server is stopped with the daemon');
       assert.ok(!existsSync(path.join(dataDir, 'redis', 'url')));
 
@@ -71,5 +72,31 @@ describe('the daemon on its own (embedded Redis)', () => {
     const exit = await d.exited();
     assert.equal(exit.code, 2);
     assert.match(d.output(), /invalid configuration: WORKER_CONCURRENCY must be an integer, got "lots"/);
+  });
+
+  it('LOG_FORMAT=pretty writes lines for a person; a bad LOG_FORMAT stops start-up naming it', async () => {
+    const bad = spawnDaemon({ DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pi-bad-')), LOG_FORMAT: 'xml' });
+    assert.equal((await bad.exited()).code, 2);
+    assert.match(bad.output(), /invalid configuration: LOG_FORMAT must be pretty or json, got "xml"/);
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'pi-pretty-'));
+    try {
+      const d = spawnDaemon({ DATA_DIR: dataDir, PORT: String(await freePort()), LOG_FORMAT: 'pretty', REPOSITORY_DIR: dataDir });
+      await d.waitFor(/INFO.*API listening/);
+      await d.waitFor(/keep it safe\):\s+pit_\S+\s/); // then the signal handlers are in place
+      assert.match(d.output(), /INFO.*embedded redis-server started\n\s+port: \d+/);
+      assert.ok(!/^\{"level"/m.test(d.output()), 'no JSON lines');
+      d.kill('SIGTERM');
+      const exit = await d.exited();
+      assert.equal(exit.code, 0, `${JSON.stringify(exit)}\n${d.output().slice(-2000)}`);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('CS_ENDPOINT must be an IP address, as documented: a host name stops start-up (exit 2)', async () => {
+    const d = spawnDaemon({ DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pi-bad-')), CS_ENDPOINT: 'cs.contoso.local' });
+    const exit = await d.exited();
+    assert.equal(exit.code, 2);
+    assert.match(d.output(), /invalid configuration: CS_ENDPOINT must be the configuration server's IPv4 or IPv6 address, got "cs\.contoso\.local"/);
   });
 });

@@ -1,11 +1,14 @@
 // Shared set-up for the end-to-end tests: a Redis, a daemon, a repository of test installers, and
 // helpers to create run-as accounts and submit jobs through the HTTP API.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { SubmittedJob } from '../../src/api/views.ts';
+import type { AccountCreate } from '../../src/client/api-client.ts';
+import type { MachineRequest } from '../../src/domain/job.ts';
 import { startTestDaemon, waitForJob, type TestDaemon, type TestDaemonOptions } from '../lab/daemon.ts';
 import { buildLinuxInstaller, installerFileName } from '../lab/installers.ts';
+import type { Cluster } from '../lab/cluster.ts';
 import type { LinuxGuest } from '../lab/linux-guest.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
 import { copyFileSync } from 'node:fs';
@@ -32,6 +35,14 @@ export interface Lab {
 }
 
 /** Builds installers (one tarball per version) and copies them under each tag's name. */
+/** A new installer repository folder (under a temp dir named after `prefix`) holding the given installers. */
+export async function newRepository(prefix: string, entries: Array<{ tag: string; version: string; padMiB?: number }>): Promise<string> {
+  const repo = path.join(mkdtempSync(path.join(tmpdir(), `pi-${prefix}-`)), 'repository');
+  mkdirSync(repo, { recursive: true });
+  await fillRepository(repo, entries);
+  return repo;
+}
+
 export async function fillRepository(repo: string, entries: Array<{ tag: string; version: string; padMiB?: number }>): Promise<void> {
   const built = new Map<string, string>();
   for (const e of entries) {
@@ -69,60 +80,35 @@ export async function startLab(opts: { installers?: Array<{ tag: string; version
 export async function waitForInstallers(d: TestDaemon, count: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const res = await d.api<{ installers: unknown[] }>('GET', '/api/v1/repository/installers');
-    if (res.status === 200 && res.body.installers.length >= count) return;
+    if ((await d.client.listInstallers()).installers.length >= count) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`the repository did not offer ${count} installers within ${timeoutMs} ms`);
 }
 
-export async function createLinuxAccount(d: TestDaemon, user: { name: string; password: string }, extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: `acct-${user.name}-${Math.random().toString(36).slice(2, 7)}`, osFamily: 'linux', username: user.name, password: user.password, ...extra });
-  if (res.status !== 201) throw new Error(`account creation failed: ${res.status} ${res.text}`);
-  return res.body.id;
+export async function createLinuxAccount(d: TestDaemon, user: { name: string; password: string }, extra: Partial<AccountCreate> = {}): Promise<string> {
+  const account = await d.client.createAccount({ name: `acct-${user.name}-${Math.random().toString(36).slice(2, 7)}`, osFamily: 'linux', username: user.name, password: user.password, ...extra });
+  return account.id;
 }
 
-export function machineFor(guest: LinuxGuest, accountId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function machineFor(guest: LinuxGuest, accountId: string, extra: Partial<MachineRequest> = {}): MachineRequest {
   return { machineId: `vm-${guest.name}`, address: guest.address, port: guest.port, os: { family: 'linux' }, runAsAccountId: accountId, ...extra };
 }
 
-export async function enable(d: TestDaemon, machines: Array<Record<string, unknown>>, token?: string): Promise<Array<{ id: string; machineId: string; state: string; created: boolean; statusCode: number }>> {
-  const res = await d.api<{ jobs: Array<{ id: string; machineId: string; state: string; created: boolean; statusCode: number }> }>('POST', '/api/v1/replication/enable', { machines }, token);
-  if (res.status !== 202 && res.status !== 200) throw new Error(`enable failed: ${res.status} ${res.text}`);
-  return res.body.jobs;
+export async function enable(d: TestDaemon, machines: MachineRequest[], token?: string): Promise<SubmittedJob[]> {
+  return (token ? d.client.withToken(token) : d.client).enableReplication(machines);
 }
 
 /** Submits one machine and waits for its job to end. */
-export async function push(d: TestDaemon, machine: Record<string, unknown>, timeoutMs = 60_000): Promise<JobBody> {
+export async function push(d: TestDaemon, machine: MachineRequest, timeoutMs = 60_000): Promise<JobBody> {
   const [job] = await enable(d, [machine]);
-  return waitForJob<JobBody>(d, (job as { id: string }).id, timeoutMs);
+  return waitForJob<JobBody>(d, (job as SubmittedJob).id, timeoutMs);
 }
 
 export function task(job: JobBody, name: string): JobBody['tasks'][number] {
   const t = job.tasks.find((x) => x.name === name);
   if (!t) throw new Error(`job has no task ${name}`);
   return t;
-}
-
-/** Every value in Redis, as text (strings, hashes, lists, sets, sorted sets, streams). */
-export async function dumpRedis(redis: Redis): Promise<string> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const type = await redis.type(key);
-      out.push(key);
-      if (type === 'string') out.push((await redis.getBuffer(key))?.toString('latin1') ?? '');
-      else if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(key)));
-      else if (type === 'list') out.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-      else if (type === 'set') out.push(JSON.stringify(await redis.smembers(key)));
-      else if (type === 'zset') out.push(JSON.stringify(await redis.zrange(key, '0', '-1')));
-      else if (type === 'stream') out.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-    }
-  } while (cursor !== '0');
-  return out.join('\n');
 }
 
 /** Polls `fn` until it returns something truthy (then returns it), or fails after `timeoutMs`. */
@@ -137,3 +123,19 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
 }
 
 export { waitForJob };
+export { dumpRedis } from '../lab/redis-dump.ts';
+
+const FINAL_STATES = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
+
+/** A run-as account for the guest's root user, created through a cluster's API process. */
+export async function createClusterAccount(cluster: Cluster, guest: LinuxGuest): Promise<string> {
+  return (await cluster.client.createAccount({ name: 'root', osFamily: 'linux', username: guest.users.root.name, password: guest.users.root.password })).id;
+}
+
+/** Waits until every job (read through the cluster's API) has ended; returns them. */
+export function clusterJobsEnded<J extends { state: string }>(cluster: Cluster, ids: string[], timeoutMs: number): Promise<J[]> {
+  return until(`all ${ids.length} jobs to end`, async () => {
+    const all = await Promise.all(ids.map(async (id) => (await cluster.client.getJob(id)) as unknown as J));
+    return all.every((j) => FINAL_STATES.includes(j.state)) ? all : undefined;
+  }, timeoutMs);
+}

@@ -6,36 +6,18 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startFaultProxy, type FaultProxy } from '../lab/fault-proxy.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
+import type { JobStreamEvent } from '../../src/api/views.ts';
 import { createLinuxAccount, enable, machineFor, startLab, task, until, waitForJob, type JobBody, type Lab } from './fixtures.ts';
 
 
-interface SseEvent { id: string; kind: string; state: string; task?: string; jobId: string }
+interface SseEvent extends JobStreamEvent { id: string }
 
-/** Reads SSE events until `stop` says so (or the server ends the stream); returns them. */
-async function readEvents(url: string, token: string, opts: { lastEventId?: string; stop: (events: SseEvent[]) => boolean }): Promise<SseEvent[]> {
-  const controller = new AbortController();
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  if (opts.lastEventId) headers['last-event-id'] = opts.lastEventId;
-  const res = await fetch(url, { headers, signal: controller.signal });
-  assert.equal(res.status, 200);
+/** Collects events of a stream (as SseEvent: `id` is the cursor) until `stop` says so or the stream ends; leaving closes it. */
+async function readEvents(stream: AsyncIterable<JobStreamEvent>, stop: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
-  let buffer = '';
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let idx;
-      while ((idx = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, idx);
-        buffer = buffer.slice(idx + 2);
-        const id = /^id: (.+)$/m.exec(block)?.[1];
-        const data = /^data: (.+)$/m.exec(block)?.[1];
-        if (id && data) events.push({ ...(JSON.parse(data) as SseEvent), id });
-      }
-      if (opts.stop(events)) break;
-    }
-  } finally {
-    controller.abort();
+  for await (const ev of stream) {
+    events.push({ ...ev, id: ev.cursor });
+    if (stop(events)) break;
   }
   return events;
 }
@@ -69,7 +51,7 @@ describe('job engine', () => {
     const [sub] = await enable(lab.daemon, [machineFor(guest, account, { machineId: 'vm-retry' })]);
     const id = (sub as { id: string }).id;
     const firstFailure = await until('the first attempt to fail', async () => {
-      const job = (await lab.daemon.api<JobBody & { attemptLog?: Array<{ error?: { code: number }; retryAt?: string }> }>('GET', `/api/v1/jobs/${id}`)).body;
+      const job = await lab.daemon.client.getJob(id);
       return job.attemptLog?.[0]?.error ? job : undefined;
     });
     assert.equal(firstFailure.attemptLog?.[0]?.error?.code, 95117);
@@ -131,7 +113,7 @@ describe('job engine', () => {
       // With GLOBAL_CONCURRENCY=2, once two run the others are still queued: cancel one of those (right
       // after the submit every job is NotStarted, and the first ones are about to start).
       const queued = await until('two jobs running and one queued', async () => {
-        const jobs = await Promise.all(ids.map(async (id) => (await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${id}`)).body));
+        const jobs = await Promise.all(ids.map(async (id) => lab.daemon.client.getJob(id)));
         return jobs.filter((j) => j.state === 'InProgress').length === 2 && jobs.find((j) => j.state === 'NotStarted');
       });
       const cancelled = await lab.daemon.api<JobBody>('POST', `/api/v1/jobs/${queued.id}/cancel`);
@@ -156,13 +138,9 @@ describe('job engine', () => {
   });
 
   it('SSE change log: a client that disconnects and reconnects with its cursor misses nothing', async () => {
-    const url = `${lab.daemon.url}/api/v1/events`;
-    const token = lab.daemon.tokens.operator;
-    // Start "from now": remember where the log ends.
-    const start = await readEvents(`${url}?after=0`, token, { stop: () => true }).catch(() => []);
-    void start;
+    const client = lab.daemon.client.withToken(lab.daemon.tokens.operator);
     const machines = [0, 1, 2].map((i) => machineFor(guest, account, { machineId: `vm-sse-${i}` }));
-    const firstPart = readEvents(url, token, { stop: (evs) => evs.length >= 5 });
+    const firstPart = readEvents(client.events(), (evs) => evs.length >= 5);
     await new Promise((r) => setTimeout(r, 200)); // the stream is open before the jobs start
     const subs = await enable(lab.daemon, machines);
     const ids = new Set(subs.map((s) => s.id));
@@ -170,14 +148,13 @@ describe('job engine', () => {
     const lastSeen = part1[part1.length - 1]?.id as string;
     const jobsDone = Promise.all([...ids].map((id) => waitForJob<JobBody>(lab.daemon, id)));
     await jobsDone;
-    const part2 = await readEvents(url, token, {
-      lastEventId: lastSeen,
-      stop: (evs) => [...ids].every((id) => evs.some((e) => e.jobId === id && e.kind === 'job' && ['Succeeded', 'Failed'].includes(e.state))),
-    });
+    // Reconnect with the cursor (sent as Last-Event-ID).
+    const part2 = await readEvents(client.events({ after: lastSeen }),
+      (evs) => [...ids].every((id) => evs.some((e) => e.jobId === id && e.kind === 'job' && ['Succeeded', 'Failed'].includes(e.state))));
     const seen = [...part1, ...part2].filter((e) => ids.has(e.jobId));
     // The authoritative log: each job's own event stream.
     for (const id of ids) {
-      const full = await readEvents(`${lab.daemon.url}/api/v1/jobs/${id}/events`, token, { stop: () => false });
+      const full = await readEvents(client.watchJob(id), () => false);
       assert.deepEqual(seen.filter((e) => e.jobId === id).map((e) => e.id), full.map((e) => e.id), `job ${id}: events match its own log exactly`);
       assert.equal(full[full.length - 1]?.state, 'Succeeded');
     }

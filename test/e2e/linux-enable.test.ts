@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { createLinuxAccount, dumpRedis, enable, machineFor, startLab, task, waitForJob, type JobBody, type Lab } from './fixtures.ts';
+import type { MachineRequest } from '../../src/domain/job.ts';
 
 describe('enable replication on Linux', () => {
   let lab: Lab;
@@ -26,7 +27,7 @@ describe('enable replication on Linux', () => {
     [ubuntu, centos, rhel] = await Promise.all([
       createLinuxGuest({ name: 'ubuntu', os: 'ubuntu-20.04', behaviour: { passphrase } }),
       createLinuxGuest({ name: 'centos', os: 'centos-7', behaviour: { passphrase, installSleep: 2 } }),
-      createLinuxGuest({ name: 'rhel', os: 'rhel-8', behaviour: { passphrase } }),
+      createLinuxGuest({ name: 'rhel', os: 'rhel-8', behaviour: { passphrase, agentBuild: '5407.1' } }),
     ]);
     accountId = await createLinuxAccount(lab.daemon, ubuntu.users.root);
   });
@@ -47,7 +48,7 @@ describe('enable replication on Linux', () => {
     assert.ok(submitted.every((j) => j.created && j.statusCode === 202 && j.state === 'NotStarted'));
 
     // A second submit while the CentOS job is still running returns that job, not a new one.
-    const again = await enable(lab.daemon, [machines[1] as Record<string, unknown>], lab.daemon.tokens.portal);
+    const again = await enable(lab.daemon, [machines[1] as MachineRequest], lab.daemon.tokens.portal);
     assert.equal(again[0]?.id, submitted[1]?.id);
     assert.equal(again[0]?.created, false);
     assert.equal(again[0]?.statusCode, 200);
@@ -64,7 +65,9 @@ describe('enable replication on Linux', () => {
       assert.deepEqual(job.allowedActions, ['Restart']);
       const guest = [ubuntu, centos, rhel][i] as LinuxGuest;
       const vx = guest.read('/usr/local/.vx_version');
-      assert.match(vx, /^VERSION=9\.30\.0\.0$/m);
+      // The RHEL guest's agent reports its build: the release (9.30) matches, the build is kept on the job.
+      assert.match(vx, i === 2 ? /^VERSION=9\.30\.5407\.1$/m : /^VERSION=9\.30\.0\.0$/m);
+      assert.equal((job as JobBody & { installedBuild?: string }).installedBuild, i === 2 ? '9.30.5407.1' : '9.30.0.0');
       assert.match(vx, /^AGENT_CONFIGURATION_STATUS=Succeeded$/m);
       assert.match(vx, /^CS_IP=10\.0\.0\.4$/m);
       assert.match(vx, /^INSTALLATION_DIR=\/usr\/local\/ASR$/m);

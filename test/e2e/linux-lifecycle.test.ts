@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { createLinuxAccount, machineFor, startLab, task, waitForJob, type JobBody, type Lab } from './fixtures.ts';
+import type { MachineRequest } from '../../src/domain/job.ts';
 
 describe('Linux agent lifecycle', () => {
   let lab: Lab;
@@ -12,7 +13,7 @@ describe('Linux agent lifecycle', () => {
   let grub: LinuxGuest;
   let account: string;
 
-  const submit = async (endpoint: string, machine: Record<string, unknown>): Promise<JobBody> => {
+  const submit = async (endpoint: string, machine: MachineRequest): Promise<JobBody> => {
     const res = await lab.daemon.api<{ jobs: Array<{ id: string }> }>('POST', endpoint, { machines: [machine] }, lab.daemon.tokens.portal);
     assert.equal(res.status, 202, res.text);
     return waitForJob<JobBody>(lab.daemon, res.body.jobs[0]?.id as string);

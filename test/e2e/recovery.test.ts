@@ -3,15 +3,13 @@
 // jobs in flight (API 503 meanwhile, nothing lost or duplicated), and a batch of 100 machines across
 // two process servers, each a separate worker process.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, type Cluster } from '../lab/cluster.ts';
 import { startFaultProxy } from '../lab/fault-proxy.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { createLinuxAccount, enable, fillRepository, machineFor, startLab, until, waitForJob, type JobBody } from './fixtures.ts';
+import { clusterJobsEnded, createClusterAccount, createLinuxAccount, enable, newRepository, machineFor, startLab, type JobBody, until, waitForJob } from './fixtures.ts';
 
 interface Job extends JobBody { attemptLog?: Array<{ attempt: number; endedAt?: string; error?: { code: number; message: string } }> }
 
@@ -27,17 +25,12 @@ describe('recovery across worker processes', () => {
 
   before(async () => {
     redis = await startLabRedis();
-    repo = path.join(mkdtempSync(path.join(tmpdir(), 'pi-rec-')), 'repository');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(repo, { recursive: true });
-    await fillRepository(repo, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0', padMiB: 16 }]);
+    repo = await newRepository('rec', [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0', padMiB: 16 }]);
     cluster = await startCluster({ redisUrl: redis.url, env: { JOB_LOCK_MS: '3000', SHUTDOWN_GRACE_SEC: '2', WORKER_CONCURRENCY: '16' } });
     // The account is created through the API process (the workers decrypt it with the shared vault key).
     const g = await createLinuxGuest({ name: 'rec', behaviour: { passphrase: cluster.passphrase } });
     guests.push(g);
-    const res = await cluster.call<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'root', osFamily: 'linux', username: g.users.root.name, password: g.users.root.password });
-    assert.equal(res.status, 201);
-    account = res.body.id;
+    account = await createClusterAccount(cluster, g);
   });
 
   after(async () => {
@@ -46,7 +39,7 @@ describe('recovery across worker processes', () => {
     await redis?.stop();
   });
 
-  const get = async (id: string) => (await cluster.call<Job>('GET', `/api/v1/jobs/${id}`)).body;
+  const get = async (id: string): Promise<Job> => cluster.client.getJob(id);
   const waitFinal = (id: string, timeoutMs = 90_000) => until(`job ${id} to end`, async () => { const j = await get(id); return FINAL.includes(j.state) ? j : undefined; }, timeoutMs);
 
   it('a worker killed with SIGKILL mid-copy: the job is taken up by another worker and finishes', async () => {
@@ -55,9 +48,9 @@ describe('recovery across worker processes', () => {
     try {
       const w1 = await cluster.startWorker('cs', repo);
       await until('the installer to be offered', async () => w1.output().includes('Microsoft-ASR_UA_9.30.0.0') || readdirSync(repo).length > 0);
-      const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: [{ ...machineFor(g, account, { machineId: 'vm-kill' }), address: proxy.host, port: proxy.port }] });
-      assert.equal(sub.status, 202, JSON.stringify(sub.body));
-      const id = sub.body.jobs[0]?.id as string;
+      const sub = await cluster.client.enableReplication([{ ...machineFor(g, account, { machineId: 'vm-kill' }), address: proxy.host, port: proxy.port }]);
+      assert.equal(sub[0]?.statusCode, 202, JSON.stringify(sub));
+      const id = sub[0]?.id as string;
       await until('the copy to be under way', async () => proxy.bytesUp() > 2 * 1024 * 1024);
       w1.kill('SIGKILL');
       await w1.exited();
@@ -80,8 +73,8 @@ describe('recovery across worker processes', () => {
     const g = await createLinuxGuest({ name: 'drain', behaviour: { passphrase: cluster.passphrase, installSleep: 60 } });
     guests.push(g);
     const w = await cluster.startWorker('cs', repo);
-    const sub = await cluster.call<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/replication/enable', { machines: [machineFor(g, account, { machineId: 'vm-drain' })] });
-    const id = sub.body.jobs[0]?.id as string;
+    const sub = await cluster.client.enableReplication([machineFor(g, account, { machineId: 'vm-drain' })]);
+    const id = sub[0]?.id as string;
     await until('the install to be running', async () => (await get(id)).tasks.find((t) => t.name === 'InstallMobilityService')?.state === 'InProgress');
     w.kill('SIGTERM');
     const exit = await w.exited();
@@ -96,10 +89,7 @@ describe('recovery across worker processes', () => {
   });
 
   it('a batch of 100 machines across two process servers (two worker processes) all reach a final state', async () => {
-    const repo2 = path.join(path.dirname(repo), 'repository-ps2');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(repo2, { recursive: true });
-    await fillRepository(repo2, [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
+    const repo2 = await newRepository('rec-ps2', [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
     await cluster.startWorker('ps2', repo2);
     const batchGuests = await Promise.all(Array.from({ length: 10 }, (_, i) => createLinuxGuest({ name: `b${i}`, behaviour: { passphrase: cluster.passphrase } })));
     guests.push(...batchGuests);
@@ -107,15 +97,12 @@ describe('recovery across worker processes', () => {
       ...machineFor(batchGuests[i % 10] as LinuxGuest, account, { machineId: `vm-batch-${i}` }),
       processServerId: i % 2 === 0 ? 'cs' : 'ps2',
     }));
-    const sub = await cluster.call<{ jobs: Array<{ id: string; created: boolean }> }>('POST', '/api/v1/replication/enable', { machines });
-    assert.equal(sub.status, 202);
-    assert.equal(sub.body.jobs.length, 100);
-    const ids = sub.body.jobs.map((j) => j.id);
+    const sub = await cluster.client.enableReplication(machines);
+    assert.ok(sub.every((j) => j.statusCode === 202));
+    assert.equal(sub.length, 100);
+    const ids = sub.map((j) => j.id);
     assert.equal(new Set(ids).size, 100);
-    const jobs = await until('all 100 jobs to end', async () => {
-      const all = await Promise.all(ids.map(get));
-      return all.every((j) => FINAL.includes(j.state)) ? all : undefined;
-    }, 180_000);
+    const jobs = await clusterJobsEnded<Job>(cluster, ids, 180_000);
     const byState = jobs.reduce<Record<string, number>>((acc, j) => { acc[j.state] = (acc[j.state] ?? 0) + 1; return acc; }, {});
     assert.deepEqual(byState, { Succeeded: 100 }, JSON.stringify(jobs.filter((j) => j.state !== 'Succeeded').slice(0, 3), null, 2));
     const ps = jobs.reduce<Record<string, number>>((acc, j) => { const p = (j as unknown as { processServerId: string }).processServerId; acc[p] = (acc[p] ?? 0) + 1; return acc; }, {});
@@ -132,7 +119,7 @@ describe('Redis restarted with jobs in flight', () => {
       const acct = await createLinuxAccount(lab.daemon, (gs[0] as LinuxGuest).users.root);
       const subs = await enable(lab.daemon, gs.map((g) => machineFor(g, acct)));
       await until('the installs to be running', async () => {
-        const all = await Promise.all(subs.map(async (s) => (await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${s.id}`)).body));
+        const all = await Promise.all(subs.map((s) => lab.daemon.client.getJob(s.id)));
         return all.every((j) => j.tasks.find((t) => t.name === 'InstallMobilityService')?.state === 'InProgress');
       });
       await lab.redis.stopOnly();

@@ -9,15 +9,10 @@ import type { TestDaemon } from '../lab/daemon.ts';
 import { must } from '../lab/exec.ts';
 import { until } from './fixtures.ts';
 
-/** Makes `d.api` keep the text of every response it gets (for the secret scans). */
+/** Keeps the text of every API response the test gets from now on (for the secret scans). */
 export function recordApiResponses(d: TestDaemon): string[] {
   const texts: string[] = [];
-  const original = d.api.bind(d);
-  d.api = (async (method: string, route: string, body?: unknown, token?: string | null) => {
-    const res = await original(method, route, body, token);
-    texts.push(`${method} ${route} → ${res.status}\n${JSON.stringify(Object.fromEntries(res.headers))}\n${res.text}`);
-    return res;
-  }) as TestDaemon['api'];
+  d.observe((method, route, res) => texts.push(`${method} ${route} → ${res.status}\n${JSON.stringify(Object.fromEntries(res.headers))}\n${res.text}`));
   return texts;
 }
 
@@ -83,6 +78,6 @@ export async function generateSshKey(passphrase: string): Promise<{ privateKey: 
 /** Every job log line of the given jobs, through the API. */
 export async function jobLogs(d: TestDaemon, ids: string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const id of ids) out[`job log ${id}`] = (await d.api('GET', `/api/v1/jobs/${id}/log`)).text;
+  for (const id of ids) out[`job log ${id}`] = await d.client.jobLog(id);
   return out;
 }

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
 import { createLinuxAccount, machineFor, push, task, type JobBody, type Lab, startLab } from './fixtures.ts';
 
-interface Pin { host: string; fingerprint: string; keyType: string | null; source: string; pinnedAt: string; lastSeenAt: string | null }
+interface Pin { kind: 'ssh' | 'tls'; address: string; port: number; fingerprint: string; keyType: string | null; source: string; firstSeen: string; lastSeen: string | null }
 
 const INSTALLERS = [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }];
 
@@ -28,7 +28,7 @@ describe('SSH host trust', () => {
   let account: string;
   const id = (g: LinuxGuest) => `${g.address}:${g.port}`;
   const pins = async () => (await lab.daemon.api<{ hostKeys: Pin[] }>('GET', '/api/v1/host-keys', undefined, lab.daemon.tokens.operator)).body.hostKeys;
-  const pinOf = async (g: LinuxGuest) => (await pins()).find((p) => p.host === id(g));
+  const pinOf = async (g: LinuxGuest) => (await pins()).find((p) => p.kind === 'ssh' && `${p.address}:${p.port}` === id(g));
   let run = 0;
   const pushTo = (g: LinuxGuest, extra: Record<string, unknown> = {}) => push(lab.daemon, machineFor(g, account, { machineId: `vm-${g.name}-${++run}`, ...extra }));
 
@@ -53,7 +53,8 @@ describe('SSH host trust', () => {
     assert.equal(pin?.fingerprint, guest.hostKeyFingerprint);
     assert.equal(pin?.source, 'first-use');
     assert.equal(pin?.keyType, 'ssh-ed25519');
-    assert.match((await lab.daemon.api('GET', `/api/v1/jobs/${job.id}/log`)).text, /pinned ssh-ed25519 host key SHA256:\S+ for .* \(trust on first use\)/);
+    assert.ok(pin?.firstSeen && pin.lastSeen, 'first and last seen recorded');
+    assert.match(await lab.daemon.client.jobLog(job.id), /pinned ssh-ed25519 host key SHA256:\S+ for .* \(trust on first use\)/);
     assert.equal((await pushTo(guest)).state, 'Succeeded', 'the same key again');
   });
 
@@ -88,6 +89,7 @@ describe('SSH host trust', () => {
     const res = await lab.daemon.api<Pin>('POST', '/api/v1/host-keys', { address: guest.address, port: guest.port, fingerprint: fresh });
     assert.equal(res.status, 201, res.text);
     assert.equal(res.body.source, 'pre-seeded');
+    assert.deepEqual([res.body.kind, res.body.address, res.body.port, res.body.lastSeen], ['ssh', guest.address, guest.port, null]);
     assert.notEqual(fresh, before);
     assert.equal((await pushTo(guest)).state, 'Succeeded');
     const pin = await pinOf(guest);
@@ -120,7 +122,7 @@ describe('SSH host trust', () => {
     for (let i = 0; i < 2; i++) {
       const job = await pushTo(guest, { hostKeyPolicy: 'off' });
       assert.equal(job.state, 'Succeeded', JSON.stringify(job.errors));
-      const log = (await lab.daemon.api('GET', `/api/v1/jobs/${job.id}/log`)).text;
+      const log = await lab.daemon.client.jobLog(job.id);
       assert.match(log, new RegExp(`WARNING: host key checking is off for ${guest.address.replace(/\./g, '\\.')}:${guest.port}; accepted ssh-ed25519 key ${guest.hostKeyFingerprint.replace(/[+/]/g, '.')} without verification`));
     }
     const warnings = lab.daemon.logs.filter((l) => /"level":40/.test(l) && l.includes('host key checking is off'));
@@ -141,6 +143,6 @@ describe('SSH host trust', () => {
     assert.equal(seeded.status, 201);
     const ok = await push(strictLab.daemon, machineFor(g, acct, { machineId: 'vm-global-2' }));
     assert.equal(ok.state, 'Succeeded', JSON.stringify(ok.errors));
-    assert.match((await strictLab.daemon.api('GET', `/api/v1/jobs/${ok.id}/log`)).text, /host key policy strict/);
+    assert.match(await strictLab.daemon.client.jobLog(ok.id), /host key policy strict/);
   });
 });

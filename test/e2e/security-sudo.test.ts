@@ -50,7 +50,7 @@ describe('Linux sudo mode', () => {
       assert.equal(statSync(sudoGuest.hostPath(file)).uid, 0, `${file} is owned by root`);
     }
     assert.deepEqual(readdirSync(sudoGuest.hostPath('/tmp')), [], 'staging folder (created by the sudoer, extracted by root) removed');
-    const log = (await lab.daemon.api('GET', `/api/v1/jobs/${job.id}/log`)).text;
+    const log = await lab.daemon.client.jobLog(job.id);
     assert.match(log, /as pilab-sudo/);
     assert.match(log, /\(via sudo -n\)/);
     assert.match(log, /privileged commands via sudo -n/);
@@ -77,7 +77,7 @@ describe('Linux sudo mode', () => {
     const job = await push(lab.daemon, machineFor(guest, account));
     const err = only95108(job);
     assert.match(err.message, /^sudo asks for a password/);
-    const log = (await lab.daemon.api('GET', `/api/v1/jobs/${job.id}/log`)).text;
+    const log = await lab.daemon.client.jobLog(job.id);
     assert.match(log, /connected to .*privileged commands via sudo -n/, 'sudo -n true passed at connect');
     assert.ok(!guest.exists('/usr/local/.vx_version'));
   });

@@ -194,7 +194,7 @@ describe('run-as account vault', () => {
     const busy = await createLinuxAccount(lab.daemon, slow.users.root);
     const [job] = await enable(lab.daemon, [machineFor(slow, busy, { machineId: 'vm-vault-busy' })]);
     const jobId = (job as { id: string }).id;
-    await until('the job to run', async () => (await lab.daemon.api<JobBody>('GET', `/api/v1/jobs/${jobId}`)).body.state === 'InProgress');
+    await until('the job to run', async () => (await lab.daemon.client.getJob(jobId)).state === 'InProgress');
     const conflict = await lab.daemon.api<{ message: string; details: { jobIds: string[] } }>('DELETE', `/api/v1/run-as-accounts/${busy}`);
     assert.equal(conflict.status, 409, conflict.text);
     assert.deepEqual(conflict.body.details.jobIds, [jobId]);

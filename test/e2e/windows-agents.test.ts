@@ -37,9 +37,12 @@ describe('Windows with agent 9.22', () => {
     ]);
     const err = job.errors[0];
     assert.equal(err?.code, 99015);
-    assert.match(String(err?.details?.cause), /antivirus/i);
+    assert.match(String(err?.details?.cause), /antivirus.*exclude C:\\ProgramData\\ASR\\agent from antivirus scanning/i);
     assert.match(String(err?.details?.impact), /9\.22 and earlier/);
     assert.match(String(err?.details?.remedy), /InMageVSSProvider_Install\.cmd/);
+    // The documented remedy for agent 9.22 and earlier: agent 9.23 or later (VSS then only warns), provider by hand.
+    assert.match(String(err?.details?.remedy), /^Use agent 9\.23 or later \(a VSS provider failure then only warns/);
+    assert.match(String(err?.recommendedAction), /use agent 9\.23 or later/);
     assert.equal(task(job, 'InstallVssProvider').errors[0]?.code, 99015);
     assert.equal(vss.machine.passphraseFilesRead.length, 0, 'registration never ran');
     assert.deepEqual(stagingFolders(vss.machine), []);

@@ -9,6 +9,7 @@ import { createWindowsGuest, type WindowsGuest } from '../lab/windows-guest.ts';
 import { assertNoRefusals, createWindowsAccount, stagingFolders, startWindowsLab, windowsMachineFor } from '../lab/windows-fixtures.ts';
 import { AGENT_KEY, UNINSTALL_KEY, VSS_SERVICE_KEY } from '../lab/windows-machine.ts';
 import { task, waitForJob, type JobBody, type Lab } from './fixtures.ts';
+import type { MachineRequest } from '../../src/domain/job.ts';
 
 const DIR = 'C:\\Program Files (x86)\\Microsoft Azure Site Recovery';
 const OWN_DIR = 'C:\\Mobility Agent';
@@ -23,7 +24,7 @@ const ENDPOINTS = {
 };
 
 /** Submits one machine to an endpoint (as the portal) and waits for the job to end. */
-async function submit(lab: Lab, what: keyof typeof ENDPOINTS, guest: WindowsGuest, account: string, extra: Record<string, unknown> = {}): Promise<JobBody> {
+async function submit(lab: Lab, what: keyof typeof ENDPOINTS, guest: WindowsGuest, account: string, extra: Partial<MachineRequest> = {}): Promise<JobBody> {
   const res = await lab.daemon.api<{ jobs: Array<{ id: string }> }>('POST', ENDPOINTS[what], { machines: [windowsMachineFor(guest, account, extra)] }, lab.daemon.tokens.portal);
   assert.equal(res.status, 202, res.text);
   return waitForJob<JobBody>(lab.daemon, res.body.jobs[0]?.id as string);
@@ -36,7 +37,7 @@ describe('Windows agent lifecycle (agents 9.22, 9.26, 9.30 in the repository)', 
   let lab: Lab;
   const guests: Record<string, WindowsGuest> = {};
   const accounts: Record<string, string> = {};
-  const run = (what: keyof typeof ENDPOINTS, name: string, extra: Record<string, unknown> = {}) => submit(lab, what, guests[name] as WindowsGuest, accounts[name] as string, extra);
+  const run = (what: keyof typeof ENDPOINTS, name: string, extra: Partial<MachineRequest> = {}) => submit(lab, what, guests[name] as WindowsGuest, accounts[name] as string, extra);
 
   before(async () => {
     lab = await startWindowsLab(['9.22.0.0', '9.26.0.0', '9.30.0.0']);
@@ -47,6 +48,9 @@ describe('Windows agent lifecycle (agents 9.22, 9.26, 9.30 in the repository)', 
       old: { windowsVersion: '2016', behaviour: { passphrase } },
       reboot: { windowsVersion: '2019', behaviour: { passphrase, installExit: 3010 } },
       msifail: { windowsVersion: '2012R2', behaviour: { passphrase, uninstallExit: 1603 } },
+      // The documented advice not followed: agent folder not excluded from Defender, 6.25% of memory available.
+      advice: { windowsVersion: '2016', behaviour: { passphrase, defenderExclusions: ['C:\\Temp'], memoryKiB: { total: 4 * 1024 * 1024, free: 256 * 1024 } } },
+      rtm: { windowsVersion: '2008R2RTM', behaviour: { passphrase } },
     };
     await Promise.all(Object.entries(specs).map(async ([name, spec]) => {
       guests[name] = await createWindowsGuest({ name, ...spec });
@@ -138,10 +142,34 @@ describe('Windows agent lifecycle (agents 9.22, 9.26, 9.30 in the repository)', 
     assert.ok(ran.some((l) => l.startsWith('whoami /groups')), 'admin check');
     assert.ok(ran.some((l) => /PROCESSOR_ARCHITECTURE/.test(l)), '64-bit check');
     assert.ok(ran.some((l) => /Windows NT\\CurrentVersion/.test(l)), 'Windows version check');
+    assert.ok(ran.includes('reg query "HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Exclusions\\Paths"'), 'Defender exclusions read from the registry');
+    assert.ok(ran.includes('wmic OS get /value'), 'memory figures');
+    assert.match(task(job, 'PrerequisiteCheck').message ?? '', /C:\\ProgramData\\ASR\\agent is excluded from Microsoft Defender scanning; memory: 4096 MiB of 8192 MiB available \(50%\)/);
     assert.ok(!ran.some((l) => /certutil|UnifiedAgent|\.exe"/i.test(l)), ran.join('\n'));
     assert.deepEqual(g.drive.allFiles().sort(), filesBefore, 'no file written on the machine');
     assert.ok(!g.machine.registry.hasKey(UNINSTALL_KEY));
     assertNoRefusals(g.machine);
+  });
+
+  it('readiness guidance: the agent folder not excluded and under 10% of memory available are warnings, never failures', async () => {
+    const job = await run('readiness', 'advice');
+    assert.equal(job.state, 'Warning', JSON.stringify(job, null, 2));
+    assert.deepEqual(states(job), [['ConnectivityCheck', 'Succeeded'], ['PrerequisiteCheck', 'Warning']]);
+    assert.deepEqual(job.errors.map((w) => w.code), [99026, 99027], 'a Warning job lists its warnings as errors');
+    const [av, mem] = job.errors;
+    assert.equal(av?.details?.excluded, false);
+    assert.match(String(av?.recommendedAction), /Exclude C:\\ProgramData\\ASR\\agent from antivirus scanning/);
+    assert.deepEqual([mem?.details?.totalMiB, mem?.details?.availableMiB], [4096, 256]);
+    assert.match(task(job, 'PrerequisiteCheck').message ?? '', /not in Microsoft Defender's exclusion list; memory: 256 MiB of 4096 MiB available \(6\.3%\): below 10%, and the Mobility Service uses about 6-10%/);
+    assertNoRefusals((guests.advice as WindowsGuest).machine);
+  });
+
+  it('Windows Server 2008 R2 without SP1 (build 7600): 99023 saying SP1 is needed', async () => {
+    const job = await run('readiness', 'rtm');
+    assert.equal(job.state, 'Failed', JSON.stringify(job, null, 2));
+    assert.equal(job.errors[0]?.code, 99023);
+    assert.match(job.errors[0]?.message ?? '', /build 7600\) is Windows Server 2008 R2 without Service Pack 1/);
+    assert.equal(task(job, 'PrerequisiteCheck').state, 'Failed');
   });
 
   it('update 9.22 → 9.26 → 9.30 in steps, keeping the install folder and the registration', async () => {
@@ -207,7 +235,7 @@ describe('Windows agent lifecycle (agents 9.22, 9.26, 9.30 in the repository)', 
 
   it('update with exit 3010: Warning 95266 (the update reboot warning); a VSS failure on 9.30: Warning 99015', async () => {
     const g = guests.reboot as WindowsGuest;
-    const os = { os: { family: 'windows', name: 'Windows Server 2019 Datacenter' } };
+    const os: Partial<MachineRequest> = { os: { family: 'windows', name: 'Windows Server 2019 Datacenter' } };
     const job = await run('update', 'reboot', os);
     assert.equal(job.state, 'Warning', JSON.stringify(job, null, 2));
     assert.equal(job.agentVersion, '9.30.0.0');

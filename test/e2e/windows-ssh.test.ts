@@ -6,6 +6,7 @@ import { assertNoRefusals, assertNoSecretsAnywhere, assertSecretNotOnGuest, crea
 import { AGENT_KEY, UNINSTALL_KEY } from '../lab/windows-machine.ts';
 import { createWindowsSshGuest, type WindowsSshGuest } from '../lab/windows-ssh-guest.ts';
 import { push, task, type JobBody, type Lab } from './fixtures.ts';
+import type { MachineRequest } from '../../src/domain/job.ts';
 
 describe('enable replication on Windows over OpenSSH', () => {
   let lab: Lab;
@@ -24,7 +25,7 @@ describe('enable replication on Windows over OpenSSH', () => {
     await lab?.stop();
   });
 
-  const machine = (): Record<string, unknown> => ({
+  const machine = (): MachineRequest => ({
     machineId: `vm-${guest.name}`, address: guest.address, port: guest.port, windowsTransport: 'ssh',
     os: { family: 'windows', name: 'Windows Server 2019 Standard' }, runAsAccountId: accountId,
   });

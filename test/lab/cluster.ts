@@ -2,11 +2,11 @@
 // sharing a data dir (tokens, vault key) as a deployment would share them.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TokenStore } from '../../src/api/tokens.ts';
-import { spawnDaemon, type DaemonProcess } from './daemon-process.ts';
+import { ApiClient } from '../../src/client/api-client.ts';
+import { freePort, spawnDaemon, type DaemonProcess } from './daemon-process.ts';
 
 export interface Cluster {
   url: string;
@@ -17,19 +17,11 @@ export interface Cluster {
   workers: DaemonProcess[];
   /** Starts a worker process for a process server (its own repository dir). */
   startWorker(processServerId: string, repositoryDir: string, env?: Record<string, string>): Promise<DaemonProcess>;
-  call<T = unknown>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** The API process, as admin. */
+  client: ApiClient;
+  /** Spawns a worker process without waiting for it to start (it may refuse to). */
+  spawnWorker(processServerId: string, repositoryDir: string, env?: Record<string, string>): DaemonProcess;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startCluster(opts: { redisUrl: string; env?: Record<string, string> }): Promise<Cluster> {
@@ -38,7 +30,7 @@ export async function startCluster(opts: { redisUrl: string; env?: Record<string
   const passphrase = `CsPass-${randomBytes(10).toString('hex')}`;
   writeFileSync(path.join(dataDir, 'cs.passphrase'), passphrase + '\n', { mode: 0o600 });
   const common = {
-    REDIS_URL: opts.redisUrl, DATA_DIR: dataDir, CS_ENDPOINT: '10.0.0.4', CS_PASSPHRASE_FILE: path.join(dataDir, 'cs.passphrase'),
+    REDIS_URL: opts.redisUrl, DATA_DIR: dataDir, CS_ENDPOINT: '10.0.0.4', CS_VERSION: '9.99.0.0', CS_PASSPHRASE_FILE: path.join(dataDir, 'cs.passphrase'),
     CONNECT_TIMEOUT_MS: '5000', JOB_BACKOFF_MS: '300', REPOSITORY_SETTLE_MS: '200', LOG_LEVEL: 'info', ...opts.env,
   };
   const port = await freePort();
@@ -49,21 +41,16 @@ export async function startCluster(opts: { redisUrl: string; env?: Record<string
   const url = `http://127.0.0.1:${port}`;
   const workers: DaemonProcess[] = [];
   const cluster: Cluster = {
-    url, token, passphrase, dataDir, api, workers,
-    async startWorker(processServerId, repositoryDir, env = {}) {
+    url, token, passphrase, dataDir, api, workers, client: new ApiClient({ baseUrl: url, token }),
+    spawnWorker(processServerId, repositoryDir, env = {}) {
       const w = spawnDaemon({ ...common, ROLES: 'worker', PROCESS_SERVER_ID: processServerId, REPOSITORY_DIR: repositoryDir, ...env });
-      await w.waitFor(/worker started/);
       workers.push(w);
       return w;
     },
-    async call(method, route, body) {
-      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(url + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try { parsed = JSON.parse(text); } catch { /* text */ }
-      return { status: res.status, body: parsed as never };
+    async startWorker(processServerId, repositoryDir, env = {}) {
+      const w = cluster.spawnWorker(processServerId, repositoryDir, env);
+      await w.waitFor(/worker started/);
+      return w;
     },
     async stop() {
       for (const p of [...workers, api]) {

@@ -1,6 +1,7 @@
 // The daemon as a separate process (`node --import tsx src/main.ts`), for tests that kill it
 // (SIGKILL mid-copy, SIGTERM drain) or run several process servers side by side.
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,4 +46,16 @@ export function spawnDaemon(env: Record<string, string>): DaemonProcess {
     exited: () => exit,
     kill: (signal) => { child.kill(signal); },
   };
+}
+
+/** A loopback TCP port free right now (for a daemon's PORT). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -45,8 +45,8 @@ export const RELEASE_FILES: Record<GuestOs, Record<string, string>> = {
     '/etc/redhat-release': 'Red Hat Enterprise Linux Server release 7.9 (Maipo)\n',
   },
   'sles-12': {
-    '/etc/os-release': 'NAME="SLES"\nVERSION="12-SP5"\nVERSION_ID="12.5"\nPRETTY_NAME="SUSE Linux Enterprise Server 12 SP5"\nID="sles"\n',
-    '/etc/SuSE-release': 'SUSE Linux Enterprise Server 12 (x86_64)\nVERSION = 12\nPATCHLEVEL = 5\n',
+    '/etc/os-release': 'NAME="SLES"\nVERSION="12-SP3"\nVERSION_ID="12.3"\nPRETTY_NAME="SUSE Linux Enterprise Server 12 SP3"\nID="sles"\n',
+    '/etc/SuSE-release': 'SUSE Linux Enterprise Server 12 (x86_64)\nVERSION = 12\nPATCHLEVEL = 3\n',
   },
   'debian-9': {
     '/etc/os-release': 'PRETTY_NAME="Debian GNU/Linux 9 (stretch)"\nNAME="Debian GNU/Linux"\nVERSION_ID="9"\nVERSION="9 (stretch)"\nID=debian\n',
@@ -73,6 +73,8 @@ export interface GuestBehaviour {
   registerExit?: number;
   /** The configurator exits 0 but records nothing (the daemon's verification must notice). */
   registerSilentlyFails?: boolean;
+  /** The installed agent's VERSION= carries this build after the release (9.30.5407.1 for "5407.1"). */
+  agentBuild?: string;
 }
 
 export interface LinuxGuestOptions {
@@ -168,6 +170,7 @@ function behaviourConf(b: GuestBehaviour): string {
     `INSTALL_SLEEP=${b.installSleep ?? 0}`,
     `INSTALL_MESSAGE='${(b.installMessage ?? 'simulated installer failure').replace(/'/g, '')}'`,
     `REGISTER_EXIT=${b.registerExit ?? 0}`,
+    `AGENT_BUILD='${(b.agentBuild ?? '').replace(/[^0-9.]/g, '')}'`,
     `REGISTER_SILENTLY_FAILS=${b.registerSilentlyFails ? 1 : 0}`,
     `REGISTER_PASSPHRASE_SHA256=${b.passphrase === undefined ? '' : createHash('sha256').update(b.passphrase).digest('hex')}`,
   ];

@@ -93,9 +93,8 @@ async function run(cmd: string, args: string[], input?: string): Promise<void> {
   });
 }
 
-export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaServer> {
-  const base = await mkdtemp(join(tmpdir(), 'pitest-smb-'));
-  await chmod(base, 0o755); // the share owners (unprivileged test users) must traverse it
+/** Writes smb.conf (a standalone server on 127.0.0.1:`port`, state under `base`) and creates the share folders. */
+async function writeConfig(base: string, port: number, opts: StartSambaOptions): Promise<{ confPath: string; shareDirs: Record<string, string> }> {
   for (const d of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc']) await mkdir(join(base, d));
   const shareDirs: Record<string, string> = {};
   const shareSections: string[] = [];
@@ -109,9 +108,7 @@ export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaSer
     shareDirs[name] = dir;
     shareSections.push(`[${name}]`, `  path = ${dir}`, '  read only = no', ...(share.options ?? []).map((l) => `  ${l}`));
   }
-  const port = opts.port ?? (await freePort());
   const confPath = join(base, 'smb.conf');
-  const logPath = join(base, 'smbd.log');
   const conf = [
     '[global]',
     '  server role = standalone server',
@@ -139,6 +136,42 @@ export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaSer
     '',
   ].join('\n');
   await writeFile(confPath, conf);
+  return { confPath, shareDirs };
+}
+
+/**
+ * How a running smbd goes away: stop() on purpose; and if the test process exits without it (a crash,
+ * a closed stdout pipe), smbd and the test users still go with it (synchronously, as 'exit' handlers must).
+ */
+function stopper(proc: ChildProcess, users: SambaUser[], base: string, removeUsers: () => Promise<void>): () => Promise<void> {
+  const onExit = (): void => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    for (const u of users) {
+      try { execFileSync('userdel', [u.name], { stdio: 'ignore' }); } catch { /* already gone */ }
+    }
+    rmSync(base, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  return async () => {
+    process.removeListener('exit', onExit);
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await removeUsers();
+    await rm(base, { recursive: true, force: true });
+  };
+}
+
+export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaServer> {
+  const base = await mkdtemp(join(tmpdir(), 'pitest-smb-'));
+  await chmod(base, 0o755); // the share owners (unprivileged test users) must traverse it
+  const port = opts.port ?? (await freePort());
+  const { confPath, shareDirs } = await writeConfig(base, port, opts);
+  const logPath = join(base, 'smbd.log');
 
   const users: SambaUser[] = [];
   const addUser = async (password: string): Promise<SambaUser> => {
@@ -165,31 +198,7 @@ export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaSer
     await rm(base, { recursive: true, force: true });
     throw e;
   }
-  const proc = child;
-  // If the test process exits without stop() (a crash, a closed stdout pipe), still take smbd and
-  // the test users down with it. Synchronous, as 'exit' handlers must be.
-  const onExit = (): void => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    for (const u of users) {
-      try { execFileSync('userdel', [u.name], { stdio: 'ignore' }); } catch { /* already gone */ }
-    }
-    rmSync(base, { recursive: true, force: true });
-  };
-  process.once('exit', onExit);
-
-  const stop = async (): Promise<void> => {
-    process.removeListener('exit', onExit);
-    if (proc.exitCode === null && proc.signalCode === null) {
-      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await removeUsers();
-    await rm(base, { recursive: true, force: true });
-  };
-
+  const stop = stopper(child, users, base, removeUsers);
   return {
     host: '127.0.0.1',
     port,

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { startLab, waitForInstallers, type Lab } from '../e2e/fixtures.ts';
 import type { TestDaemon } from './daemon.ts';
 import { installerFileName } from './installers.ts';
-import type { WindowsGuest } from './windows-guest.ts';
+import { createWindowsGuest, type WindowsGuest, type WindowsGuestOptions } from './windows-guest.ts';
 import { buildWindowsInstaller } from './windows-installer.ts';
 import type { SimulatedWindows } from './windows-machine.ts';
+import type { MachineRequest } from '../../src/domain/job.ts';
 
 /** A lab (Redis + daemon) whose repository offers the Windows installer of each version given. */
 export async function startWindowsLab(versions: string[], opts: { env?: Record<string, string> } = {}): Promise<Lab> {
@@ -18,16 +19,28 @@ export async function startWindowsLab(versions: string[], opts: { env?: Record<s
 }
 
 export async function createWindowsAccount(d: TestDaemon, user: { username: string; password: string; domain?: string }): Promise<string> {
-  const res = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', {
+  const account = await d.client.createAccount({
     name: `win-${user.username}-${Math.random().toString(36).slice(2, 7)}`, osFamily: 'windows',
     username: user.username, password: user.password, domain: user.domain ?? '.',
   });
-  if (res.status !== 201) throw new Error(`account creation failed: ${res.status} ${res.text}`);
-  return res.body.id;
+  return account.id;
+}
+
+/** Starts one simulated guest per spec (by name) with a local run-as account for each; stop() stops them all. */
+export async function createWindowsGuests(d: TestDaemon, specs: Record<string, WindowsGuestOptions>): Promise<{
+  guests: Record<string, WindowsGuest>; accounts: Record<string, string>; stop: () => Promise<void>;
+}> {
+  const guests: Record<string, WindowsGuest> = {};
+  const accounts: Record<string, string> = {};
+  await Promise.all(Object.entries(specs).map(async ([name, spec]) => {
+    guests[name] = await createWindowsGuest({ name, ...spec });
+    accounts[name] = await createWindowsAccount(d, (guests[name] as WindowsGuest).account);
+  }));
+  return { guests, accounts, stop: async () => { await Promise.all(Object.values(guests).map((g) => g.stop())); } };
 }
 
 /** The API's machine entry for a simulated guest (SMB and WinRM ports of the lab guest). */
-export function windowsMachineFor(guest: WindowsGuest, accountId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function windowsMachineFor(guest: WindowsGuest, accountId: string, extra: Partial<MachineRequest> = {}): MachineRequest {
   return {
     machineId: `vm-${guest.computerName.toLowerCase()}-${Math.random().toString(36).slice(2, 6)}`,
     address: guest.address,
@@ -65,7 +78,7 @@ export async function assertNoSecretsAnywhere(lab: Lab, secrets: string[], apiBo
   try {
     const jobs = await lab.daemon.api<{ jobs: Array<{ id: string }> }>('GET', '/api/v1/jobs?limit=1000');
     const jobLogs: string[] = [];
-    for (const j of jobs.body.jobs) jobLogs.push((await lab.daemon.api('GET', `/api/v1/jobs/${j.id}/log`)).text);
+    for (const j of jobs.body.jobs) jobLogs.push(await lab.daemon.client.jobLog(j.id));
     const accounts = await lab.daemon.api('GET', '/api/v1/run-as-accounts');
     const haystacks: Record<string, string> = {
       logs: lab.daemon.logs.join(''),

@@ -23,6 +23,8 @@ export interface WindowsGuestOptions {
   behaviour?: WindowsBehaviour;
   /** WinRM over HTTPS (5986-style) with a fresh self-signed certificate, instead of HTTP. */
   https?: boolean;
+  /** With https: the listener speaks TLS 1.0 only (Windows Server 2008 R2 SP1's Schannel defaults). */
+  tls10Only?: boolean;
   /** Free space the C$ share reports, MiB (default 40 GiB). */
   freeMiB?: number;
 }
@@ -74,25 +76,46 @@ function chownTree(p: string, uid: number, gid: number): void {
   if (statSync(p).isDirectory()) for (const n of readdirSync(p)) chownTree(path.join(p, n), uid, gid);
 }
 
-export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<WindowsGuest> {
-  const base = mkdtempSync(path.join(tmpdir(), 'pi-win-'));
+/** The folder that is the guest's C: drive, and the smbd dfree script that reports its free space. */
+function prepareDrive(base: string, freeMiB: number): { root: string; script: string; setFreeMiB: (mib: number) => void } {
   chmodSync(base, 0o755); // smbd runs the dfree script and serves C: as the guest's (unprivileged) user
   const root = path.join(base, 'C');
   mkdirSync(root, { mode: 0o755 });
   const dfree = path.join(base, 'dfree.txt');
   const setFreeMiB = (mib: number) => writeFileSync(dfree, `${60 * 1024 * 1024} ${Math.floor(mib * 1024)}\n`, { mode: 0o644 });
-  setFreeMiB(o.freeMiB ?? 40 * 1024);
+  setFreeMiB(freeMiB);
   const script = path.join(base, 'dfree.sh');
   writeFileSync(script, `#!/bin/sh\ncat '${dfree}'\n`, { mode: 0o755 });
+  return { root, script, setFreeMiB };
+}
+
+/**
+ * Remote UAC on the administrative share: Windows refuses a UAC-filtered token (a local administrator
+ * other than the built-in one, LocalAccountTokenFilterPolicy 0) the tree connect to C$ with
+ * STATUS_ACCESS_DENIED. smbd does the same when a share's `root preexec` fails and `root preexec close`
+ * is set; the preexec looks for a flag file that follows the guest's `admin: false` behaviour.
+ */
+function filteredTokenFlag(base: string): { shareOptions: string[]; set: (b: WindowsBehaviour | undefined) => void } {
+  const flag = path.join(base, 'filtered-token');
+  return {
+    shareOptions: [`root preexec = test ! -e ${flag}`, 'root preexec close = yes'],
+    set: (b) => { if (b?.admin === false) writeFileSync(flag, ''); else rmSync(flag, { force: true }); },
+  };
+}
+
+export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<WindowsGuest> {
+  const base = mkdtempSync(path.join(tmpdir(), 'pi-win-'));
+  const { root, script, setFreeMiB } = prepareDrive(base, o.freeMiB ?? 40 * 1024);
   const password = `Win-${randomBytes(9).toString('base64url')}`;
   const computerName = `WIN-${randomBytes(4).toString('hex').toUpperCase()}`;
   let samba: SambaServer | undefined;
   let winrm: WinrmServer | undefined;
   try {
-    samba = await startSamba({ shares: { C$: { path: root, options: [`dfree command = ${script}`, 'dfree cache time = 0'] } }, users: [{ password }] });
+    const filtered = filteredTokenFlag(base);
+    filtered.set(o.behaviour);
+    samba = await startSamba({ shares: { C$: { path: root, options: [`dfree command = ${script}`, 'dfree cache time = 0', ...filtered.shareOptions] } }, users: [{ password }] });
     const user = samba.users[0] as { name: string; password: string };
-    const uid = Number((await execFileP('id', ['-u', user.name])).stdout.trim());
-    const gid = Number((await execFileP('id', ['-g', user.name])).stdout.trim());
+    const [uid, gid] = await Promise.all(['-u', '-g'].map(async (flag) => Number((await execFileP('id', [flag, user.name])).stdout.trim()))) as [number, number];
     chownTree(root, uid, gid);
     const drive = new WindowsDrive(root, { uid, gid });
     const machine = new SimulatedWindows(drive, { computerName, windowsVersion: o.windowsVersion ?? '2016', arch: o.arch ?? 'AMD64', behaviour: o.behaviour ?? {} });
@@ -100,7 +123,7 @@ export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<W
     const startWinrm = (port?: number) => startWinrmServer({
       host: '127.0.0.1',
       ...(port !== undefined ? { port } : {}),
-      ...(cert ? { https: { key: cert.key, cert: cert.cert } } : {}),
+      ...(cert ? { https: { key: cert.key, cert: cert.cert, legacyOnly: o.tls10Only === true } } : {}),
       computerName,
       users: [{ username: user.name, password }],
       execute: (line, ctx) => machine.execute(line, ctx),
@@ -117,7 +140,7 @@ export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<W
       machine,
       drive,
       certificateFingerprint: cert?.fingerprint ?? null,
-      setBehaviour: (b) => { machine.behaviour = b; },
+      setBehaviour: (b) => { machine.behaviour = b; filtered.set(b); },
       setFreeMiB,
       lockAccount: async () => { await execFileP('pdbedit', ['-s', sambaServer.confPath, '-u', user.name, '-c', '[L]']); },
       async renewCertificate() {

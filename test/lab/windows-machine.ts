@@ -7,13 +7,17 @@
 import { createHash } from 'node:crypto';
 import { CommandLineError, INTERNAL_COMMANDS, parseCmdLine, type ParsedCommand } from './windows-cmdline.ts';
 import { WindowsPathError, type WindowsDrive } from './windows-fs.ts';
+import { seedDefenderExclusions, wmic, type GuidanceBehaviour } from './windows-guidance.ts';
 import { parseStandIn, standIn } from './windows-installer.ts';
 import { Registry } from './windows-registry.ts';
+import { whoamiGroupsCsv, type DisplayLanguage } from './windows-whoami.ts';
 
-export type WindowsVersion = '2008' | '2012R2' | '2016' | '2019' | '2022';
+export type WindowsVersion = '2008' | '2008R2' | '2008R2RTM' | '2012R2' | '2016' | '2019' | '2022';
 
 export const PRODUCT_CODE = '{275197FC-14FD-4560-A5EB-38217F80CBD1}';
 export const UNINSTALL_KEY = `HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\${PRODUCT_CODE}`;
+/** Where a 32-bit MSI's Uninstall key lives on 64-bit Windows (the registry's 32-bit view, "Registry Redirector"). */
+export const UNINSTALL_KEY_32 = `HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\${PRODUCT_CODE}`;
 export const AGENT_KEY = 'HKLM\\SOFTWARE\\Wow6432Node\\InMage Systems\\Installed Products\\5';
 export const VSS_SERVICE_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\Azure Site Recovery VSS Provider';
 const OS_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
@@ -23,6 +27,8 @@ export const CONFIGURATOR_LOG = 'C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedAgentC
 
 const VERSIONS: Record<WindowsVersion, { productName: string; build: string; currentVersion: string }> = {
   2008: { productName: 'Windows Server (R) 2008 Standard', build: '6002', currentVersion: '6.0' },
+  '2008R2': { productName: 'Windows Server 2008 R2 Standard', build: '7601', currentVersion: '6.1' },
+  '2008R2RTM': { productName: 'Windows Server 2008 R2 Standard', build: '7600', currentVersion: '6.1' },
   '2012R2': { productName: 'Windows Server 2012 R2 Datacenter', build: '9600', currentVersion: '6.3' },
   2016: { productName: 'Windows Server 2016 Datacenter', build: '14393', currentVersion: '6.3' },
   2019: { productName: 'Windows Server 2019 Datacenter', build: '17763', currentVersion: '6.3' },
@@ -30,9 +36,15 @@ const VERSIONS: Record<WindowsVersion, { productName: string; build: string; cur
 };
 
 /** What this guest's installer and account do: every branch of the contract, selectable per guest. */
-export interface WindowsBehaviour {
-  /** The account's token has BUILTIN\Administrators enabled (default); false: UAC-filtered local account. */
+export interface WindowsBehaviour extends GuidanceBehaviour {
+  /** The account's token has BUILTIN\Administrators enabled (default); false: UAC-filtered local account (C$ refused too). */
   admin?: boolean;
+  /** The build the installed agent reports after its release (DisplayVersion 9.30.5407.1 for "5407.1"); default: the installer's own version. */
+  agentBuild?: string;
+  /** The MSI is 32-bit: its Uninstall key is in the 32-bit view (Wow6432Node). */
+  msi32?: boolean;
+  /** whoami's display language (default en-US). */
+  language?: DisplayLanguage;
   /** UnifiedAgent.exe's exit code: 0, 3010, a VSS code (511, 512, 517, 806, 802) or a failure. */
   installExit?: number;
   /** The line a failing installer writes to its log. */
@@ -88,6 +100,7 @@ export class SimulatedWindows {
     this.registry.set(OS_KEY, 'EditionID', 'ServerDatacenter');
     this.registry.set(ENV_KEY, 'PROCESSOR_ARCHITECTURE', options.arch ?? 'AMD64');
     this.registry.set(ENV_KEY, 'NUMBER_OF_PROCESSORS', '2');
+    seedDefenderExclusions(this.registry, this.behaviour);
     for (const dir of ['C:\\Windows\\Temp', 'C:\\Windows\\System32', 'C:\\ProgramData', 'C:\\Program Files', 'C:\\Program Files (x86)', 'C:\\Users']) drive.mkdirp(dir);
   }
 
@@ -146,6 +159,7 @@ export class SimulatedWindows {
         case 'whoami': return this.whoami(c.args);
         case 'certutil': return this.certutil(c.args, cwd);
         case 'msiexec': return this.msiexec(c.args);
+        case 'wmic': return wmic(c.args, this.behaviour);
         default: return fail(9009, `'${c.program}' is not recognized as an internal or external command,\r\noperable program or batch file.`);
       }
     }
@@ -199,16 +213,7 @@ export class SimulatedWindows {
 
   private whoami(args: string[]): Result {
     if (args.map((a) => a.toLowerCase()).join(' ') !== '/groups /fo csv /nh') return fail(1, 'ERROR: Invalid argument/option.');
-    const admin = this.behaviour.admin ?? true;
-    const rows = [
-      ['Everyone', 'Well-known group', 'S-1-1-0', 'Mandatory group, Enabled by default, Enabled group'],
-      ['BUILTIN\\Administrators', 'Alias', 'S-1-5-32-544', admin ? 'Mandatory group, Enabled by default, Enabled group, Group owner' : 'Group used for deny only'],
-      ['BUILTIN\\Users', 'Alias', 'S-1-5-32-545', 'Mandatory group, Enabled by default, Enabled group'],
-      ['NT AUTHORITY\\NETWORK', 'Well-known group', 'S-1-5-2', 'Mandatory group, Enabled by default, Enabled group'],
-      ['NT AUTHORITY\\Authenticated Users', 'Well-known group', 'S-1-5-11', 'Mandatory group, Enabled by default, Enabled group'],
-      [admin ? 'Mandatory Label\\High Mandatory Level' : 'Mandatory Label\\Medium Mandatory Level', 'Label', admin ? 'S-1-16-12288' : 'S-1-16-8192', ''],
-    ];
-    return ok(rows.map((r) => r.map((c) => `"${c}"`).join(',')).join('\r\n') + '\r\n');
+    return ok(whoamiGroupsCsv(this.behaviour.language ?? 'en-US', this.behaviour.admin ?? true));
   }
 
   private certutil(args: string[], cwd: string): Result {
@@ -302,10 +307,12 @@ export class SimulatedWindows {
     this.drive.write(`${agent}\\UnifiedAgentConfigurator.exe`, standIn('configurator', version));
     this.drive.write(`${agent}\\InMageVSSProvider_Install.cmd`, standIn('vss-install', version));
     this.drive.write(`${agent}\\InMageVSSProvider_Uninstall.cmd`, standIn('vss-uninstall', version));
-    this.registry.set(UNINSTALL_KEY, 'DisplayName', 'Microsoft Azure Site Recovery Mobility Service/Master Target Server');
-    this.registry.set(UNINSTALL_KEY, 'DisplayVersion', version);
-    this.registry.set(UNINSTALL_KEY, 'Publisher', 'Microsoft Corporation');
-    this.registry.set(UNINSTALL_KEY, 'InstallLocation', dir);
+    const key = this.behaviour.msi32 ? UNINSTALL_KEY_32 : UNINSTALL_KEY;
+    const build = this.behaviour.agentBuild;
+    this.registry.set(key, 'DisplayName', 'Microsoft Azure Site Recovery Mobility Service/Master Target Server');
+    this.registry.set(key, 'DisplayVersion', build === undefined ? version : `${version.split('.').slice(0, 2).join('.')}.${build}`);
+    this.registry.set(key, 'Publisher', 'Microsoft Corporation');
+    this.registry.set(key, 'InstallLocation', dir);
     this.registry.set(AGENT_KEY, 'InstallDirectory', dir);
     this.registry.set(AGENT_KEY, 'Version', version);
     this.registry.set(AGENT_KEY, 'Role', 'MS');
@@ -360,7 +367,8 @@ export class SimulatedWindows {
     const product = args[lower.indexOf('/x') + 1];
     const logFile = args[lower.indexOf('/l+*v') + 1];
     if (args.length !== 5 || lower[0] !== '/qn' || !lower.includes('/x') || !lower.includes('/l+*v') || !logFile) return fail(1639, 'Invalid command line argument.');
-    if (product?.toUpperCase() !== PRODUCT_CODE || !this.registry.hasKey(UNINSTALL_KEY)) {
+    const key = this.installedUninstallKey;
+    if (product?.toUpperCase() !== PRODUCT_CODE || key === undefined) {
       this.log(logFile, `MSI (s): product ${product} is not installed.`);
       return fail(1605, '');
     }
@@ -371,9 +379,9 @@ export class SimulatedWindows {
       this.log(logFile, `MSI (s): Product: Microsoft Azure Site Recovery Mobility Service/Master Target Server -- Removal failed (${exit}).`);
       return fail(exit, '');
     }
-    const dir = this.registry.get(UNINSTALL_KEY, 'InstallLocation');
+    const dir = this.registry.get(key, 'InstallLocation');
     if (dir && this.drive.exists(dir)) this.drive.remove(dir);
-    this.registry.deleteKey(UNINSTALL_KEY);
+    this.registry.deleteKey(key);
     this.registry.deleteKey(AGENT_KEY);
     this.registry.deleteKey(VSS_SERVICE_KEY);
     this.log(logFile, 'MSI (s): Product: Microsoft Azure Site Recovery Mobility Service/Master Target Server -- Removal completed successfully.');
@@ -389,6 +397,11 @@ export class SimulatedWindows {
     if (exit !== 0) return fail(exit, `VSS provider installation failed with exit code ${exit}.`);
     this.registry.set(VSS_SERVICE_KEY, 'ImagePath', '"InMageVSSProvider.exe"');
     return ok('VSS provider installed.\r\n');
+  }
+
+  /** The agent's Uninstall key, in whichever registry view holds it. */
+  get installedUninstallKey(): string | undefined {
+    return [UNINSTALL_KEY, UNINSTALL_KEY_32].find((k) => this.registry.hasKey(k));
   }
 
   /** Whether the VSS provider service is registered (installed). */

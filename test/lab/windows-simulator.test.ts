@@ -82,11 +82,26 @@ describe('simulated Windows machine', () => {
     const filtered = parseWhoamiGroups((await exec(windowsCommands.whoamiGroups())).stdout);
     assert.equal(filtered.admin, false);
     assert.equal(filtered.administratorsAttributes, 'Group used for deny only');
+    assert.equal(filtered.integritySid, 'S-1-16-8192');
     m.behaviour.admin = true;
     drive.write('C:\\x.bin', 'abc');
     assert.equal(parseCertutilSha256((await exec(windowsCommands.sha256('C:\\x.bin'))).stdout), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     assert.notEqual((await exec(windowsCommands.sha256('C:\\missing.bin'))).exitCode, 0);
     assert.ok((parseDirFreeBytes((await exec(windowsCommands.freeBytes('C:'))).stdout) ?? 0) > 0);
+  });
+
+  it('whoami in German and French: the admin check reads SIDs, so elevation and UAC filtering are told apart in any language', async () => {
+    for (const language of ['de-DE', 'fr-FR'] as const) {
+      m.behaviour.language = language;
+      const out = (await exec(windowsCommands.whoamiGroups())).stdout;
+      assert.ok(!/Enabled group/.test(out), `${language} output has no English words`);
+      assert.equal(parseWhoamiGroups(out).admin, true, language);
+      m.behaviour.admin = false;
+      const filtered = parseWhoamiGroups((await exec(windowsCommands.whoamiGroups())).stdout);
+      assert.deepEqual([filtered.admin, filtered.administratorsMember, filtered.integritySid], [false, true, 'S-1-16-8192'], language);
+      m.behaviour.admin = true;
+    }
+    delete m.behaviour.language;
   });
 
   it('extracts, installs, registers from a file, uninstalls with MsiExec; VSS scripts', async () => {

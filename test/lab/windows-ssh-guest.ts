@@ -76,6 +76,72 @@ function frame(type: number, payload: string): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/** The chroot the sessions run in: node and the shim as /bin/sh, a few devices, and the C: folder (owned by the login user). */
+async function prepareChroot(root: string, uid: number): Promise<string> {
+  mkdirSync(root, { recursive: true, mode: 0o755 });
+  await placeNode(root);
+  for (const d of ['bin', 'dev', 'run', 'tmp']) mkdirSync(path.join(root, d), { recursive: true, mode: 0o755 });
+  for (const [dev, minor] of [['null', 3], ['zero', 5], ['urandom', 9]] as const) await must('mknod', ['-m', '666', path.join(root, 'dev', dev), 'c', '1', String(minor)]);
+  copyFileSync(path.join(HERE, 'windows-shell', 'cmd-shim.mjs'), path.join(root, 'bin', 'sh'));
+  chmodSync(path.join(root, 'bin', 'sh'), 0o755);
+  const cRoot = path.join(root, 'C:');
+  mkdirSync(cRoot, { mode: 0o755 });
+  chownSync(cRoot, uid, uid);
+  return cRoot;
+}
+
+/** The simulator end of the shim's socket: one JSON header line per connection, framed output back. */
+async function serveSimulator(socketPath: string, machine: SimulatedWindows): Promise<net.Server> {
+  const server = net.createServer((sock) => {
+    let header = '';
+    const onData = (d: Buffer): void => {
+      header += d.toString();
+      const nl = header.indexOf('\n');
+      if (nl < 0) return;
+      sock.off('data', onData);
+      const req = JSON.parse(header.slice(0, nl)) as { command: string; user: string };
+      void machine.execute(req.command, { username: req.user }).then((r) => {
+        sock.end(Buffer.concat([frame(1, r.stdout), frame(2, r.stderr), frame(3, String(r.exitCode))]));
+      }, (e: unknown) => sock.end(Buffer.concat([frame(2, `simulator error: ${(e as Error).message}\r\n`), frame(3, '1')])));
+    };
+    sock.on('data', onData);
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socketPath, resolve); });
+  chmodSync(socketPath, 0o666);
+  return server;
+}
+
+interface Sshd { child: ChildProcess; log(): string }
+
+/** sshd on `address`:`port`, password logins of `user` only, chrooted into `root`; resolves once it greets. */
+async function startSshd(etc: string, root: string, address: string, port: number, user: string, name: string, keyFile: string, started: (s: Sshd) => void): Promise<Sshd> {
+  writeFileSync(path.join(etc, 'sshd_config'), [
+    `ListenAddress ${address}`, `Port ${port}`, `HostKey ${keyFile}`, `PidFile ${path.join(etc, 'sshd.pid')}`,
+    'PasswordAuthentication yes', 'KbdInteractiveAuthentication no', 'PubkeyAuthentication no', 'UsePAM no',
+    `AllowUsers ${user}`, `ChrootDirectory ${root}`, 'Subsystem sftp internal-sftp',
+    'StrictModes no', 'UseDNS no', 'PrintMotd no', 'PrintLastLog no', 'MaxStartups 100:30:200', 'LogLevel INFO',
+  ].join('\n') + '\n', { mode: 0o600 });
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  let log = '';
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(etc, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (d: Buffer) => { log += d.toString(); if (log.length > 200_000) log = log.slice(-100_000); });
+  const sshd = { child, log: () => log };
+  started(sshd);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`sshd for ${name} exited ${child.exitCode}: ${log}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, address);
+      s.once('data', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (up) return sshd;
+    if (Date.now() > deadline) throw new Error(`sshd for ${name} did not come up: ${log}`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+}
+
 export async function createWindowsSshGuest(o: WindowsSshGuestOptions = {}): Promise<WindowsSshGuest> {
   const users = await ensureLabUsers();
   const address = claimAddress();
@@ -83,76 +149,27 @@ export async function createWindowsSshGuest(o: WindowsSshGuestOptions = {}): Pro
   const base = path.join(GUESTS_DIR, name);
   const root = path.join(base, 'root');
   const etc = path.join(base, 'sshd');
-  let sshd: ChildProcess | null = null;
+  let sshd: Sshd | null = null;
   let server: net.Server | null = null;
-  let log = '';
   try {
     mkdirSync(GUESTS_DIR, { recursive: true, mode: 0o755 });
-    mkdirSync(root, { recursive: true, mode: 0o755 });
     mkdirSync(etc, { recursive: true, mode: 0o700 });
-    await placeNode(root);
-    for (const d of ['bin', 'dev', 'run', 'tmp']) mkdirSync(path.join(root, d), { recursive: true, mode: 0o755 });
-    for (const [dev, minor] of [['null', 3], ['zero', 5], ['urandom', 9]] as const) await must('mknod', ['-m', '666', path.join(root, 'dev', dev), 'c', '1', String(minor)]);
-    copyFileSync(path.join(HERE, 'windows-shell', 'cmd-shim.mjs'), path.join(root, 'bin', 'sh'));
-    chmodSync(path.join(root, 'bin', 'sh'), 0o755);
-    const cRoot = path.join(root, 'C:');
-    mkdirSync(cRoot, { mode: 0o755 });
-    chownSync(cRoot, users.user.uid, users.user.uid);
+    const cRoot = await prepareChroot(root, users.user.uid);
     const drive = new WindowsDrive(cRoot, { uid: users.user.uid, gid: users.user.uid });
     const machine = new SimulatedWindows(drive, { computerName: `WIN-${address.split('.').slice(2).join('')}`, windowsVersion: o.windowsVersion ?? '2019', behaviour: o.behaviour ?? {} });
-
-    // The simulator end of the shim's socket.
-    const socketPath = path.join(root, 'run', 'winsim.sock');
-    server = net.createServer((sock) => {
-      let header = '';
-      const onData = (d: Buffer): void => {
-        header += d.toString();
-        const nl = header.indexOf('\n');
-        if (nl < 0) return;
-        sock.off('data', onData);
-        const req = JSON.parse(header.slice(0, nl)) as { command: string; user: string };
-        void machine.execute(req.command, { username: req.user }).then((r) => {
-          sock.end(Buffer.concat([frame(1, r.stdout), frame(2, r.stderr), frame(3, String(r.exitCode))]));
-        }, (e: unknown) => sock.end(Buffer.concat([frame(2, `simulator error: ${(e as Error).message}\r\n`), frame(3, '1')])));
-      };
-      sock.on('data', onData);
-      sock.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve, reject) => { (server as net.Server).once('error', reject); (server as net.Server).listen(socketPath, resolve); });
-    chmodSync(socketPath, 0o666);
-
+    server = await serveSimulator(path.join(root, 'run', 'winsim.sock'), machine);
     const keyFile = path.join(etc, 'ssh_host_ed25519_key');
     await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
     const port = 22;
-    writeFileSync(path.join(etc, 'sshd_config'), [
-      `ListenAddress ${address}`, `Port ${port}`, `HostKey ${keyFile}`, `PidFile ${path.join(etc, 'sshd.pid')}`,
-      'PasswordAuthentication yes', 'KbdInteractiveAuthentication no', 'PubkeyAuthentication no', 'UsePAM no',
-      `AllowUsers ${users.user.name}`, `ChrootDirectory ${root}`, 'Subsystem sftp internal-sftp',
-      'StrictModes no', 'UseDNS no', 'PrintMotd no', 'PrintLastLog no', 'MaxStartups 100:30:200', 'LogLevel INFO',
-    ].join('\n') + '\n', { mode: 0o600 });
-    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-    const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(etc, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr?.on('data', (d: Buffer) => { log += d.toString(); if (log.length > 200_000) log = log.slice(-100_000); });
-    sshd = child;
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`sshd for ${name} exited ${child.exitCode}: ${log}`);
-      const up = await new Promise<boolean>((resolve) => {
-        const s = net.connect(port, address);
-        s.once('data', () => { s.destroy(); resolve(true); });
-        s.once('error', () => resolve(false));
-      });
-      if (up) break;
-      if (Date.now() > deadline) throw new Error(`sshd for ${name} did not come up: ${log}`);
-      await new Promise((r) => setTimeout(r, 30));
-    }
+    const { child, log } = await startSshd(etc, root, address, port, users.user.name, name, keyFile, (s) => { sshd = s; });
     const fingerprint = (await must('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${keyFile}.pub`])).split(/\s+/)[1] as string;
+    const simulator = server;
     let stopped = false;
     return {
       name, address, port, machine, drive,
       account: { username: users.user.name, password: users.user.password },
       hostKeyFingerprint: fingerprint,
-      sshdLog: () => log,
+      sshdLog: log,
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -161,17 +178,16 @@ export async function createWindowsSshGuest(o: WindowsSshGuestOptions = {}): Pro
           child.kill('SIGTERM');
           await exited;
         }
-        await new Promise<void>((r) => (server as net.Server).close(() => r()));
+        await new Promise<void>((r) => simulator.close(() => r()));
         rmSync(base, { recursive: true, force: true });
         rmSync(path.join(ADDRESS_LOCKS, address), { recursive: true, force: true });
       },
     };
   } catch (e) {
-    if (sshd) (sshd as ChildProcess).kill('SIGKILL');
-    server?.close();
+    (sshd as Sshd | null)?.child.kill('SIGKILL');
+    (server as net.Server | null)?.close();
     rmSync(base, { recursive: true, force: true });
     rmSync(path.join(ADDRESS_LOCKS, address), { recursive: true, force: true });
     throw e;
   }
 }
-

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { NtlmServer } from '../../src/transports/ntlm/index.ts';
+import { NtlmServer } from './ntlm-server.ts';
 import { ENCRYPTED_CONTENT_TYPE, decryptMessage, encryptMessage, isEncryptedContentType } from '../../src/transports/winrm/index.ts';
 import { AccountTable } from './winrm-accounts.ts';
 import type { Account, WinrmUser } from './winrm-accounts.ts';
@@ -24,7 +24,8 @@ export interface WinrmServerOptions {
   /** Default: a free port. */
   port?: number;
   /** PEM key and certificate: an HTTPS listener (5986-style) instead of HTTP (5985-style). */
-  https?: { key: string; cert: string };
+  /** legacyOnly: TLS 1.0 and nothing newer, as Schannel on Windows Server 2008 R2 SP1 by default. */
+  https?: { key: string; cert: string; legacyOnly?: boolean };
   computerName: string;
   /** NetBIOS domain the guest belongs to (the NTLM challenge's domain); default: workgroup (= computerName). */
   domainName?: string;
@@ -63,14 +64,26 @@ interface Connection {
 
 const MAX_BODY = 16 * 1024 * 1024;
 
-export async function startWinrmServer(o: WinrmServerOptions): Promise<WinrmServer> {
-  const accounts = new AccountTable(o.users, o.computerName, o.dnsDomainName);
-  const shells = new ShellHost(o.computerName, o.execute);
-  const counters = { authentications: 0, authFailures: 0, encryptedMessages: 0, plaintextRefused: 0 };
-  const connections = new WeakMap<Socket, Connection>();
-  const isHttps = o.https !== undefined;
+function unauthorized(res: http.ServerResponse, token?: string, scheme = 'Negotiate'): void {
+  // Windows offers Negotiate (and Kerberos) on its default listener; Basic is off by default.
+  const offers = token !== undefined ? [`${scheme} ${token}`] : ['Negotiate', 'Kerberos'];
+  res.writeHead(401, { 'WWW-Authenticate': offers, Server: 'Microsoft-HTTPAPI/2.0', 'Content-Length': '0' }).end();
+}
 
-  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+/** What the listener does with each HTTP request: NTLM per connection, message encryption, WS-Man. */
+class WinrmListener {
+  readonly accounts: AccountTable;
+  readonly shells: ShellHost;
+  readonly counters = { authentications: 0, authFailures: 0, encryptedMessages: 0, plaintextRefused: 0 };
+  private readonly connections = new WeakMap<Socket, Connection>();
+
+  constructor(private readonly o: WinrmServerOptions) {
+    this.accounts = new AccountTable(o.users, o.computerName, o.dnsDomainName);
+    this.shells = new ShellHost(o.computerName, o.execute);
+  }
+
+  /** Collects the body (at most MAX_BODY), then handles the request. */
+  readonly onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (d: Buffer) => {
@@ -79,78 +92,35 @@ export async function startWinrmServer(o: WinrmServerOptions): Promise<WinrmServ
       chunks.push(d);
     });
     req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks)).catch((e: unknown) => {
+      this.handle(req, res, Buffer.concat(chunks)).catch((e: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'Content-Length': '0' }).end();
         process.stderr.write(`winrm-server: ${(e as Error)?.stack ?? String(e)}\n`);
       });
     });
   };
 
-  const unauthorized = (res: http.ServerResponse, token?: string, scheme = 'Negotiate') => {
-    // Windows offers Negotiate (and Kerberos) on its default listener; Basic is off by default.
-    const offers = token !== undefined ? [`${scheme} ${token}`] : ['Negotiate', 'Kerberos'];
-    res.writeHead(401, { 'WWW-Authenticate': offers, Server: 'Microsoft-HTTPAPI/2.0', 'Content-Length': '0' }).end();
-  };
-
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
     if ((req.url ?? '').split('?')[0]!.toLowerCase() !== '/wsman') { res.writeHead(404, { 'Content-Length': '0' }).end(); return; }
     if (req.method !== 'POST') { res.writeHead(405, { 'Content-Length': '0' }).end(); return; }
-    let conn = connections.get(req.socket);
-    if (!conn) { conn = { ntlm: null, account: null }; connections.set(req.socket, conn); }
+    let conn = this.connections.get(req.socket);
+    if (!conn) { conn = { ntlm: null, account: null }; this.connections.set(req.socket, conn); }
 
     const authorization = req.headers.authorization;
-    if (authorization !== undefined) {
-      const m = /^(Negotiate|NTLM)\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
-      const token = m ? Buffer.from(m[2]!, 'base64') : undefined;
-      // Raw NTLMSSP only: a SPNEGO-wrapped or Kerberos token gets a plain 401 (no such mechanism here).
-      if (!m || !token || token.length < 12 || token.subarray(0, 8).toString('latin1') !== 'NTLMSSP\0') { unauthorized(res); return; }
-      const scheme = m[1]!;
-      const type = token.readUInt32LE(8);
-      if (type === 1) {
-        conn.ntlm = new NtlmServer({ computerName: o.computerName, domainName: o.domainName ?? o.computerName });
-        conn.account = null;
-        let challenge: Buffer;
-        try {
-          challenge = conn.ntlm.processNegotiate(token);
-        } catch {
-          conn.ntlm = null;
-          unauthorized(res);
-          return;
-        }
-        unauthorized(res, challenge.toString('base64'), scheme);
-        return;
-      }
-      if (type !== 3 || !conn.ntlm) { conn.ntlm = null; unauthorized(res); return; }
-      let matched: Account | undefined;
-      try {
-        conn.ntlm.processAuthenticate(token, (user, domain) => {
-          matched = accounts.find(user, domain);
-          return matched?.hash;
-        });
-      } catch {
-        counters.authFailures++;
-        conn.ntlm = null;
-        conn.account = null;
-        unauthorized(res);
-        return;
-      }
-      conn.account = matched ?? null;
-      counters.authentications++;
-    }
+    if (authorization !== undefined && !this.authenticate(authorization, conn, res)) return;
     if (!conn.ntlm || !conn.account) { unauthorized(res); return; }
     // pywinrm sets up encryption with an empty authenticated POST; Windows answers it with 200.
     if (body.length === 0) { res.writeHead(200, { Server: 'Microsoft-HTTPAPI/2.0', 'Content-Length': '0' }).end(); return; }
 
-    const ntlm = conn.ntlm;
     const encrypted = isEncryptedContentType(req.headers['content-type']);
-    if (!encrypted && !isHttps && !o.allowUnencrypted) {
-      counters.plaintextRefused++;
+    if (!encrypted && this.o.https === undefined && !this.o.allowUnencrypted) {
+      this.counters.plaintextRefused++;
       conn.ntlm = null;
       conn.account = null;
       unauthorized(res);
       return;
     }
-    let soap: Buffer;
+    const ntlm = conn.ntlm;
+    let soap = body;
     if (encrypted) {
       try {
         soap = decryptMessage(body, (data, sig) => ntlm.unseal(data, sig));
@@ -160,11 +130,53 @@ export async function startWinrmServer(o: WinrmServerOptions): Promise<WinrmServ
         req.socket.destroy();
         return;
       }
-      counters.encryptedMessages++;
-    } else {
-      soap = body;
+      this.counters.encryptedMessages++;
     }
+    await this.answer(soap, conn.account, res, encrypted ? ntlm : null);
+  }
 
+  /**
+   * One leg of the NTLM exchange in an Authorization header: NEGOTIATE gets a 401 with the challenge,
+   * AUTHENTICATE logs the connection on. Returns whether the request goes on (false: answered with 401).
+   */
+  private authenticate(authorization: string, conn: Connection, res: http.ServerResponse): boolean {
+    const m = /^(Negotiate|NTLM)\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
+    const token = m ? Buffer.from(m[2]!, 'base64') : undefined;
+    // Raw NTLMSSP only: a SPNEGO-wrapped or Kerberos token gets a plain 401 (no such mechanism here).
+    if (!m || !token || token.length < 12 || token.subarray(0, 8).toString('latin1') !== 'NTLMSSP\0') { unauthorized(res); return false; }
+    const type = token.readUInt32LE(8);
+    if (type === 1) {
+      conn.ntlm = new NtlmServer({ computerName: this.o.computerName, domainName: this.o.domainName ?? this.o.computerName });
+      conn.account = null;
+      try {
+        unauthorized(res, conn.ntlm.processNegotiate(token).toString('base64'), m[1]!);
+      } catch {
+        conn.ntlm = null;
+        unauthorized(res);
+      }
+      return false;
+    }
+    if (type !== 3 || !conn.ntlm) { conn.ntlm = null; unauthorized(res); return false; }
+    let matched: Account | undefined;
+    try {
+      conn.ntlm.processAuthenticate(token, (user, domain) => {
+        matched = this.accounts.find(user, domain);
+        return matched?.hash;
+      });
+    } catch {
+      this.counters.authFailures++;
+      conn.ntlm = null;
+      conn.account = null;
+      unauthorized(res);
+      return false;
+    }
+    conn.account = matched ?? null;
+    this.counters.authentications++;
+    return true;
+  }
+
+  /** Runs the WS-Man request and sends the reply (sealed when the request was); nothing if the client left. */
+  private async answer(soap: Buffer, account: Account, res: http.ServerResponse, seal: NtlmServer | null): Promise<void> {
     const gone = new AbortController();
     const onClose = () => { if (!res.writableFinished) gone.abort(); };
     res.once('close', onClose);
@@ -173,21 +185,26 @@ export async function startWinrmServer(o: WinrmServerOptions): Promise<WinrmServ
     try {
       const request = readRequest(soap);
       messageId = request.messageId;
-      answer = await shells.handle(request, { username: conn.account.username, domain: conn.account.domain }, gone.signal);
+      answer = await this.shells.handle(request, { username: account.username, domain: account.domain }, gone.signal);
     } catch (e) {
-      answer = fault({ messageId }, o.computerName, Faults.invalidRequest((e as Error).message));
+      answer = fault({ messageId }, this.o.computerName, Faults.invalidRequest((e as Error).message));
     }
     if (answer === null || gone.signal.aborted) return;
     const xml = Buffer.from(answer.xml, 'utf8');
-    const payload = encrypted ? encryptMessage(xml, (m) => ntlm.seal(m)) : xml;
+    const payload = seal ? encryptMessage(xml, (m) => seal.seal(m)) : xml;
     res.writeHead(answer.status, {
       Server: 'Microsoft-HTTPAPI/2.0',
-      'Content-Type': encrypted ? ENCRYPTED_CONTENT_TYPE : 'application/soap+xml;charset=UTF-8',
+      'Content-Type': seal ? ENCRYPTED_CONTENT_TYPE : 'application/soap+xml;charset=UTF-8',
       'Content-Length': String(payload.length),
     }).end(payload);
   }
+}
 
-  const server = o.https ? https.createServer({ key: o.https.key, cert: o.https.cert }, handler) : http.createServer(handler);
+export async function startWinrmServer(o: WinrmServerOptions): Promise<WinrmServer> {
+  const listener = new WinrmListener(o);
+  // OpenSSL 3 serves TLS 1.0 only at security level 0 (SHA-1 MACs, the ciphers of that time).
+  const legacy = o.https?.legacyOnly ? { minVersion: 'TLSv1' as const, maxVersion: 'TLSv1' as const, ciphers: 'DEFAULT@SECLEVEL=0' } : {};
+  const server = o.https ? https.createServer({ key: o.https.key, cert: o.https.cert, ...legacy }, listener.onRequest) : http.createServer(listener.onRequest);
   // Windows keeps an idle connection (and its NTLM context) for two minutes.
   server.keepAliveTimeout = 120_000;
   server.requestTimeout = 0;
@@ -200,11 +217,11 @@ export async function startWinrmServer(o: WinrmServerOptions): Promise<WinrmServ
   return {
     host: o.host,
     port,
-    url: `${isHttps ? 'https' : 'http'}://${hostPart}:${port}/wsman`,
-    stats: () => ({ ...shells.stats, ...counters }),
+    url: `${o.https ? 'https' : 'http'}://${hostPart}:${port}/wsman`,
+    stats: () => ({ ...listener.shells.stats, ...listener.counters }),
     dropConnections: () => server.closeAllConnections(),
     stop: async () => {
-      shells.abortAll();
+      listener.shells.abortAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OS_TAGS, osTagInfo, supportedOsList } from '../../src/repository/os-tags.ts';
+import { DOCUMENTED_LIMITS, OS_SUPPORT_SOURCE, OS_TAGS, osTagInfo, supportedOsList } from '../../src/repository/os-tags.ts';
 
 describe('OS tag table', () => {
   it('has the 19 tags of asr-facts.md §5', () => {
@@ -9,6 +9,20 @@ describe('OS tag table', () => {
       'SLES15-64', 'OL6-64', 'OL7-64', 'OL8-64', 'UBUNTU-14.04-64', 'UBUNTU-16.04-64', 'UBUNTU-18.04-64',
       'UBUNTU-20.04-64', 'DEBIAN7-64', 'DEBIAN8-64', 'DEBIAN9-64',
     ]);
+  });
+
+  it('the documented limits, with their source: OL6 6.4/6.5, SLES12 SP1-SP3, 2008 R2 SP1 (build 7601)', () => {
+    assert.match(OS_SUPPORT_SOURCE, /documentation/);
+    assert.deepEqual([...DOCUMENTED_LIMITS.oracleLinux6Minors], [4, 5]);
+    assert.deepEqual([...DOCUMENTED_LIMITS.sles12ServicePacks], [1, 2, 3]);
+    assert.equal(DOCUMENTED_LIMITS.windows2008R2Sp1Build, '7601');
+    assert.deepEqual(osTagInfo('OL6-64')?.osNames, ['Oracle Linux 6.4, 6.5']);
+    assert.deepEqual(osTagInfo('SLES12-64')?.osNames, ['SUSE Linux Enterprise Server 12 SP1, SP2, SP3']);
+  });
+
+  it('Windows Server 2019 and 2022 are kept as extensions with their minimum agent version', () => {
+    assert.deepEqual(osTagInfo('Windows')?.extensions?.map((e) => [e.os, e.minAgentVersion]), [['Windows Server 2019', '9.22'], ['Windows Server 2022', '9.46']]);
+    assert.match(supportedOsList('windows'), /Windows Server 2019 \(agent 9\.22 and later; an extension of the documented list\)/);
   });
 
   it('marks exactly RHEL5, SLES11-SP3 and DEBIAN7 as manual placement (from 9.36)', () => {

@@ -23,8 +23,9 @@ describe('InstallerRepository: selection', () => {
   beforeEach(async () => ({ dir, cleanup } = await tempRepo()));
   afterEach(() => cleanup());
 
-  const repo = (opts: { csVersion?: string; processServerId?: string } = {}) =>
-    new InstallerRepository({ dir, processServerId: opts.processServerId ?? 'ps2', settleMs: 0, ...(opts.csVersion ? { csVersion: opts.csVersion } : {}) });
+  // CS_VERSION is required to select (the guard is always on): a ceiling above every version here by default.
+  const repo = (opts: { csVersion?: string; processServerVersion?: string; processServerId?: string } = {}) =>
+    new InstallerRepository({ dir, processServerId: opts.processServerId ?? 'ps2', settleMs: 0, csVersion: opts.csVersion ?? '99.0', processServerVersion: opts.processServerVersion });
 
   async function putVersions(tag: string, versions: string[]): Promise<void> {
     for (const v of versions) await put(dir, installerName(v, tag));
@@ -66,7 +67,7 @@ describe('InstallerRepository: selection', () => {
     await r.rescan();
     const e = await pushErrorOf(r.select('rhel6-64'));
     assert.equal(e.code, Codes.InstallerMissing);
-    assert.equal(e.message, `No installer for RHEL6-64 in the repository of process server ps2: download Microsoft-ASR_UA_<version>_RHEL6-64_GA_<ddMonyyyy>_release.tar.gz and place it in the repository of process server ps2 (${dir}).`);
+    assert.equal(e.message, `No installer for RHEL6-64 in the repository of process server ps2: download Microsoft-ASR_UA_<version>_RHEL6-64_GA_<ddMonyyyy>_release.tar.gz and place it in the repository of process server ps2 (${dir}). Use version 99.0 or older (the configuration server's version).`);
     assert.equal(e.details.osTag, 'RHEL6-64');
     assert.equal(e.details.filePattern, 'Microsoft-ASR_UA_<version>_RHEL6-64_GA_<ddMonyyyy>_release.tar.gz');
     assert.equal(e.details.processServerId, 'ps2');
@@ -208,8 +209,8 @@ describe('InstallerRepository: selection', () => {
     const other = await tempRepo();
     try {
       await put(dir, installerName('9.30.0.0', 'RHEL7-64'));
-      const cs = new InstallerRepository({ dir, processServerId: 'cs', settleMs: 0 });
-      const ps2 = new InstallerRepository({ dir: other.dir, processServerId: 'ps2', settleMs: 0 });
+      const cs = new InstallerRepository({ dir, processServerId: 'cs', settleMs: 0, csVersion: '9.30' });
+      const ps2 = new InstallerRepository({ dir: other.dir, processServerId: 'ps2', settleMs: 0, csVersion: '9.30' });
       await cs.rescan();
       await ps2.rescan();
       assert.equal((await cs.select('RHEL7-64')).version, '9.30.0.0');
@@ -242,9 +243,25 @@ describe('InstallerRepository: selection', () => {
     assert.equal(await new InstallerRepository({ dir: join(dir, 'file'), processServerId: 'cs' }).readable(), false);
   });
 
-  it('rejects an invalid CS_VERSION at construction; an empty one means no ceiling', () => {
+  it('rejects an invalid CS_VERSION at construction; an empty one is unset, and then nothing is selected (99016)', async () => {
     assert.throws(() => new InstallerRepository({ dir, processServerId: 'cs', csVersion: '9.x' }), /CS_VERSION "9\.x" is not a version/);
-    assert.equal(new InstallerRepository({ dir, processServerId: 'cs', csVersion: '' }).csVersion, undefined);
+    assert.throws(() => new InstallerRepository({ dir, processServerId: 'cs', csVersion: '9.30', processServerVersion: 'x' }), /PROCESS_SERVER_VERSION "x" is not a version/);
+    const unset = new InstallerRepository({ dir, processServerId: 'cs', csVersion: '', settleMs: 0 });
+    assert.equal(unset.csVersion, undefined);
+    await putVersions('RHEL7-64', ['9.30.0.0']);
+    await unset.rescan();
+    const e = await unset.select('RHEL7-64').then(() => assert.fail('selected'), (err: PushError) => err);
+    assert.equal(e.code, Codes.CsSettingsMissing);
+    assert.equal(e.details.missing, 'CS_VERSION');
+    assert.equal(unset.eligible('9.30.0.0'), false);
+  });
+
+  it('PROCESS_SERVER_VERSION lower than CS_VERSION: installers above it are not used there, eligible says so', async () => {
+    await putVersions('RHEL7-64', ['9.29.0.0', '9.30.0.0']);
+    const r = repo({ csVersion: '9.30', processServerVersion: '9.29' });
+    await r.rescan();
+    assert.equal((await r.select('RHEL7-64')).version, '9.29.0.0');
+    assert.deepEqual([r.eligible('9.29.0.0'), r.eligible('9.30.0.0')], [true, false]);
   });
 });
 

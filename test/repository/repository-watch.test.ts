@@ -54,7 +54,8 @@ describe('InstallerRepository: watching the folder', () => {
 
   async function startRepo(extra: Partial<InstallerRepositoryOptions> = {}) {
     const logger = memoryLogger();
-    repo = new InstallerRepository({ dir, processServerId: 'ps1', settleMs: SETTLE, pollMs: 1000, debounceMs: 50, logger, ...extra });
+    // CS_VERSION is required to select (the guard is always on): a ceiling above every version here.
+    repo = new InstallerRepository({ dir, processServerId: 'ps1', csVersion: '99.0', settleMs: SETTLE, pollMs: 1000, debounceMs: 50, logger, ...extra });
     await repo.start();
     return { r: repo, logger };
   }
@@ -222,7 +223,7 @@ describe('InstallerRepository: watching the folder', () => {
 
   it('starts on a missing folder (not readable), and serves it once it appears', async () => {
     const sub = join(dir, 'later');
-    repo = new InstallerRepository({ dir: sub, processServerId: 'ps1', settleMs: 0, pollMs: 200, debounceMs: 50 });
+    repo = new InstallerRepository({ dir: sub, processServerId: 'ps1', csVersion: '99.0', settleMs: 0, pollMs: 200, debounceMs: 50 });
     await repo.start();
     assert.equal(await repo.readable(), false);
     assert.deepEqual(repo.installers(), []);

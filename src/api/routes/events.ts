@@ -1,9 +1,11 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINAL_STATES, type JobState } from '../../domain/job.ts';
 import { toView, type JobEvent } from '../../jobs/types.ts';
-import type { ApiDeps } from '../app.ts';
-import { ALL_ROLES } from '../app.ts';
+import type { ApiDeps, ApiRoutes } from '../deps.ts';
+import { TOKEN_ROLES } from '../tokens.ts';
+import { mediaResponse, ref } from '../openapi.ts';
 import { idParamsSchema } from '../schemas.ts';
+import type { JobStreamEvent } from '../views.ts';
 
 const CURSOR = /^\d{1,20}-\d{1,20}$/;
 const KEEPALIVE_MS = 15_000;
@@ -41,7 +43,7 @@ async function stream(deps: ApiDeps, req: FastifyRequest, reply: FastifyReply, o
       }
       if (events.length === 0) { res.write(': keepalive\n\n'); continue; }
       for (const ev of events) {
-        const data: Record<string, unknown> = { ...ev };
+        const data: JobStreamEvent = { ...ev };
         const final = ev.kind === 'job' && FINAL_STATES.has(ev.state as JobState);
         if (final && opts.jobId) {
           const job = await deps.jobs.find(ev.jobId);
@@ -59,18 +61,35 @@ async function stream(deps: ApiDeps, req: FastifyRequest, reply: FastifyReply, o
   }
 }
 
-export const eventRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
+const afterQuery = {
+  type: 'object',
+  properties: { after: { type: 'string', maxLength: 42, description: 'start after this cursor (an event id), or 0 for the beginning; the Last-Event-ID header wins' } },
+};
+
+const eventStream = (description: string) => mediaResponse(
+  `${description} Each event: \`id:\` its cursor, \`event:\` job or task, \`data:\` a JobEvent (JSON). An \`event: error\` means the store is unreachable: reconnect with Last-Event-ID.`,
+  'text/event-stream', { type: 'string', description: 'Server-Sent Events whose data is a JobEvent', contentSchema: ref('JobEvent') },
+);
+
+export const eventRoutes: ApiRoutes = async (app, { deps }) => {
   app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/api/v1/jobs/:id/events', {
-    config: { roles: ALL_ROLES },
-    schema: { tags: ['events'], params: idParamsSchema, querystring: { type: 'object', properties: { after: { type: 'string', maxLength: 42 } } } },
+    config: { roles: TOKEN_ROLES },
+    schema: {
+      tags: ['jobs'], operationId: 'watchJob', summary: "Follow a job's changes as Server-Sent Events, ending with its final state",
+      params: idParamsSchema, querystring: afterQuery,
+      response: { 200: eventStream('The job\'s changes from its first (or after `after`); the last event carries the job.') },
+    },
   }, async (req, reply) => {
     await deps.jobs.get(req.params.id);
     await stream(deps, req, reply, { jobId: req.params.id, after: startCursor(req, req.query) ?? '0' });
   });
 
   app.get<{ Querystring: { after?: string } }>('/api/v1/events', {
-    config: { roles: ALL_ROLES },
-    schema: { tags: ['events'], querystring: { type: 'object', properties: { after: { type: 'string', maxLength: 42 } } } },
+    config: { roles: TOKEN_ROLES },
+    schema: {
+      tags: ['jobs'], operationId: 'watchEvents', summary: "Follow every job's changes as Server-Sent Events",
+      querystring: afterQuery, response: { 200: eventStream('Every change from now (or after `after`), until the client disconnects.') },
+    },
   }, async (req, reply) => {
     const after = startCursor(req, req.query) ?? (await deps.jobs.lastEventCursor());
     await stream(deps, req, reply, { after });

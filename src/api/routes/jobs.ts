@@ -1,51 +1,71 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { ListFilter } from '../../jobs/store.ts';
+import type { FastifyRequest } from 'fastify';
 import { toView } from '../../jobs/types.ts';
-import type { ApiDeps } from '../app.ts';
-import { ALL_ROLES } from '../app.ts';
-import { errorSchema, idParamsSchema, jobListQuerySchema, jobSchema, submitResponseSchema } from '../schemas.ts';
+import type { ApiRoutes } from '../deps.ts';
+import { errorResponse, mediaResponse, ref } from '../openapi.ts';
+import { TOKEN_ROLES } from '../tokens.ts';
+import { submitted, type JobFilter, type JobPage } from '../views.ts';
+import { idParamsSchema, jobListQuerySchema } from '../schemas.ts';
 
-const ACT = ['admin', 'portal', 'operator'] as const;
+const tags = ['jobs'];
 
-export const jobRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
-  app.get<{ Querystring: ListFilter & { limit?: string; cursor?: string } }>('/api/v1/jobs', {
-    config: { roles: ALL_ROLES },
+/** Query strings are text and the API's ajv does not coerce (a body's "22" is no port): `limit` is turned into the integer it spells. */
+async function limitAsInteger(req: FastifyRequest): Promise<void> {
+  const query = req.query as Record<string, unknown>;
+  if (typeof query.limit === 'string' && /^[0-9]{1,4}$/.test(query.limit)) query.limit = Number(query.limit);
+}
+
+export const jobRoutes: ApiRoutes = async (app, { deps }) => {
+  app.get<{ Querystring: JobFilter }>('/api/v1/jobs', {
+    config: { roles: TOKEN_ROLES },
+    preValidation: limitAsInteger,
     schema: {
-      tags: ['jobs'],
-      querystring: jobListQuerySchema,
-      response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: jobSchema }, nextCursor: { type: ['string', 'null'] } } } },
+      tags, operationId: 'listJobs', summary: 'List jobs, newest first, with filters and paging',
+      querystring: jobListQuerySchema, response: { 200: { description: 'One page of jobs.', ...ref('JobPage') } },
     },
   }, async (req) => {
     const { limit, cursor, ...filter } = req.query;
-    const n = Math.min(Math.max(Number(limit ?? 100), 1), 1000);
+    const n = Math.min(Math.max(limit ?? 100, 1), 1000);
     const page = await deps.jobs.list(filter, n, cursor);
-    return { jobs: page.jobs.map(toView), nextCursor: page.nextCursor };
+    const view: JobPage = { jobs: page.jobs.map(toView), nextCursor: page.nextCursor };
+    return view;
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/jobs/:id', {
-    config: { roles: ALL_ROLES },
-    schema: { tags: ['jobs'], params: idParamsSchema, response: { 200: jobSchema, 404: errorSchema } },
+    config: { roles: TOKEN_ROLES },
+    schema: { tags, operationId: 'getJob', summary: 'Read a job: state, tasks, errors and allowed actions', params: idParamsSchema, response: { 200: { description: 'The job.', ...ref('Job') } } },
   }, async (req) => toView(await deps.jobs.get(req.params.id)));
 
   app.get<{ Params: { id: string } }>('/api/v1/jobs/:id/log', {
-    config: { roles: ALL_ROLES },
-    schema: { tags: ['jobs'], params: idParamsSchema },
+    config: { roles: TOKEN_ROLES },
+    schema: {
+      tags, operationId: 'getJobLog', summary: "Read a job's log (redacted), one line per entry", params: idParamsSchema,
+      response: { 200: mediaResponse('The log lines.', 'text/plain', { type: 'string' }) },
+    },
   }, async (req, reply) => {
     const lines = await deps.jobs.log(req.params.id);
     return reply.type('text/plain; charset=utf-8').send(lines.join('\n') + (lines.length ? '\n' : ''));
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/jobs/:id/cancel', {
-    config: { roles: ACT },
-    schema: { tags: ['jobs'], params: idParamsSchema, response: { 202: jobSchema, 404: errorSchema, 409: errorSchema } },
+    config: { roles: TOKEN_ROLES },
+    schema: {
+      tags, operationId: 'cancelJob', summary: 'Cancel a job that has not ended', params: idParamsSchema,
+      response: { 202: { description: 'Cancelled, or cancel requested (a running job stops at its next step).', ...ref('Job') }, 409: errorResponse('The job has ended.') },
+    },
   }, async (req, reply) => reply.code(202).send(toView(await deps.jobs.cancel(req.params.id))));
 
   app.post<{ Params: { id: string } }>('/api/v1/jobs/:id/restart', {
-    config: { roles: ACT },
-    schema: { tags: ['jobs'], params: idParamsSchema, response: { 200: submitResponseSchema, 202: submitResponseSchema, 404: errorSchema, 409: errorSchema } },
+    config: { roles: TOKEN_ROLES },
+    schema: {
+      tags, operationId: 'restartJob', summary: 'Submit a new job for the machine and type of an ended job', params: idParamsSchema,
+      response: {
+        200: { description: 'The machine already has an active job of that type: that job.', ...ref('SubmitResponse') },
+        202: { description: 'The new job.', ...ref('SubmitResponse') },
+        409: errorResponse('The job has not ended (cancel it first).'),
+      },
+    },
   }, async (req, reply) => {
     const r = await deps.jobs.restart(req.params.id);
-    return reply.code(r.created ? 202 : 200).send({ jobs: [{ id: r.id, machineId: r.machineId, state: r.state, created: r.created, statusCode: r.created ? 202 : 200 }] });
+    return reply.code(r.created ? 202 : 200).send({ jobs: [submitted(r)] });
   });
-
 };

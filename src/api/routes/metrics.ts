@@ -1,30 +1,76 @@
-import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { JOB_STATES } from '../../domain/job.ts';
-import { ALL_ROLES, type ApiDeps } from '../app.ts';
+import type { ApiDeps } from '../deps.ts';
+import { TOKEN_ROLES } from '../tokens.ts';
 
-function line(name: string, labels: Record<string, string>, value: number): string {
-  const l = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',');
-  return `${name}${l ? `{${l}}` : ''} ${value}`;
+/** The gauges read at scrape time from Redis and the repository (what every API process sees alike). */
+function registerGauges(registry: Registry, deps: ApiDeps): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'pushinstalld_jobs', help: 'Job records by state.', labelNames: ['state'], registers,
+    async collect() {
+      const counts = await deps.jobs.countsByState();
+      for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'pushinstalld_queue_jobs', help: 'BullMQ jobs per process server queue and state.', labelNames: ['process_server', 'state'], registers,
+    async collect() {
+      this.reset();
+      for (const ps of await deps.processServers.list()) {
+        for (const [state, n] of Object.entries(await deps.queueCounts(ps.id))) this.set({ process_server: ps.id, state }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'pushinstalld_process_server_last_seen_seconds', help: 'Seconds since a process server\'s workers last reported.', labelNames: ['process_server'], registers,
+    async collect() {
+      this.reset();
+      for (const ps of await deps.processServers.list()) this.set({ process_server: ps.id }, Math.max(0, (Date.now() - Date.parse(ps.lastSeen)) / 1000));
+    },
+  });
+  const agreement = deps.keyAgreement;
+  if (agreement) {
+    new Gauge({
+      name: 'pushinstalld_vault_key_agreement', registers,
+      help: 'Whether this process holds the cluster\'s active vault key (1), or not (0: it takes no job until its key file does).',
+      collect() { this.set(agreement.current()?.agreed === false ? 0 : 1); },
+    });
+  }
+  const redis = deps.redisState;
+  if (redis) {
+    new Gauge({ name: 'pushinstalld_redis_up', help: 'Whether this process reaches Redis.', registers, collect() { this.set(redis.up ? 1 : 0); } });
+    new Gauge({
+      name: 'pushinstalld_redis_connection_changes', help: 'Times this process lost or regained Redis since it started.', registers,
+      collect() { this.set(redis.changes); },
+    });
+  }
+  new Gauge({
+    name: 'pushinstalld_repository_installers', help: 'Installers offered by this process\'s repository.', registers,
+    collect() { this.set(deps.repository.installers().length); },
+  });
+  new Gauge({
+    name: 'pushinstalld_repository_rejected_files', help: 'Files in this process\'s repository folder that are not used (see GET /api/v1/repository/installers).', registers,
+    collect() { this.set(deps.repository.rejected().length); },
+  });
 }
 
-/** Prometheus metrics (any token; scrape with `authorization: Bearer`): job records by state, queue depth per process server, repository and process servers. */
-export const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
-  app.get('/metrics', { config: { roles: ALL_ROLES }, schema: { hide: true } }, async (_req, reply) => {
-    const out: string[] = [];
-    out.push('# HELP pushinstalld_jobs Job records by state.', '# TYPE pushinstalld_jobs gauge');
-    const counts = await deps.jobs.countsByState();
-    for (const state of JOB_STATES) out.push(line('pushinstalld_jobs', { state }, counts[state] ?? 0));
-    const servers = await deps.processServers.list();
-    out.push('# HELP pushinstalld_queue_jobs BullMQ jobs per process server queue and state.', '# TYPE pushinstalld_queue_jobs gauge');
-    for (const ps of servers) {
-      const c = await deps.queueCounts(ps.id);
-      for (const [state, n] of Object.entries(c)) out.push(line('pushinstalld_queue_jobs', { process_server: ps.id, state }, n));
-    }
-    out.push('# HELP pushinstalld_process_server_last_seen_seconds Seconds since a process server\'s workers last reported.', '# TYPE pushinstalld_process_server_last_seen_seconds gauge');
-    for (const ps of servers) out.push(line('pushinstalld_process_server_last_seen_seconds', { process_server: ps.id }, Math.max(0, (Date.now() - Date.parse(ps.lastSeen)) / 1000)));
-    out.push('# HELP pushinstalld_repository_installers Installers offered by this process\'s repository.', '# TYPE pushinstalld_repository_installers gauge');
-    out.push(line('pushinstalld_repository_installers', {}, deps.repository.installers().length));
-    out.push(line('pushinstalld_repository_rejected_files', {}, deps.repository.rejected().length));
-    return reply.type('text/plain; version=0.0.4').send(out.join('\n') + '\n');
+/**
+ * `GET /metrics` (any token; scrape with `authorization: Bearer`): the daemon's registry (process metrics,
+ * job and task durations, outcomes, error codes, copy throughput, queue wait), the gauges above, and the
+ * API's refused requests. Not encapsulated (fastify-plugin), so its hook sees every route's answer.
+ */
+export const metricsRoutes = fp<{ deps: ApiDeps }>(async (app, { deps }) => {
+  const registry = deps.metrics;
+  registerGauges(registry, deps);
+  const authFailures = new Counter({
+    name: 'pushinstalld_api_auth_failures_total', help: 'API requests refused: no token or an unknown one (401), or a role that may not (403).',
+    labelNames: ['status'], registers: [registry],
   });
-};
+  app.addHook('onResponse', async (_req, reply) => {
+    if (reply.statusCode === 401 || reply.statusCode === 403) authFailures.inc({ status: String(reply.statusCode) });
+  });
+  app.get('/metrics', { config: { roles: TOKEN_ROLES }, schema: { hide: true } }, async (_req, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()));
+});

@@ -1,61 +1,36 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { InstallerRepository } from '../../repository/repository.ts';
-import type { ApiDeps } from '../app.ts';
+import type { ApiRoutes } from '../deps.ts';
+import { TOKEN_ROLES } from '../tokens.ts';
+import type { RepositoryListing } from '../views.ts';
+import { ref } from '../openapi.ts';
 
-/** What the API reads of the installer repository. */
-export type RepositoryView = Pick<InstallerRepository, 'installers' | 'rejected' | 'osSupport' | 'rescan' | 'readable'> & { dir?: string };
+const tags = ['repository'];
 
-const READ = ['admin', 'operator', 'portal'] as const;
-
-const installerSchema = {
-  type: 'object',
-  properties: {
-    file: { type: 'string' }, osTag: { type: 'string' }, platform: { type: 'string' }, version: { type: 'string' },
-    releaseDate: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' },
-  },
-};
-
-export const repositoryRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
-  const view = () => ({
-    installers: deps.repository.installers().map(({ file, osTag, platform, version, releaseDate, size, sha256 }) => ({ file, osTag, platform, version, releaseDate, size, sha256 })),
+export const repositoryRoutes: ApiRoutes = async (app, { deps }) => {
+  const view = (): RepositoryListing => ({
+    installers: deps.repository.installers().map(({ file, osTag, platform, version, releaseDate, size, sha256 }) => ({
+      file, osTag, platform, version, releaseDate, size, sha256, eligible: deps.repository.eligible(version),
+    })),
     rejected: deps.repository.rejected(),
   });
-  const listSchema = {
-    type: 'object',
-    properties: {
-      installers: { type: 'array', items: installerSchema },
-      rejected: { type: 'array', items: { type: 'object', properties: { file: { type: 'string' }, reason: { type: 'string' } } } },
-    },
-  };
+  const listing = (description: string) => ({ 200: { description, ...ref('InstallerListing') } });
 
-  app.get('/api/v1/repository/installers', { config: { roles: READ }, schema: { tags: ['repository'], response: { 200: listSchema } } }, async () => view());
+  app.get('/api/v1/repository/installers', {
+    config: { roles: TOKEN_ROLES, noStore: true },
+    schema: { tags, operationId: 'listInstallers', summary: 'List the installers offered, and the files refused with why', response: listing('The repository.') },
+  }, async () => view());
 
   app.get('/api/v1/repository/os-support', {
-    config: { roles: READ },
+    config: { roles: TOKEN_ROLES, noStore: true },
     schema: {
-      tags: ['repository'],
-      response: {
-        200: {
-          type: 'object',
-          properties: {
-            osSupport: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  tag: { type: 'string' }, platform: { type: 'string' }, osNames: { type: 'array', items: { type: 'string' } },
-                  manualPlacement: { type: 'boolean' }, present: { type: 'boolean' }, latestVersion: { type: 'string' },
-                  selectableVersion: { type: 'string' }, versions: { type: 'array', items: { type: 'string' } },
-                },
-              },
-            },
-          },
-        },
-      },
+      tags, operationId: 'getOsSupport', summary: 'Per OS tag: the OS names it covers, manual placement, and the versions present',
+      response: { 200: { description: 'Every OS tag.', ...ref('OsSupport') } },
     },
   }, async () => ({ osSupport: deps.repository.osSupport() }));
 
-  app.post('/api/v1/repository/rescan', { config: { roles: ['admin', 'operator'] }, schema: { tags: ['repository'], response: { 200: listSchema } } }, async () => {
+  app.post('/api/v1/repository/rescan', {
+    config: { roles: ['admin', 'operator'], noStore: true },
+    schema: { tags, operationId: 'rescanRepository', summary: 'Rescan the repository folder now (it is also watched)', response: listing('The repository after the scan.') },
+  }, async () => {
     await deps.repository.rescan();
     return view();
   });

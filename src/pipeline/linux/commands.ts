@@ -7,10 +7,19 @@ import { shQuote } from '../../transports/shell-quote.ts';
 export const VX_VERSION_FILE = '/usr/local/.vx_version';
 export const INSTALL_LOG = '/var/log/ua_install.log';
 
+/** The documented install and register lines (the push and the manual lines share them). */
+export const linuxArgs = {
+  install: (installDir: string) => `./install -d ${shQuote(installDir)} -r MS -v VmWare -q`,
+  /** Endpoint and passphrase file already quoted by the caller (the manual lines carry placeholders). */
+  register: (installDir: string, csEndpoint: string, passphraseFile: string) =>
+    `${shQuote(`${installDir.replace(/\/+$/, '')}/Vx/bin/UnifiedAgentConfigurator.sh`)} -i ${csEndpoint} -P ${passphraseFile}`,
+};
+
 export const linuxCommands = {
   whoami: () => 'id -u',
   sudoCheck: () => 'sudo -n true',
   uname: () => 'uname -m',
+  meminfo: () => 'cat /proc/meminfo',
   /** Prints each readable release file behind a marker line. */
   releaseFiles: (files: readonly string[]) =>
     `for f in ${files.map(shQuote).join(' ')}; do if [ -r "$f" ]; then echo "==> $f <=="; cat "$f"; echo; fi; done; true`,
@@ -26,17 +35,34 @@ export const linuxCommands = {
   grubConfigs: () =>
     'for f in /boot/grub2/grub.cfg /boot/grub/grub.cfg /boot/grub/menu.lst /boot/grub/grub.conf /boot/efi/EFI/*/grub.cfg /etc/default/grub; do if [ -r "$f" ]; then echo "==> $f <=="; cat "$f"; echo; fi; done; true',
   install: (extracted: string, installDir: string) =>
-    `cd ${shQuote(extracted)} && ./install -d ${shQuote(installDir)} -r MS -v VmWare -q`,
+    `cd ${shQuote(extracted)} && ${linuxArgs.install(installDir)}`,
   installLogTail: (lines = 50) => `tail -n ${lines} ${INSTALL_LOG} 2>/dev/null; true`,
   writePrivateFile: (file: string) => `umask 077 && cat > ${shQuote(file)} && chmod 600 ${shQuote(file)}`,
   register: (installDir: string, csEndpoint: string, passphraseFile: string) =>
-    `${shQuote(`${installDir.replace(/\/+$/, '')}/Vx/bin/UnifiedAgentConfigurator.sh`)} -i ${shQuote(csEndpoint)} -P ${shQuote(passphraseFile)}`,
+    linuxArgs.register(installDir, shQuote(csEndpoint), shQuote(passphraseFile)),
+  /**
+   * Runs `command` with a marker file holding the pid of the shell that runs it, removed when it ends: an
+   * attempt handed back while it runs (its connection gone, the command not) lets the next one see it.
+   */
+  marked: (marker: string, command: string) =>
+    `echo $$ > ${shQuote(marker)} && { ${command}; }; rc=$?; rm -f ${shQuote(marker)}; exit $rc`,
+  /**
+   * Waits up to `seconds` for the command behind a marker to end. Prints nothing (no marker), "ended <pid>"
+   * (marker removed) or "running <pid>".
+   */
+  waitForMarked: (marker: string, seconds: number) =>
+    `m=${shQuote(marker)}; [ -f "$m" ] || exit 0; p=$(cat "$m"); i=0; ` +
+    `while [ -n "$p" ] && [ -d "/proc/$p" ] && [ $i -lt ${Math.floor(seconds)} ]; do sleep 1; i=$((i+1)); done; ` +
+    `if [ -n "$p" ] && [ -d "/proc/$p" ]; then echo "running $p"; else rm -f "$m"; echo "ended $p"; fi`,
   remove: (p: string) => `rm -f ${shQuote(p)}`,
   removeTree: (p: string) => `rm -rf ${shQuote(p)}`,
   uninstall: (installDir: string) => `cd ${shQuote(installDir)} && ./uninstall.sh -Y`,
   /** SHA-256 lines of the installers already in the staging folder (a retried job finds its copy there). */
   stagedHashes: (stage: string) => `for f in ${shQuote(stage)}/*.tar.gz; do if [ -f "$f" ]; then sha256sum "$f"; fi; done; true`,
 };
+
+/** How long one guest command waits for a command an earlier attempt started before it reports back. */
+export const EARLIER_WAIT_SEC = 20;
 
 /**
  * Guest scripts made of sections, so that several probes share one exec and their output is still
@@ -74,29 +100,39 @@ export function verifyAndExtract(nonce: string, archive: string, sha256: string,
 }
 
 /**
- * Writes the passphrase file from stdin (0600, never on a command line), registers, removes the file
- * whatever happened, and reads the agent state back: one exec. With `stage`, a registration that
- * succeeded also removes the staging folder (the job's last use of it), reported as section `cleanup`.
+ * Writes the passphrase file from stdin (0600, never on a command line), registers (behind the job's
+ * running marker, see `marked`), removes the file whatever happened, and reads the agent state back: one
+ * exec. With `stage`, a registration that succeeded also removes the staging folder (the job's last use
+ * of it), reported as section `cleanup`.
  */
-export function registerAndVerify(nonce: string, installDir: string, csEndpoint: string, passphraseFile: string, stage?: string): string {
+export function registerAndVerify(nonce: string, o: { installDir: string; csEndpoint: string; passphraseFile: string; marker: string; stage?: string }): string {
+  // `marked` ends with `exit`: in a subshell, so the script goes on (its $$ is still the script's shell).
+  const register = `(${linuxCommands.marked(o.marker, linuxCommands.register(o.installDir, o.csEndpoint, o.passphraseFile))})`;
   return [
-    section(nonce, 'write', linuxCommands.writePrivateFile(passphraseFile)),
-    `if [ "$pi_rc" = 0 ]; then ${section(nonce, 'register', linuxCommands.register(installDir, csEndpoint, passphraseFile))}; fi`,
+    section(nonce, 'write', linuxCommands.writePrivateFile(o.passphraseFile)),
+    `if [ "$pi_rc" = 0 ]; then ${section(nonce, 'register', register)}; fi`,
     'registered=$pi_rc',
-    linuxCommands.remove(passphraseFile),
+    linuxCommands.remove(o.passphraseFile),
     section(nonce, 'agent', linuxCommands.agentState()),
-    stage === undefined ? '' : `if [ "$registered" = 0 ]; then ${section(nonce, 'cleanup', `cd / && ${linuxCommands.removeTree(stage)}`)}; fi`,
+    o.stage === undefined ? '' : `if [ "$registered" = 0 ]; then ${section(nonce, 'cleanup', `cd / && ${linuxCommands.removeTree(o.stage)}`)}; fi`,
   ].join('\n');
 }
 
 export interface ProbeSpec {
   releaseFiles: readonly string[];
+  /**
+   * The marker of a command an earlier, handed-back attempt may still run: the root part starts by
+   * waiting for it (up to 20 s, then the caller waits on), so what follows sees what it did.
+   */
+  earlier?: string;
   /** Create this staging folder (0700) and report its owner and mode, the account's uid, and the installers already in it. */
   stage?: string;
   /** Paths whose file system's free space to report. */
   freeSpace: readonly string[];
   agentState: boolean;
   grub: boolean;
+  /** /proc/meminfo (readable by any account). */
+  meminfo?: boolean;
 }
 
 /**
@@ -110,7 +146,10 @@ export function probeScript(nonce: string, spec: ProbeSpec): { asAccount: string
     asAccount.push(section(nonce, 'stage', `${linuxCommands.makeStage(spec.stage)} && ${linuxCommands.whoami()}`));
     asAccount.push(section(nonce, 'staged', linuxCommands.stagedHashes(spec.stage)));
   }
+  if (spec.meminfo) asAccount.push(section(nonce, 'meminfo', linuxCommands.meminfo()));
   const privileged: string[] = [];
+  // In a subshell: the wait ends with `exit`, which must not end the script.
+  if (spec.earlier !== undefined) privileged.push(section(nonce, 'earlier', `(${linuxCommands.waitForMarked(spec.earlier, EARLIER_WAIT_SEC)})`));
   if (spec.agentState) privileged.push(section(nonce, 'agent', linuxCommands.agentState()));
   spec.freeSpace.forEach((p, i) => privileged.push(section(nonce, `free-${i}`, linuxCommands.freeKiB(p))));
   if (spec.grub) privileged.push(section(nonce, 'grub', linuxCommands.grubConfigs()));
@@ -158,4 +197,12 @@ export function grubDeviceNameLines(configs: Record<string, string>): string[] {
     }
   }
   return found;
+}
+
+/** MemTotal and MemAvailable of /proc/meminfo in bytes (MemAvailable: kernels before 3.14 lack it, then MemFree). */
+export function parseMeminfo(text: string): { totalBytes: number; availableBytes: number } | null {
+  const kib = (name: string) => { const m = new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(text); return m ? Number(m[1]) * 1024 : undefined; };
+  const totalBytes = kib('MemTotal');
+  const availableBytes = kib('MemAvailable') ?? kib('MemFree');
+  return totalBytes === undefined || availableBytes === undefined ? null : { totalBytes, availableBytes };
 }

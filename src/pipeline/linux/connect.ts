@@ -1,9 +1,41 @@
+import type { AccountSecrets, RunAsAccount } from '../../accounts/accounts.ts';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
+import type { CommandChannel, FileChannel, SshCredentials } from '../../transports/transport.ts';
 import type { JobContext } from '../context.ts';
 import type { PipelineDeps } from '../deps.ts';
-import { LinuxGuest, sudoPasswordError, sudoWantsPassword, tail } from './linux-guest.ts';
+import { tail } from '../output.ts';
+import { LinuxGuest, sudoPasswordError, sudoWantsPassword } from './linux-guest.ts';
 import { linuxCommands } from './commands.ts';
+
+type Account = RunAsAccount & { secrets: AccountSecrets };
+
+function credentialsOf(account: Account): SshCredentials {
+  const credentials: SshCredentials = { username: account.username };
+  if (account.secrets.password !== undefined) credentials.password = account.secrets.password;
+  if (account.secrets.privateKey !== undefined) credentials.privateKey = account.secrets.privateKey;
+  if (account.secrets.passphrase !== undefined) credentials.passphrase = account.secrets.passphrase;
+  return credentials;
+}
+
+/** The account must act as root: uid 0, or password-less sudo when the account says useSudo (95108 otherwise). */
+async function checkRoot(guest: LinuxGuest, account: Account): Promise<void> {
+  const uid = (await guest.must(linuxCommands.whoami(), { what: 'read the user id' })).trim();
+  if (uid === '0') return;
+  if (!account.useSudo) {
+    throw new PushError(Codes.LinuxCredentials, { reason: `the account ${account.username} is not root (uid ${uid}) and is not set to use sudo`, uid });
+  }
+  const res = await guest.run(linuxCommands.sudoCheck(), { privileged: false });
+  if (res.code === 0) return;
+  if (sudoWantsPassword(res.stderr)) throw sudoPasswordError(account.username, res.stderr);
+  const missing = res.code === 127 || /not found/i.test(res.stderr);
+  throw new PushError(Codes.LinuxCredentials, {
+    reason: missing
+      ? `useSudo is set but sudo is not installed on the machine (uid ${uid})`
+      : `sudo -n true fails for ${account.username} (exit ${res.code}): the account needs password-less sudo for every command (useSudo)`,
+    uid, stderr: tail(res.stderr, 10),
+  });
+}
 
 /**
  * Opens the SSH channel to a Linux guest with the run-as account and checks it may act as root (uid 0,
@@ -19,16 +51,12 @@ export async function connectLinuxGuest(ctx: JobContext, deps: PipelineDeps, sig
   const port = request.port ?? 22;
   const policy = request.hostKeyPolicy ?? deps.settings.hostKeyPolicy;
   ctx.log(`connecting to ${request.address}:${port} over SSH as ${account.username} (host key policy ${policy})`);
-  let channel;
+  let channel: CommandChannel & FileChannel;
   try {
-    const credentials: Parameters<PipelineDeps['connectSsh']>[0]['credentials'] = { username: account.username };
-    if (account.secrets.password !== undefined) credentials.password = account.secrets.password;
-    if (account.secrets.privateKey !== undefined) credentials.privateKey = account.secrets.privateKey;
-    if (account.secrets.passphrase !== undefined) credentials.passphrase = account.secrets.passphrase;
     channel = await deps.connectSsh({
       host: request.address,
       port,
-      credentials,
+      credentials: credentialsOf(account),
       connectTimeoutMs: deps.settings.connectTimeoutMs,
       verifyHostKey: deps.hostKeys.verifier(request.address, port, policy, (l) => ctx.log(l)),
       authFailureCode: Codes.LinuxCredentials,
@@ -42,7 +70,7 @@ export async function connectLinuxGuest(ctx: JobContext, deps: PipelineDeps, sig
     throw e;
   }
   await deps.accounts.recordAuthSuccess(account.id);
-  const guest = new LinuxGuest(channel, {
+  const guest = new LinuxGuest(channel, channel, {
     useSudo: account.useSudo,
     username: account.username,
     signal,
@@ -50,25 +78,9 @@ export async function connectLinuxGuest(ctx: JobContext, deps: PipelineDeps, sig
     log: (l) => ctx.log(l),
   });
   try {
-    const uid = (await guest.must(linuxCommands.whoami(), { what: 'read the user id' })).trim();
-    if (uid !== '0') {
-      if (!account.useSudo) {
-        throw new PushError(Codes.LinuxCredentials, { reason: `the account ${account.username} is not root (uid ${uid}) and is not set to use sudo`, uid });
-      }
-      const res = await guest.run(linuxCommands.sudoCheck(), { privileged: false });
-      if (res.code !== 0) {
-        if (sudoWantsPassword(res.stderr)) throw sudoPasswordError(account.username, res.stderr);
-        const missing = res.code === 127 || /not found/i.test(res.stderr);
-        throw new PushError(Codes.LinuxCredentials, {
-          reason: missing
-            ? `useSudo is set but sudo is not installed on the machine (uid ${uid})`
-            : `sudo -n true fails for ${account.username} (exit ${res.code}): the account needs password-less sudo for every command (useSudo)`,
-          uid, stderr: tail(res.stderr, 10),
-        });
-      }
-    }
+    await checkRoot(guest, account);
   } catch (e) {
-    await channel.close();
+    await guest.close();
     throw e;
   }
   ctx.log(`connected to ${request.address}:${port}${account.useSudo ? ' (privileged commands via sudo -n)' : ''}`);

@@ -1,4 +1,4 @@
-import { compareVersions } from '../../repository/versions.ts';
+import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
@@ -23,14 +23,15 @@ export async function enableReplicationLinux(ctx: JobContext, deps: PipelineDeps
     await ctx.task('CopyInstaller', async () => {
       const guest = await session.connect();
       // Everything the copy and the prerequisite check read, in one exec; checked below in their order.
-      facts = await probeForInstall(guest, stage, installDir);
+      facts = await probeForInstall(ctx, guest, stage, installDir, deps.settings.stepTimeoutMs);
       const tag = resolveJobOsTag(ctx, facts);
       installer = await deps.repository.select(tag);
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
       ctx.log(`selected ${installer.file} (agent ${installer.version}, SHA-256 ${installer.sha256})`);
       state = facts.agentState();
-      if (state.installed && state.version && compareVersions(state.version, installer.version) >= 0) {
+      if (state.installed && state.version && compareReleases(state.version, installer.version) >= 0) {
         nothingToInstall = true;
+        await ctx.setInstalledBuild(state.version);
         return;
       }
       staged = await copyInstaller(ctx, guest, facts, installer, stage);

@@ -1,8 +1,9 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { redactor } from '../../logging/redactor.ts';
 import { shQuote } from '../../transports/shell-quote.ts';
-import type { ExecResult, GuestChannel } from '../../transports/transport.ts';
+import type { CommandChannel, ExecResult, FileChannel } from '../../transports/transport.ts';
+import { Guest, type GuestOptions } from '../guest.ts';
+import { commandFailed, tail } from '../output.ts';
 
 export interface RunOptions {
   privileged?: boolean;
@@ -27,30 +28,31 @@ export function sudoPasswordError(username: string, stderr: string): PushError {
 }
 
 /**
- * A Linux guest reached through a channel: runs POSIX sh commands, as root directly or through
- * `sudo -n` when the run-as account is a sudoer (guest-contract.md, Linux).
+ * A Linux guest reached over SSH: runs POSIX sh commands, as root directly or through `sudo -n` when
+ * the run-as account is a sudoer (guest-contract.md, Linux); files over SFTP.
  */
-export class LinuxGuest {
-  constructor(
-    readonly channel: GuestChannel,
-    private readonly opts: { useSudo: boolean; username?: string; signal: AbortSignal; timeoutMs: number; log: (line: string) => void },
-  ) {}
+export class LinuxGuest extends Guest {
+  private readonly sudo: { useSudo: boolean; username?: string };
+
+  constructor(commands: CommandChannel, files: FileChannel, opts: GuestOptions & { useSudo: boolean; username?: string }) {
+    super(commands, files, opts);
+    this.sudo = { useSudo: opts.useSudo, username: opts.username };
+  }
 
   get useSudo(): boolean {
-    return this.opts.useSudo;
+    return this.sudo.useSudo;
   }
 
   get username(): string {
-    return this.opts.username ?? 'the run-as account';
+    return this.sudo.username ?? 'the run-as account';
   }
 
   async run(command: string, options: RunOptions = {}): Promise<ExecResult> {
-    const wrapped = options.privileged && this.opts.useSudo ? `sudo -n sh -c ${shQuote(command)}` : command;
-    this.opts.log(`$ ${options.label ?? command}${options.privileged && this.opts.useSudo ? '  (via sudo -n)' : ''}`);
-    const execOptions: Parameters<GuestChannel['exec']>[1] = { signal: this.opts.signal, timeoutMs: this.opts.timeoutMs };
-    if (options.stdin !== undefined) execOptions.stdin = options.stdin;
-    const res = await this.channel.exec(wrapped, execOptions);
-    if (options.privileged && this.opts.useSudo && res.code === 1 && sudoWantsPassword(res.stderr)) {
+    const viaSudo = options.privileged === true && this.useSudo;
+    const wrapped = viaSudo ? `sudo -n sh -c ${shQuote(command)}` : command;
+    this.opts.log(`$ ${options.label ?? command}${viaSudo ? '  (via sudo -n)' : ''}`);
+    const res = await this.exec(wrapped, options.stdin);
+    if (viaSudo && res.code === 1 && sudoWantsPassword(res.stderr)) {
       throw sudoPasswordError(this.username, res.stderr);
     }
     return res;
@@ -59,20 +61,7 @@ export class LinuxGuest {
   /** Runs a command that must succeed; a non-zero exit becomes `code` (default: command failed). */
   async must(command: string, options: RunOptions & { code?: number; what?: string } = {}): Promise<string> {
     const res = await this.run(command, options);
-    if (res.code !== 0) {
-      throw new PushError(options.code ?? Codes.CommandFailed, {
-        what: options.what ?? options.label ?? command,
-        exitCode: res.code,
-        stderr: tail(res.stderr),
-        stdout: tail(res.stdout),
-      });
-    }
+    if (res.code !== 0) throw commandFailed(res, options.what ?? options.label ?? command, options.code);
     return res.stdout;
   }
-}
-
-/** The last lines of some output, redacted, for an error's details. */
-export function tail(text: string, lines = 40): string {
-  const all = redactor.redact(text).replace(/\s+$/, '').split('\n');
-  return all.slice(-lines).join('\n');
 }

@@ -8,7 +8,8 @@ import { PushError } from '../../errors/push-error.ts';
 import { LINUX_RELEASE_FILES } from '../../repository/os-mapping.ts';
 import { shQuote } from '../../transports/shell-quote.ts';
 import { linuxCommands, parseDfAvailableKiB, parseMarkedFiles, parseSections, parseVxVersion, probeScript, type ProbeSpec, type Section } from './commands.ts';
-import { sudoPasswordError, sudoWantsPassword, tail, type LinuxGuest } from './linux-guest.ts';
+import { tail } from '../output.ts';
+import { sudoPasswordError, sudoWantsPassword, type LinuxGuest } from './linux-guest.ts';
 
 export interface AgentState { installed: boolean; version?: string; registered: boolean; installDir?: string }
 
@@ -97,6 +98,16 @@ export class GuestFacts {
     return freeKiBOf(this.ok(`free-${i}`, `free space of ${p}`), p);
   }
 
+  /** What the wait for an earlier attempt's command printed (empty: there was none). */
+  earlier(): string {
+    return (this.sections.get('earlier')?.output ?? '').trim();
+  }
+
+  /** `cat /proc/meminfo`'s output and exit code. */
+  meminfo(): Section {
+    return this.sections.get('meminfo') ?? { output: '', code: 127 };
+  }
+
   grubConfigs(): Record<string, string> {
     return parseMarkedFiles(this.section('grub', 'read the GRUB configuration').output);
   }
@@ -111,7 +122,8 @@ export async function probeGuest(guest: LinuxGuest, spec: Omit<ProbeSpec, 'relea
   const script = probeScript(nonce, { ...spec, releaseFiles: LINUX_RELEASE_FILES });
   const sudo = guest.useSudo && script.privileged !== '';
   const command = sudo ? `${script.asAccount}\nsudo -n sh -c ${shQuote(script.privileged)}` : `${script.asAccount}\n${script.privileged}`;
-  const what = ['OS release files', 'architecture', spec.stage ? 'staging folder' : '', spec.agentState ? 'agent state' : '', 'free space', spec.grub ? 'GRUB' : '']
+  const what = ['OS release files', 'architecture', spec.stage ? 'staging folder' : '', spec.meminfo ? 'memory' : '',
+    spec.earlier ? 'a command an earlier attempt started' : '', spec.agentState ? 'agent state' : '', 'free space', spec.grub ? 'GRUB' : '']
     .filter(Boolean).join(', ');
   const res = await guest.run(command, { label: `probe the machine: ${what}${sudo ? ' (root part via sudo -n)' : ''}` });
   let sections: Map<string, Section>;

@@ -3,15 +3,16 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { DEFAULT_LINUX_INSTALL_DIR, isSafeAbsolutePath } from '../../domain/paths.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { compareVersions } from '../../repository/versions.ts';
+import { sameRelease } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
 import { withGuestSession, type GuestAccess, type GuestSession } from '../guest-session.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { connectLinuxGuest } from './connect.ts';
-import { grubDeviceNameLines, linuxCommands, parseSections, registerAndVerify, verifyAndExtract, VX_VERSION_FILE } from './commands.ts';
+import { EARLIER_WAIT_SEC, grubDeviceNameLines, linuxCommands, parseSections, registerAndVerify, verifyAndExtract, VX_VERSION_FILE } from './commands.ts';
 import { detectGuestOs } from './detect-os.ts';
-import { tail, type LinuxGuest } from './linux-guest.ts';
+import { logCopyProgress, tail } from '../output.ts';
+import type { LinuxGuest } from './linux-guest.ts';
 import { agentStateOf, newNonce, probeGuest, type AgentState, type GuestFacts } from './probe.ts';
 
 export { freeKiB, type AgentState } from './probe.ts';
@@ -26,6 +27,33 @@ export function stagingDir(jobId: string): string {
   return `/tmp/pushinstall-${jobId}`;
 }
 
+/** Where a long guest command of the job records its pid while it runs (see linuxCommands.marked). */
+function runningMarker(stage: string): string {
+  return `${stage}/running.pid`;
+}
+
+/**
+ * Before anything else on the guest: when an earlier attempt of this job was handed back while its
+ * installer or configurator ran, that command may still run there; wait for it to end (bounded by the
+ * step timeout), so two never run at once and this attempt sees what it did. `first`: what the probe's
+ * own wait printed (it waits first, in the same exec); the next waits are commands of their own.
+ */
+async function waitForEarlierCommand(ctx: JobContext, guest: LinuxGuest, stage: string, timeoutMs: number, first: string): Promise<void> {
+  const started = Date.now();
+  let out: string | undefined = first;
+  for (;;) {
+    out ??= (await guest.run(linuxCommands.waitForMarked(runningMarker(stage), EARLIER_WAIT_SEC), { privileged: true, label: `wait for a command an earlier attempt started (${runningMarker(stage)})` })).stdout.trim();
+    const [what, pid] = out.split(/\s+/);
+    if (what !== 'running') {
+      if (what === 'ended') ctx.log(`the command an earlier attempt started (pid ${pid}) has ended, after ${Math.round((Date.now() - started) / 1000)} s of waiting`);
+      return;
+    }
+    ctx.log(`a command an earlier attempt started (pid ${pid}) still runs on the guest: waiting for it to end`);
+    if (Date.now() - started > timeoutMs) throw new PushError(Codes.Timeout, { phase: 'exec', reason: `the command an earlier attempt started (pid ${pid}) did not end`, timeoutMs });
+    out = undefined;
+  }
+}
+
 export function installDirOf(requested: string | undefined): string {
   const dir = requested ?? DEFAULT_LINUX_INSTALL_DIR;
   if (!isSafeAbsolutePath(dir)) throw new PushError(Codes.CommandFailed, { reason: `installLocation ${JSON.stringify(dir)} is not a safe absolute path` });
@@ -36,13 +64,21 @@ export async function readAgentState(guest: LinuxGuest): Promise<AgentState> {
   return agentStateOf((await guest.run(linuxCommands.agentState(), { privileged: true })).stdout);
 }
 
-/** What a job that installs reads before it copies, in one exec (see probe.ts). */
-export function probeForInstall(guest: LinuxGuest, stage: string, installDir: string): Promise<GuestFacts> {
-  return probeGuest(guest, { stage, freeSpace: [stage, '/', installDir], agentState: true, grub: true });
+/**
+ * What a job that installs reads before it copies, in one exec (see probe.ts), which first waits for a
+ * command an earlier, handed-back attempt may still run; when that one outlasts the probe's wait, the
+ * job waits on and probes again (the command changed what the probe read).
+ */
+export async function probeForInstall(ctx: JobContext, guest: LinuxGuest, stage: string, installDir: string, timeoutMs: number): Promise<GuestFacts> {
+  const spec = { stage, earlier: runningMarker(stage), freeSpace: [stage, '/', installDir], agentState: true, grub: true };
+  const facts = await probeGuest(guest, spec);
+  const earlier = facts.earlier();
+  await waitForEarlierCommand(ctx, guest, stage, timeoutMs, earlier);
+  return earlier.startsWith('running') ? probeGuest(guest, spec) : facts;
 }
 
 /** The installer in the staging folder, verified and extracted (or why it could not be extracted). */
-export interface StagedInstaller { archive: string; extracted: string; extractError?: PushError }
+export interface StagedInstaller { stage: string; archive: string; extracted: string; extractError?: PushError }
 
 /**
  * Copies the installer into the staging folder unless the same bytes are already there (a retried job),
@@ -63,21 +99,15 @@ export async function copyInstaller(ctx: JobContext, guest: LinuxGuest, facts: G
     ctx.log(`copy skipped: ${remote} already has SHA-256 ${installer.sha256}`);
   } else {
     ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote}`);
-    let lastLogged = 0;
-    await guest.channel.put(installer.path, remote, {
-      signal: ctx.signal,
-      onProgress: (done, total) => {
-        if (done - lastLogged >= 64 * 1024 * 1024 || done === total) {
-          lastLogged = done;
-          ctx.log(`copied ${done} of ${total} bytes`);
-        }
-      },
-    });
+    const copyStart = performance.now();
+    await guest.put(installer.path, remote, logCopyProgress((l) => ctx.log(l)));
+    ctx.copied?.(installer.size, (performance.now() - copyStart) / 1000);
   }
-  return verifyAndExtractInstaller(ctx, guest, installer, remote, `${stage}/extracted`);
+  return verifyAndExtractInstaller(ctx, guest, installer, stage, remote);
 }
 
-async function verifyAndExtractInstaller(ctx: JobContext, guest: LinuxGuest, installer: SelectedInstaller, archive: string, extracted: string): Promise<StagedInstaller> {
+async function verifyAndExtractInstaller(ctx: JobContext, guest: LinuxGuest, installer: SelectedInstaller, stage: string, archive: string): Promise<StagedInstaller> {
+  const extracted = `${stage}/extracted`;
   const nonce = newNonce();
   const res = await guest.run(verifyAndExtract(nonce, archive, installer.sha256, extracted), { privileged: true, label: `verify the SHA-256 of ${archive} and extract it` });
   const sections = parseSections(res.stdout, nonce);
@@ -85,11 +115,11 @@ async function verifyAndExtractInstaller(ctx: JobContext, guest: LinuxGuest, ins
   if (copied !== installer.sha256) throw new PushError(Codes.CopyCorrupt, { file: archive, expected: installer.sha256, actual: copied });
   ctx.log(`verified SHA-256 ${installer.sha256} on the machine`);
   const extract = sections.get('extract');
-  if (extract?.code === 0) return { archive, extracted };
+  if (extract?.code === 0) return { stage, archive, extracted };
   const extractError = new PushError(Codes.ExtractFailed, {
     what: 'extract the installer', exitCode: extract?.code ?? res.code, stderr: tail(res.stderr), stdout: tail(extract?.output ?? ''),
   });
-  return { archive, extracted, extractError };
+  return { stage, archive, extracted, extractError };
 }
 
 export async function checkPrerequisites(ctx: JobContext, facts: GuestFacts, installerTag: string, installDir: string): Promise<void> {
@@ -117,7 +147,8 @@ export async function checkPrerequisites(ctx: JobContext, facts: GuestFacts, ins
 
 export async function install(ctx: JobContext, guest: LinuxGuest, staged: StagedInstaller, installDir: string): Promise<void> {
   if (staged.extractError) throw staged.extractError;
-  const res = await guest.run(linuxCommands.install(staged.extracted, installDir), { privileged: true });
+  const command = linuxCommands.install(staged.extracted, installDir);
+  const res = await guest.run(linuxCommands.marked(runningMarker(staged.stage), command), { privileged: true, label: command });
   if (res.code !== 0) {
     const logTail = (await guest.run(linuxCommands.installLogTail(), { privileged: true })).stdout;
     throw new PushError(Codes.InstallFailed, {
@@ -141,7 +172,7 @@ export async function register(ctx: JobContext, guest: LinuxGuest, deps: Pipelin
   const nonce = newNonce();
   let res;
   try {
-    res = await guest.run(registerAndVerify(nonce, installDir, cs.endpoint, passphraseFile, last ? stage : undefined), {
+    res = await guest.run(registerAndVerify(nonce, { installDir, csEndpoint: cs.endpoint, passphraseFile, marker: runningMarker(stage), ...(last ? { stage } : {}) }), {
       privileged: true, stdin: cs.passphrase + '\n',
       label: `write ${passphraseFile} (0600) from stdin; ${linuxCommands.register(installDir, cs.endpoint, passphraseFile)}; rm -f ${passphraseFile}; cat ${VX_VERSION_FILE}${last ? `; rm -rf ${stage}` : ''}`,
     });
@@ -162,19 +193,20 @@ export async function register(ctx: JobContext, guest: LinuxGuest, deps: Pipelin
     throw new PushError(Codes.RegistrationFailed, { exitCode: code, output: tail(`${registered?.output ?? ''}\n${res.stderr}`, 20), csEndpoint: cs.endpoint },
       { message: `The Mobility Service could not register with the configuration server ${cs.endpoint} (exit code ${code}).` });
   }
-  checkAgent(ctx, agentStateOf(sections.get('agent')?.output ?? ''), version);
+  await checkAgent(ctx, agentStateOf(sections.get('agent')?.output ?? ''), version);
   ctx.log(`registered with the configuration server ${cs.endpoint}`);
 }
 
 /** The agent of `version` is installed and registered (/usr/local/.vx_version), else 99014. */
 export async function verifyAgent(ctx: JobContext, guest: LinuxGuest, version: string): Promise<void> {
-  checkAgent(ctx, await readAgentState(guest), version);
+  await checkAgent(ctx, await readAgentState(guest), version);
 }
 
-function checkAgent(ctx: JobContext, state: AgentState, version: string): void {
-  if (!state.installed || !state.registered || (state.version !== undefined && compareVersions(state.version, version) !== 0)) {
+async function checkAgent(ctx: JobContext, state: AgentState, version: string): Promise<void> {
+  if (!state.installed || !state.registered || (state.version !== undefined && !sameRelease(state.version, version))) {
     throw new PushError(Codes.VerifyFailed, { expectedVersion: version, found: state });
   }
+  if (state.version !== undefined) await ctx.setInstalledBuild(state.version);
   ctx.log(`/usr/local/.vx_version shows ${state.version} and AGENT_CONFIGURATION_STATUS=Succeeded`);
 }
 
@@ -186,7 +218,7 @@ export function linuxAccess(ctx: JobContext, deps: PipelineDeps): GuestAccess<Li
       const res = await guest.run(linuxCommands.removeTree(p), { privileged: true });
       if (res.code !== 0) throw new Error(`rm -rf exited ${res.code}: ${res.stderr.trim()}`);
     },
-    close: (guest) => guest.channel.close(),
+    close: (guest) => guest.close(),
     cleanupTimeoutMs: deps.settings.connectTimeoutMs * 2,
   };
 }

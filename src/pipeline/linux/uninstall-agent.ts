@@ -3,7 +3,7 @@ import { PushError } from '../../errors/push-error.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import type { PipelineDeps } from '../deps.ts';
 import { linuxCommands } from './commands.ts';
-import { tail } from './linux-guest.ts';
+import { tail } from '../output.ts';
 import { installDirOf, readAgentState, withLinuxSession } from './steps.ts';
 
 /** Uninstall on a Linux guest: `<dir>/uninstall.sh -Y` as root (asr-facts.md §7), then check it is gone. */

@@ -1,6 +1,6 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { compareVersions } from '../../repository/versions.ts';
+import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { SelectedInstaller, PipelineDeps } from '../deps.ts';
@@ -26,13 +26,13 @@ export async function updateAgentLinux(ctx: JobContext, deps: PipelineDeps): Pro
       const guest = await session.connect();
       // The install folder's free space is read for the requested (or default) folder; an agent installed
       // elsewhere costs one more command at the prerequisite check.
-      facts = await probeForInstall(guest, stage, installDirOf(ctx.job.request.installLocation));
+      facts = await probeForInstall(ctx, guest, stage, installDirOf(ctx.job.request.installLocation), deps.settings.stepTimeoutMs);
       state = facts.agentState();
       if (!state.installed || !state.version) throw new PushError(Codes.AgentNotInstalled, { machine: ctx.job.machine.address });
       const tag = resolveJobOsTag(ctx, facts);
       ({ installer, finalTarget } = await selectUpdateTarget(deps, tag, state.version));
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
-      if (compareVersions(state.version, installer.version) >= 0) { upToDate = true; return; }
+      if (compareReleases(state.version, installer.version) >= 0) { upToDate = true; return; }
       ctx.log(`updating agent ${state.version} to ${installer.version}${finalTarget !== installer.version ? ` (a step towards ${finalTarget})` : ''}`);
       staged = await copyInstaller(ctx, guest, facts, installer, stage);
     });

@@ -10,10 +10,19 @@ import { cmdQuote } from '../../transports/shell-quote.ts';
  * installer its own folder as working directory.
  */
 export const PRODUCT_CODE = '{275197FC-14FD-4560-A5EB-38217F80CBD1}';
-/** asr-facts.md §6: present once the agent is installed (value DisplayVersion: the agent version). */
+/** asr-facts.md §6: present once the agent is installed (value DisplayVersion: the agent's build). */
 export const UNINSTALL_KEY = `HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\${PRODUCT_CODE}`;
+/**
+ * The same key in the registry's 32-bit view: a 32-bit MSI on 64-bit Windows lists its Uninstall key
+ * there ("Registry Redirector": HKLM\SOFTWARE is redirected to HKLM\SOFTWARE\Wow6432Node for 32-bit
+ * programs). Both views are read, 64-bit first.
+ */
+export const UNINSTALL_KEY_32 = `HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\${PRODUCT_CODE}`;
+export const UNINSTALL_KEYS = [UNINSTALL_KEY, UNINSTALL_KEY_32] as const;
 /** asr-facts.md §6: AgentConfigurationStatus "Succeeded" once registered. */
 export const AGENT_KEY = 'HKLM\\SOFTWARE\\Wow6432Node\\InMage Systems\\Installed Products\\5';
+/** The remote UAC fix (KB951016): local administrators keep their full token on network logons. */
+export const TOKEN_FILTER_POLICY = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System LocalAccountTokenFilterPolicy (DWORD) = 1';
 export const OS_VERSION_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
 export const ENVIRONMENT_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment';
 export const INSTALLER_LOG = 'C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedAgentInstaller.log';
@@ -46,18 +55,27 @@ function inFolder(folder: string, program: string, args: string): string {
   return `cd /d ${quotePath(folder)} && ${quotePath(program)}${args ? ` ${args}` : ''}`;
 }
 
+/** The documented arguments of the installer's three programs (the push and the manual lines share them). */
+export const windowsArgs = {
+  extract: (into: string) => `/q /x:${quotePath(into)}`,
+  install: (installDir: string) => `/Role "MS" /InstallLocation ${quotePath(installDir)} /Platform "VmWare" /Silent`,
+  /** Arguments already quoted by the caller (the manual lines carry placeholders). */
+  register: (csEndpoint: string, passphraseFile: string) => `/CSEndPoint ${csEndpoint} /PassphraseFilePath ${passphraseFile}`,
+};
+
 export const windowsCommands = {
-  /** The token's groups: BUILTIN\Administrators must be an enabled group (not "deny only" after UAC filtering). */
+  /** The token's groups and integrity level: an elevated administrator has Administrators and High integrity. */
   whoamiGroups: () => 'whoami /groups /fo csv /nh',
   regQuery: (key: string, value?: string) => (value === undefined ? `reg query ${quotePath(key)}` : `reg query ${quotePath(key)} /v ${cmdQuote(value)}`),
   sha256: (file: string) => `certutil -hashfile ${quotePath(file)} SHA256`,
   /** Free bytes of the volume holding `dir` (last line of the listing; /-c: no thousands separators). */
   freeBytes: (dir: string) => `dir /-c ${quotePath(dir)}`,
-  extract: (installerExe: string, into: string) => inFolder(windowsDirname(installerExe), installerExe, `/q /x:${quotePath(into)}`),
-  install: (extracted: string, installDir: string) =>
-    inFolder(extracted, `${extracted}\\UnifiedAgent.exe`, `/Role "MS" /InstallLocation ${quotePath(installDir)} /Platform "VmWare" /Silent`),
+  // No property list: commas are argument separators to cmd.exe; /value prints Name=Value lines.
+  memory: () => 'wmic OS get /value',
+  extract: (installerExe: string, into: string) => inFolder(windowsDirname(installerExe), installerExe, windowsArgs.extract(into)),
+  install: (extracted: string, installDir: string) => inFolder(extracted, `${extracted}\\UnifiedAgent.exe`, windowsArgs.install(installDir)),
   register: (installDir: string, csEndpoint: string, passphraseFile: string) =>
-    inFolder(agentDir(installDir), `${agentDir(installDir)}\\UnifiedAgentConfigurator.exe`, `/CSEndPoint ${cmdQuote(csEndpoint)} /PassphraseFilePath ${quotePath(passphraseFile)}`),
+    inFolder(agentDir(installDir), `${agentDir(installDir)}\\UnifiedAgentConfigurator.exe`, windowsArgs.register(cmdQuote(csEndpoint), quotePath(passphraseFile))),
   uninstall: () => `MsiExec.exe /qn /x ${PRODUCT_CODE} /L+*V ${quotePath(UNINSTALL_LOG)}`,
   vssUninstall: (installDir: string) => `cd /d ${quotePath(agentDir(installDir))} && InMageVSSProvider_Uninstall.cmd`,
   vssInstall: (installDir: string) => `cd /d ${quotePath(agentDir(installDir))} && InMageVSSProvider_Install.cmd`,
@@ -85,25 +103,40 @@ export function regString(values: Map<string, RegValue>, name: string): string |
 }
 
 export interface TokenGroups {
-  /** BUILTIN\Administrators (S-1-5-32-544) is in the token as an enabled group. */
+  /** An elevated administrator: Administrators in the token and a High (or System) integrity level. */
   admin: boolean;
-  /** How the Administrators group appears, for the error (e.g. "Group used for deny only"). */
+  /** BUILTIN\Administrators (S-1-5-32-544) is in the token (enabled, or "deny only" when UAC filtered it). */
+  administratorsMember: boolean;
+  /** How the Administrators group appears, in the machine's display language, for the error. */
   administratorsAttributes: string | null;
+  /** The integrity level's label (display language) and SID (S-1-16-8192 Medium, S-1-16-12288 High). */
   integrity: string | null;
+  integritySid: string | null;
 }
 
-/** Parses `whoami /groups /fo csv /nh`. */
+const ADMINISTRATORS_SID = 'S-1-5-32-544';
+/** S-1-16-12288, the High Mandatory Level: the token is elevated (a filtered token is Medium, 8192). */
+const HIGH_INTEGRITY_RID = 12288;
+
+/**
+ * Parses `whoami /groups /fo csv /nh` by SIDs, never by words: group names, the Attributes column and
+ * the label names are in the machine's display language ("Aktivierte Gruppe", "Groupe activé"), the
+ * SIDs are not. Columns: name, type, SID, attributes.
+ */
 export function parseWhoamiGroups(text: string): TokenGroups {
   let administratorsAttributes: string | null = null;
+  let administratorsMember = false;
   let integrity: string | null = null;
+  let integritySid: string | null = null;
   for (const line of text.split(/\r?\n/)) {
     const cols = [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => (m[1] as string).replace(/""/g, '"'));
     if (cols.length < 4) continue;
-    if (cols[2] === 'S-1-5-32-544') administratorsAttributes = cols[3] as string;
-    if ((cols[2] as string).startsWith('S-1-16-')) integrity = cols[0] as string;
+    const sid = (cols[2] as string).toUpperCase();
+    if (sid === ADMINISTRATORS_SID) { administratorsMember = true; administratorsAttributes = cols[3] as string; }
+    if (/^S-1-16-\d+$/.test(sid)) { integrity = cols[0] as string; integritySid = sid; }
   }
-  const admin = administratorsAttributes !== null && /\bEnabled group\b/i.test(administratorsAttributes);
-  return { admin, administratorsAttributes, integrity };
+  const rid = integritySid === null ? 0 : Number(integritySid.slice('S-1-16-'.length));
+  return { admin: administratorsMember && rid >= HIGH_INTEGRITY_RID, administratorsMember, administratorsAttributes, integrity, integritySid };
 }
 
 /** The SHA-256 in `certutil -hashfile <f> SHA256` output (older versions print the bytes space-separated). */

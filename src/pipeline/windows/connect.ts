@@ -1,21 +1,14 @@
-import type { SFTPWrapper } from 'ssh2';
 import type { AccountSecrets, RunAsAccount } from '../../accounts/accounts.ts';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import { redactor } from '../../logging/redactor.ts';
-import { SmbClient, type SmbConnectOptions } from '../../transports/smb/index.ts';
-import type { GuestChannel } from '../../transports/transport.ts';
+import type { CommandChannel, FileChannel } from '../../transports/transport.ts';
 import type { JobContext } from '../context.ts';
-import type { PipelineDeps, RemoteShell } from '../deps.ts';
-import { tail } from '../linux/linux-guest.ts';
-import { parseDirFreeBytes, windowsCommands } from './commands.ts';
-import { SftpFiles, SmbFiles, splitWindowsPath } from './files.ts';
-import { smbToPushError } from './smb-errors.ts';
+import type { PipelineDeps } from '../deps.ts';
+import { TOKEN_FILTER_POLICY } from './commands.ts';
 import { WindowsGuest } from './windows-guest.ts';
 
 type Account = RunAsAccount & { secrets: AccountSecrets };
-
-export const ADMIN_SHARE = 'C$';
 
 /** Counts a refused logon towards the account's lockout guard (never lock a real account out: 95520). */
 async function countAuthFailure(ctx: JobContext, deps: PipelineDeps, account: Account, e: unknown): Promise<void> {
@@ -29,23 +22,25 @@ function displayAccount(account: Account): string {
   return `${account.domain ?? '.'}\\${account.username}`;
 }
 
-async function openSmb(ctx: JobContext, deps: PipelineDeps, account: Account, share: string, signal: AbortSignal): Promise<SmbClient> {
-  const { request } = ctx.job;
-  const options: SmbConnectOptions = {
-    host: request.address,
-    port: request.smbPort ?? 445,
-    share,
-    username: account.username,
-    password: account.secrets.password as string,
-    domain: account.domain ?? '.',
-    timeoutMs: deps.settings.connectTimeoutMs,
-    signal,
-  };
-  try {
-    return await (deps.connectSmb ?? SmbClient.connect)(options);
-  } catch (e) {
-    throw smbToPushError(e, 'connect', signal);
-  }
+/** The built-in Administrator (RID 500) in the display languages we know: remote UAC does not filter it. */
+const BUILTIN_ADMINISTRATOR = /^(administrator|administrateur|administrador|amministratore)$/i;
+
+/**
+ * Remote UAC: a local administrator other than the built-in one gets a filtered token on a network logon
+ * unless LocalAccountTokenFilterPolicy is 1, and Windows refuses that token the administrative share C$
+ * (STATUS_ACCESS_DENIED on the tree connect) before any command runs. That is 95107 with the policy as
+ * the fix, not 95517 ("denied while copying"); a domain account or the built-in Administrator refused
+ * C$ keeps 95517. (A local account given as COMPUTER\user looks like a domain one here: it keeps 95517.)
+ */
+function remoteUacError(e: unknown, account: Account): PushError | undefined {
+  if (!(e instanceof PushError) || e.code !== Codes.AccessDenied || e.details.ntStatus !== 'STATUS_ACCESS_DENIED') return undefined;
+  const local = account.domain === undefined || account.domain === '' || account.domain === '.';
+  if (!local || BUILTIN_ADMINISTRATOR.test(account.username)) return undefined;
+  return new PushError(Codes.WindowsCredentials, {
+    ...e.details,
+    reason: `the machine refused the local account ${displayAccount(account)} the administrative share C$ (STATUS_ACCESS_DENIED on tree connect): remote UAC gives a local administrator other than the built-in one a filtered token on network logons`,
+    hint: `Set ${TOKEN_FILTER_POLICY} on the machine, or use a domain administrator or the built-in Administrator.`,
+  }, { cause: e, message: 'The run-as account does not have administrator rights on the machine over the network (remote UAC).' });
 }
 
 /** Maps a failure to open the command channel: refused or unreachable is 95103 ("remote execution blocked"). */
@@ -60,10 +55,6 @@ function execChannelError(e: unknown, signal: AbortSignal, what: string): PushEr
   return new PushError(Codes.RemoteExecBlocked, { channel: what, cause: redactor.redact((e as Error)?.message ?? String(e)) }, { cause: e });
 }
 
-function hasSftp(channel: GuestChannel): channel is GuestChannel & { sftp(): Promise<SFTPWrapper> } {
-  return typeof (channel as { sftp?: unknown }).sftp === 'function';
-}
-
 async function connectOverSsh(ctx: JobContext, deps: PipelineDeps, account: Account, signal: AbortSignal): Promise<WindowsGuest> {
   const { request } = ctx.job;
   const port = request.port ?? 22;
@@ -71,7 +62,7 @@ async function connectOverSsh(ctx: JobContext, deps: PipelineDeps, account: Acco
   // Win32-OpenSSH: a local account by its bare name, a domain account as DOMAIN\user.
   const username = !account.domain || account.domain === '.' ? account.username : `${account.domain}\\${account.username}`;
   ctx.log(`connecting to ${request.address}:${port} over OpenSSH as ${displayAccount(account)} (host key policy ${policy}); files over SFTP`);
-  let channel: GuestChannel;
+  let channel: CommandChannel & FileChannel;
   try {
     channel = await deps.connectSsh({
       host: request.address,
@@ -86,27 +77,8 @@ async function connectOverSsh(ctx: JobContext, deps: PipelineDeps, account: Acco
     await countAuthFailure(ctx, deps, account, e);
     throw execChannelError(e, signal, `OpenSSH on port ${port}`);
   }
-  if (!hasSftp(channel)) {
-    await channel.close();
-    throw new PushError(Codes.Internal, { reason: 'the SSH channel offers no SFTP session' });
-  }
-  const sftp = await channel.sftp();
-  const timeoutMs = deps.settings.stepTimeoutMs;
-  const files = new SftpFiles(channel, sftp, {
-    signal,
-    timeoutMs,
-    freeBytes: async (path) => {
-      const command = windowsCommands.freeBytes(`${splitWindowsPath(path).drive}:`);
-      ctx.log(`> ${command}`);
-      const res = await channel.exec(command, { signal, timeoutMs });
-      const free = res.code === 0 ? parseDirFreeBytes(res.stdout) : null;
-      if (free === null) throw new PushError(Codes.CommandFailed, { what: `free space of ${path}`, exitCode: res.code, stdout: tail(res.stdout, 5), stderr: tail(res.stderr, 5) });
-      return free;
-    },
-  });
   await deps.accounts.recordAuthSuccess(account.id);
-  const shell: RemoteShell = channel;
-  return new WindowsGuest(shell, files, 'ssh', { signal, timeoutMs, log: (l) => ctx.log(l), account: displayAccount(account) });
+  return new WindowsGuest(channel, channel, 'ssh', { signal, timeoutMs: deps.settings.stepTimeoutMs, log: (l) => ctx.log(l), account: displayAccount(account) });
 }
 
 /**
@@ -127,20 +99,30 @@ export async function connectWindowsGuest(ctx: JobContext, deps: PipelineDeps, s
   const transport = request.windowsTransport ?? 'winrm-http';
   if (transport === 'ssh') return connectOverSsh(ctx, deps, account, signal);
 
-  ctx.log(`connecting to \\\\${request.address}\\${ADMIN_SHARE} (SMB port ${request.smbPort ?? 445}) as ${displayAccount(account)}`);
-  let smb: SmbClient;
+  return connectOverWinrm(ctx, deps, account, transport === 'winrm-https', signal);
+}
+
+/** The SMB session for files, then the WinRM shell for commands. */
+async function connectOverWinrm(ctx: JobContext, deps: PipelineDeps, account: Account, https: boolean, signal: AbortSignal): Promise<WindowsGuest> {
+  const { request } = ctx.job;
+  const password = account.secrets.password as string;
+  const smbPort = request.smbPort ?? 445;
+  ctx.log(`connecting to ${request.address} over SMB (port ${smbPort}) as ${displayAccount(account)}`);
+  let files: FileChannel;
   try {
-    smb = await openSmb(ctx, deps, account, ADMIN_SHARE, signal);
+    files = await deps.connectSmbFiles({
+      host: request.address, port: smbPort, username: account.username, password, domain: account.domain ?? '.',
+      timeoutMs: deps.settings.connectTimeoutMs, signal,
+    });
   } catch (e) {
     await countAuthFailure(ctx, deps, account, e);
-    throw e;
+    throw remoteUacError(e, account) ?? e;
   }
-  ctx.log(`SMB session up (dialect 0x${smb.dialect.toString(16)}${smb.encrypted ? ', encrypted' : smb.signed ? ', signed' : ''})`);
+  ctx.log(`SMB session up (${files.description})`);
 
-  const https = transport === 'winrm-https';
   const port = request.port ?? (https ? 5986 : 5985);
   const what = `WinRM ${https ? 'HTTPS' : 'HTTP'} on port ${port}`;
-  let shell: RemoteShell;
+  let shell: CommandChannel;
   try {
     if (!deps.connectWinrm) throw new PushError(Codes.RemoteExecBlocked, { channel: what, reason: 'this build of pushinstalld has no WinRM client' });
     ctx.log(`connecting to ${request.address}:${port} over ${what}${https ? '' : ' (NTLM message encryption)'}`);
@@ -150,19 +132,19 @@ export async function connectWindowsGuest(ctx: JobContext, deps: PipelineDeps, s
       port,
       transport: https ? 'https' : 'http',
       username: account.username,
-      password: account.secrets.password,
+      password,
       domain: account.domain ?? '.',
       timeoutMs: deps.settings.connectTimeoutMs,
       signal,
+      ...(https && request.winrmTls !== undefined ? { winrmTls: request.winrmTls } : {}),
       ...(https && deps.tlsPins ? { verifyCertificate: deps.tlsPins.verifier(request.address, port, policy, (l) => ctx.log(l)) } : {}),
     });
   } catch (e) {
-    await smb.close();
+    await files.close();
     await countAuthFailure(ctx, deps, account, e);
     throw execChannelError(e, signal, what);
   }
   await deps.accounts.recordAuthSuccess(account.id);
-  const timeoutMs = deps.settings.stepTimeoutMs;
-  const files = new SmbFiles(smb, { signal, timeoutMs, openShare: (share) => openSmb(ctx, deps, account, share, signal) });
-  return new WindowsGuest(shell, files, transport, { signal, timeoutMs, log: (l) => ctx.log(l), account: displayAccount(account) });
+  const opts = { signal, timeoutMs: deps.settings.stepTimeoutMs, log: (l: string) => ctx.log(l), account: displayAccount(account) };
+  return new WindowsGuest(shell, files, https ? 'winrm-https' : 'winrm-http', opts);
 }

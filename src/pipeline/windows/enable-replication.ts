@@ -1,5 +1,5 @@
 import type { JobError } from '../../domain/job.ts';
-import { compareVersions } from '../../repository/versions.ts';
+import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
@@ -32,8 +32,9 @@ export async function enableReplicationWindows(ctx: JobContext, deps: PipelineDe
       ctx.log(`selected ${installer.file} (agent ${installer.version}, SHA-256 ${installer.sha256})`);
       state = await readWindowsAgentState(guest);
       if (state.installed) ctx.log(`agent ${state.version ?? '(unknown version)'} is installed${state.registered ? ' and registered' : ', not registered'}`);
-      if (state.installed && state.version && compareVersions(state.version, installer.version) >= 0) {
+      if (state.installed && state.version && compareReleases(state.version, installer.version) >= 0) {
         nothingToInstall = true;
+        await ctx.setInstalledBuild(state.version);
         return;
       }
       remote = await copyInstaller(ctx, guest, installer, stage);

@@ -2,21 +2,20 @@ import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import type { PipelineDeps } from '../deps.ts';
-import { tail } from '../linux/linux-guest.ts';
+import { tail } from '../output.ts';
 import { readWindowsAgentState } from './agent-state.ts';
 import { agentDir, windowsCommands } from './commands.ts';
-import { splitWindowsPath } from './files.ts';
 import { installedAgentDir, windowsInstallDir, withWindowsSession } from './steps.ts';
 import { vssError } from './vss.ts';
 import type { WindowsGuest } from './windows-guest.ts';
 
 export const VSS_INSTALL_SCRIPT = 'InMageVSSProvider_Install.cmd';
 
-/** The scripts must be in the agent folder; checked over the file channel when it reaches that drive (SMB: C: only). */
+/** The scripts must be in the agent folder; checked over the file channel when it reaches that folder (SMB: C: only). */
 async function checkScripts(guest: WindowsGuest, folder: string): Promise<void> {
-  if (guest.files.kind === 'smb' && splitWindowsPath(folder).drive !== 'C') return;
+  if (!guest.files.reaches(folder)) return;
   const script = `${folder}\\${VSS_INSTALL_SCRIPT}`;
-  if (!(await guest.files.exists(script))) {
+  if (!(await guest.exists(script))) {
     throw new PushError(Codes.CommandFailed, { reason: `${script} is not on the machine: the agent installation is incomplete`, folder },
       { message: `The VSS provider scripts are missing from ${folder}; reinstall the Mobility Service.` });
   }

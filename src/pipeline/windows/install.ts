@@ -3,7 +3,7 @@ import type { JobError } from '../../domain/job.ts';
 import { PushError } from '../../errors/push-error.ts';
 import type { JobContext } from '../context.ts';
 import type { SelectedInstaller } from '../deps.ts';
-import { tail } from '../linux/linux-guest.ts';
+import { tail } from '../output.ts';
 import { INSTALLER_LOG, windowsCommands } from './commands.ts';
 import { isVssExitCode, vssError, vssFailureIsWarning } from './vss.ts';
 import type { WindowsGuest } from './windows-guest.ts';
@@ -17,8 +17,8 @@ export function decodeLog(buf: Buffer): string {
 /** The last lines of a log on the guest, redacted; a missing log says so instead of failing. */
 export async function readLogTail(guest: WindowsGuest, path: string, lines = 50): Promise<string> {
   try {
-    if (!(await guest.files.exists(path))) return `(no log at ${path})`;
-    return tail(decodeLog(await guest.files.readFile(path)).replace(/\r\n/g, '\n'), lines);
+    if (!(await guest.exists(path))) return `(no log at ${path})`;
+    return tail(decodeLog(await guest.readFile(path)).replace(/\r\n/g, '\n'), lines);
   } catch (e) {
     return `(could not read ${path}: ${(e as Error).message})`;
   }
@@ -26,13 +26,13 @@ export async function readLogTail(guest: WindowsGuest, path: string, lines = 50)
 
 /** `"<stage>\<file>.exe" /q /x:"<stage>\Extracted"` (guest-contract.md, Windows step 4); any exit but 0 is 99013. */
 export async function extractInstaller(ctx: JobContext, guest: WindowsGuest, installerPath: string, extracted: string): Promise<void> {
-  await guest.files.deleteTree(extracted); // a previous attempt may have left a partial extraction
+  await guest.removeTree(extracted); // a previous attempt may have left a partial extraction
   const res = await guest.run(windowsCommands.extract(installerPath, extracted));
   if (res.code !== 0) {
     throw new PushError(Codes.ExtractFailed, { exitCode: res.code, stdout: tail(res.stdout, 20), stderr: tail(res.stderr, 20) },
       { message: `The installer package could not be extracted on the machine (exit code ${res.code}).` });
   }
-  if (!(await guest.files.exists(`${extracted}\\UnifiedAgent.exe`))) {
+  if (!(await guest.exists(`${extracted}\\UnifiedAgent.exe`))) {
     throw new PushError(Codes.ExtractFailed, { reason: `UnifiedAgent.exe is not in ${extracted} after extraction`, stdout: tail(res.stdout, 20) });
   }
   ctx.log(`extracted the installer into ${extracted}`);

@@ -1,12 +1,13 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import { resolveOsName } from '../../repository/os-mapping.ts';
+import { DOCUMENTED_LIMITS } from '../../repository/os-tags.ts';
 import { WINDOWS_VERSIONS, windowsMinAgentVersion } from '../../repository/windows.ts';
 import { compareVersions } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
 import type { SelectedInstaller } from '../deps.ts';
-import { tail } from '../linux/linux-guest.ts';
-import { ENVIRONMENT_KEY, OS_VERSION_KEY, parseRegQuery, parseWhoamiGroups, regString, windowsCommands } from './commands.ts';
+import { tail } from '../output.ts';
+import { ENVIRONMENT_KEY, OS_VERSION_KEY, parseRegQuery, parseWhoamiGroups, regString, TOKEN_FILTER_POLICY, windowsCommands } from './commands.ts';
 import type { WindowsGuest } from './windows-guest.ts';
 
 const MiB = 1024 * 1024;
@@ -34,13 +35,17 @@ export async function readWindowsOs(guest: WindowsGuest): Promise<WindowsOsInfo>
 async function checkAdmin(guest: WindowsGuest, username: string): Promise<void> {
   const groups = parseWhoamiGroups(await guest.must(windowsCommands.whoamiGroups(), { what: 'read the account\'s groups' }));
   if (groups.admin) return;
+  const seen = { administratorsGroup: groups.administratorsAttributes, integrityLevel: groups.integrity, integritySid: groups.integritySid };
+  if (!groups.administratorsMember) {
+    throw new PushError(Codes.WindowsCredentials, {
+      reason: `${username} is not a member of the Administrators group (S-1-5-32-544) on the machine`, ...seen,
+      hint: 'Use an account that is a local administrator on the machine (a member of Administrators), local or domain.',
+    }, { message: 'The run-as account does not have administrator rights on the machine.' });
+  }
   throw new PushError(Codes.WindowsCredentials, {
-    reason: groups.administratorsAttributes === null
-      ? `${username} is not a member of the Administrators group on the machine`
-      : `${username} is in Administrators, but the group is not enabled in its logon token ("${groups.administratorsAttributes}"): remote UAC filtering of a local account`,
-    administratorsGroup: groups.administratorsAttributes,
-    integrityLevel: groups.integrity,
-    hint: 'For a local account set HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System LocalAccountTokenFilterPolicy (DWORD) = 1, or use a domain administrator.',
+    reason: `${username} is in Administrators, but its logon token is not elevated (integrity ${groups.integritySid ?? 'unknown'}, not High S-1-16-12288): remote UAC filtering of a local account`,
+    ...seen,
+    hint: `For a local account set ${TOKEN_FILTER_POLICY}, or use a domain administrator.`,
   }, { message: 'The run-as account does not have administrator rights on the machine.' });
 }
 
@@ -68,6 +73,11 @@ function checkVersion(ctx: JobContext, os: WindowsOsInfo, installer: SelectedIns
       ctx.log(`the request says "${requested}" but the machine runs ${seen}; checking what the machine runs`);
     }
   }
+  if (os.build === DOCUMENTED_LIMITS.windows2008R2RtmBuild) {
+    // The product name of RTM says "2008 R2" too; only the build tells it lacks SP1.
+    throw new PushError(Codes.WindowsVersionUnsupported, { productName: os.productName, build: os.build, agentVersion: installer.version, required: 'Service Pack 1' },
+      { message: `${seen} is Windows Server 2008 R2 without Service Pack 1: the Mobility Service supports 2008 R2 with SP1 (build ${DOCUMENTED_LIMITS.windows2008R2Sp1Build}) only. Install SP1, then restart the job.` });
+  }
   if (os.windowsVersion === undefined || !WINDOWS_VERSIONS.includes(os.windowsVersion)) {
     throw new PushError(Codes.WindowsVersionUnsupported, { productName: os.productName, build: os.build, agentVersion: installer.version },
       { message: `${seen} is not supported by the Mobility Service.` });
@@ -90,7 +100,7 @@ export async function checkWindowsPrerequisites(ctx: JobContext, guest: WindowsG
   await checkArchitecture(guest);
   const os = await readWindowsOs(guest);
   checkVersion(ctx, os, installer);
-  const free = await guest.files.freeBytes(installDir);
+  const free = await guest.freeBytes(installDir);
   if (free < INSTALL_VOLUME_MIN_BYTES) {
     throw new PushError(Codes.InstallSpace, { path: installDir, freeMiB: Math.floor(free / MiB), requiredMiB: INSTALL_VOLUME_MIN_BYTES / MiB });
   }

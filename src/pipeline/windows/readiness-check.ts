@@ -1,9 +1,11 @@
-import { compareVersions } from '../../repository/versions.ts';
+import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { readWindowsAgentState } from './agent-state.ts';
 import { STAGING_PARENT } from './commands.ts';
+import { reportFindings } from '../guidance.ts';
+import { defenderExclusionFinding, windowsMemoryFinding } from './guidance.ts';
 import { checkWindowsPrerequisites } from './prerequisites.ts';
 import { checkRequestedOs, checkStagingSpace, windowsInstallDir, withWindowsSession } from './steps.ts';
 import type { WindowsGuest } from './windows-guest.ts';
@@ -18,7 +20,8 @@ const CHANNELS: Record<WindowsGuest['transport'], string> = {
  * Every check a Windows push makes, nothing copied or installed: the configuration server settings, the
  * request's OS, the SMB session and the remote shell (logon, a command run), the installer that would be
  * pushed, 100 MB free for the copy (ConnectivityCheck); administrator, 64-bit, Windows version against
- * that installer, 500 MB on the install volume (PrerequisiteCheck).
+ * that installer, 500 MB on the install volume (PrerequisiteCheck); and as warnings only, the documented
+ * advice: the agent folder excluded from Microsoft Defender, at least 10% of memory available.
  */
 export async function readinessCheckWindows(ctx: JobContext, deps: PipelineDeps): Promise<PipelineOutcome> {
   const installDir = windowsInstallDir(ctx.job.request.installLocation);
@@ -34,12 +37,15 @@ export async function readinessCheckWindows(ctx: JobContext, deps: PipelineDeps)
       await checkStagingSpace(guest, STAGING_PARENT);
       let agent = '';
       if (state.installed) {
-        const current = state.version !== undefined && compareVersions(state.version, installer.version) >= 0;
+        const current = state.version !== undefined && compareReleases(state.version, installer.version) >= 0;
         agent = `; agent ${state.version ?? '(unknown version)'} is installed${state.registered ? ' and registered' : ''}${current ? ', so a push would install nothing' : ''}`;
       }
       await ctx.note('ConnectivityCheck', `reachable over ${CHANNELS[guest.transport]} as ${guest.account}; ${installer.file} would be pushed${agent}`);
     });
-    await ctx.task('PrerequisiteCheck', () => checkWindowsPrerequisites(ctx, session.guest, installer, installDir, session.guest.account));
-    return { state: 'Succeeded', warnings: [] };
+    const warnings = await ctx.task('PrerequisiteCheck', async () => {
+      await checkWindowsPrerequisites(ctx, session.guest, installer, installDir, session.guest.account);
+      return reportFindings(ctx, 'PrerequisiteCheck', [await defenderExclusionFinding(session.guest), await windowsMemoryFinding(session.guest)]);
+    });
+    return { state: warnings.length > 0 ? 'Warning' : 'Succeeded', warnings };
   });
 }

@@ -1,10 +1,10 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { compareVersions } from '../../repository/versions.ts';
+import { sameRelease } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps } from '../deps.ts';
-import { tail } from '../linux/linux-guest.ts';
+import { tail } from '../output.ts';
 import { readWindowsAgentState, type WindowsAgentState } from './agent-state.ts';
 import { CONFIGURATOR_LOG, windowsCommands } from './commands.ts';
 import { readLogTail } from './install.ts';
@@ -21,14 +21,14 @@ export async function registerWindowsAgent(ctx: JobContext, guest: WindowsGuest,
   const passphraseFile = `${stage}\\passphrase.txt`;
   let res;
   try {
-    await guest.files.mkdirp(stage);
-    ctx.log(`writing the passphrase to ${passphraseFile} over ${guest.files.kind.toUpperCase()}`);
-    await guest.files.writeFile(passphraseFile, cs.passphrase);
+    await guest.mkdirp(stage);
+    ctx.log(`writing the passphrase to ${passphraseFile} over ${guest.files.protocol.toUpperCase()}`);
+    await guest.writeFile(passphraseFile, cs.passphrase);
     res = await guest.run(windowsCommands.register(installDir, cs.endpoint, passphraseFile));
   } finally {
     // The passphrase never outlives the registration command; if this fails, the clean-up of the
     // staging folder (over a fresh connection when needed) removes it.
-    await guest.files.unlink(passphraseFile).then(
+    await guest.remove(passphraseFile).then(
       () => ctx.log(`removed ${passphraseFile}`),
       (e: unknown) => ctx.log(`could not remove ${passphraseFile} now (${(e as Error).message}); the staging folder clean-up will`),
     );
@@ -52,9 +52,10 @@ export async function registerWindowsAgent(ctx: JobContext, guest: WindowsGuest,
 export async function verifyWindowsAgent(ctx: JobContext, guest: WindowsGuest, version: string, installDir?: string): Promise<WindowsAgentState> {
   const state = await readWindowsAgentState(guest);
   const movedTo = installDir !== undefined && state.installDir !== undefined && state.installDir.toLowerCase() !== installDir.toLowerCase() ? state.installDir : undefined;
-  if (!state.installed || !state.registered || (state.version !== undefined && compareVersions(state.version, version) !== 0) || movedTo !== undefined) {
+  if (!state.installed || !state.registered || (state.version !== undefined && !sameRelease(state.version, version)) || movedTo !== undefined) {
     throw new PushError(Codes.VerifyFailed, { expectedVersion: version, ...(installDir !== undefined ? { expectedInstallDir: installDir } : {}), found: state });
   }
+  if (state.version !== undefined) await ctx.setInstalledBuild(state.version);
   ctx.log(`the registry shows agent ${state.version ?? version}${state.installDir ? ` in ${state.installDir}` : ''} with AgentConfigurationStatus ${state.configurationStatus}`);
   return state;
 }

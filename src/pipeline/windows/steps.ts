@@ -9,6 +9,7 @@ import { osTagInfo } from '../../repository/os-tags.ts';
 import type { JobContext } from '../context.ts';
 import { withGuestSession, type GuestAccess, type GuestSession } from '../guest-session.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
+import { logCopyProgress } from '../output.ts';
 import { parseCertutilSha256, STAGING_PARENT, windowsCommands } from './commands.ts';
 import { connectWindowsGuest } from './connect.ts';
 import { STAGING_MIN_BYTES } from './prerequisites.ts';
@@ -56,7 +57,7 @@ async function sha256OnGuest(guest: WindowsGuest, file: string): Promise<string 
 
 /** ≥100 MB free where the installer is copied to (95524). */
 export async function checkStagingSpace(guest: WindowsGuest, stage: string): Promise<number> {
-  const free = await guest.files.freeBytes(stage);
+  const free = await guest.freeBytes(stage);
   if (free < STAGING_MIN_BYTES) {
     throw new PushError(Codes.CopySpace, { path: stage, freeMiB: Math.floor(free / MiB), requiredMiB: STAGING_MIN_BYTES / MiB });
   }
@@ -66,21 +67,17 @@ export async function checkStagingSpace(guest: WindowsGuest, stage: string): Pro
 /** Copies the installer into the staging folder unless the same bytes are already there (a retried job). */
 export async function copyInstaller(ctx: JobContext, guest: WindowsGuest, installer: SelectedInstaller, stage: string): Promise<string> {
   await checkStagingSpace(guest, stage);
-  await guest.files.mkdirp(stage);
+  await guest.mkdirp(stage);
   const remote = `${stage}\\${installer.file}`;
-  if (await guest.files.exists(remote) && (await sha256OnGuest(guest, remote)) === installer.sha256) {
+  if (await guest.exists(remote) && (await sha256OnGuest(guest, remote)) === installer.sha256) {
     await ctx.note('CopyInstaller', `copy skipped: ${installer.file} with the same SHA-256 is already on the machine`);
     ctx.log(`copy skipped: ${remote} already has SHA-256 ${installer.sha256}`);
     return remote;
   }
-  ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote} over ${guest.files.kind.toUpperCase()}`);
-  let lastLogged = 0;
-  await guest.files.put(installer.path, remote, (done, total) => {
-    if (done - lastLogged >= 64 * MiB || done === total) {
-      lastLogged = done;
-      ctx.log(`copied ${done} of ${total} bytes`);
-    }
-  });
+  ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote} over ${guest.files.protocol.toUpperCase()}`);
+  const copyStart = performance.now();
+  await guest.put(installer.path, remote, logCopyProgress((l) => ctx.log(l)));
+  ctx.copied?.(installer.size, (performance.now() - copyStart) / 1000);
   const copied = await sha256OnGuest(guest, remote);
   if (copied !== installer.sha256) throw new PushError(Codes.CopyCorrupt, { file: remote, expected: installer.sha256, actual: copied });
   ctx.log(`verified SHA-256 ${installer.sha256} on the machine (certutil)`);
@@ -91,7 +88,7 @@ export async function copyInstaller(ctx: JobContext, guest: WindowsGuest, instal
 export function windowsAccess(ctx: JobContext, deps: PipelineDeps): GuestAccess<WindowsGuest> {
   return {
     connect: (signal) => connectWindowsGuest(ctx, deps, signal ?? ctx.signal),
-    removeTree: (guest, p) => guest.files.deleteTree(p),
+    removeTree: (guest, p) => guest.removeTree(p),
     close: (guest) => guest.close(),
     cleanupTimeoutMs: deps.settings.connectTimeoutMs * 2,
   };

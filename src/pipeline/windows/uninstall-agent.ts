@@ -2,9 +2,9 @@ import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import type { PipelineDeps } from '../deps.ts';
-import { tail } from '../linux/linux-guest.ts';
+import { tail } from '../output.ts';
 import { readWindowsAgentState } from './agent-state.ts';
-import { UNINSTALL_KEY, UNINSTALL_LOG, windowsCommands } from './commands.ts';
+import { UNINSTALL_LOG, windowsCommands } from './commands.ts';
 import { readLogTail } from './install.ts';
 import { withWindowsSession } from './steps.ts';
 
@@ -34,8 +34,9 @@ export async function uninstallAgentWindows(ctx: JobContext, deps: PipelineDeps)
           uninstallLogTail: await readLogTail(guest, UNINSTALL_LOG),
         }, { message: `The Mobility Service uninstaller (MsiExec) failed with exit code ${res.code}.` });
       }
-      if ((await readWindowsAgentState(guest)).installed) {
-        throw new PushError(Codes.VerifyFailed, { reason: `${UNINSTALL_KEY} is still in the registry after MsiExec exited with ${res.code}` });
+      const after = await readWindowsAgentState(guest);
+      if (after.installed) {
+        throw new PushError(Codes.VerifyFailed, { reason: `${after.uninstallKey} is still in the registry after MsiExec exited with ${res.code}` });
       }
       ctx.log(`uninstalled agent ${state.version ?? '(unknown version)'}${state.installDir ? ` from ${state.installDir}` : ''}; the registry no longer lists it`);
       if (res.code !== 0) await ctx.note('UninstallMobilityService', `uninstalled; MsiExec exited with ${res.code}: a reboot finishes the removal`);

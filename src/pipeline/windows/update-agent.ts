@@ -1,7 +1,7 @@
 import { Codes } from '../../errors/catalogue.ts';
 import type { JobError } from '../../domain/job.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { compareVersions } from '../../repository/versions.ts';
+import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { selectUpdateTarget } from '../upgrade-path.ts';
@@ -47,7 +47,7 @@ export async function updateAgentWindows(ctx: JobContext, deps: PipelineDeps): P
       installDir = installedAgentDir(state.installDir, requestedDir);
       ({ installer, finalTarget } = await selectUpdateTarget(deps, 'Windows', state.version));
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
-      if (compareVersions(state.version, installer.version) >= 0) { upToDate = true; return; }
+      if (compareReleases(state.version, installer.version) >= 0) { upToDate = true; return; }
       ctx.log(`updating agent ${state.version} in ${installDir} to ${installer.version}${finalTarget !== installer.version ? ` (a step towards ${finalTarget})` : ''}`);
       remote = await copyInstaller(ctx, guest, installer, stage);
     });

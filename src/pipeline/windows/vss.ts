@@ -1,11 +1,11 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { compareVersions } from '../../repository/versions.ts';
+import { compareReleases } from '../../repository/versions.ts';
 import { agentDir } from './commands.ts';
 
 /** UnifiedAgent.exe exit codes that mean "agent installed, VSS provider failed", with their cause (asr-facts.md §3). */
 export const VSS_EXIT_CODES: ReadonlyMap<number, { cause: string; hresult?: string }> = new Map([
-  [511, { cause: 'An antivirus program blocks the VSS provider installation, or the machine does not have enough memory.', hresult: '0x800706BE / 0x7' }],
+  [511, { cause: 'An antivirus program blocks the VSS provider installation (exclude C:\\ProgramData\\ASR\\agent from antivirus scanning), or the machine does not have enough memory.', hresult: '0x800706BE / 0x7' }],
   [512, { cause: 'The service control manager database is locked.', hresult: '0x8007041F' }],
   [517, { cause: 'The VSS provider service is marked for deletion.', hresult: '0x80070430' }],
   [806, { cause: 'The account the installer runs as is not allowed to run CSScript.' }],
@@ -21,7 +21,7 @@ export function isVssExitCode(code: number | null): code is number {
 
 /** Whether a VSS failure with this agent version is a warning (≥ 9.23) or fails the install (≤ 9.22). */
 export function vssFailureIsWarning(agentVersion: string): boolean {
-  return compareVersions(agentVersion, VSS_WARNING_FROM) >= 0;
+  return compareReleases(agentVersion, VSS_WARNING_FROM) >= 0;
 }
 
 /** Where a VSS exit code came from: UnifiedAgent.exe during an install, or InMageVSSProvider_Install.cmd run alone. */
@@ -35,7 +35,9 @@ export function vssError(exitCode: number | null, agentVersion: string, installD
     exitCode,
     cause: entry?.cause ?? 'unknown',
     agentVersion,
-    remedy: `Correct the cause, then in ${folder} run InMageVSSProvider_Uninstall.cmd and then InMageVSSProvider_Install.cmd as an administrator (or turn off application-consistent recovery points).`,
+    remedy: source === 'installer' && !vssFailureIsWarning(agentVersion)
+      ? `Use agent ${VSS_WARNING_FROM} or later (a VSS provider failure then only warns and the agent stays installed); correct the cause, then in ${folder} run InMageVSSProvider_Install.cmd manually as an administrator (or turn off application-consistent recovery points).`
+      : `Correct the cause, then in ${folder} run InMageVSSProvider_Uninstall.cmd and then InMageVSSProvider_Install.cmd as an administrator (or turn off application-consistent recovery points).`,
     impact: source === 'script' || vssFailureIsWarning(agentVersion)
       ? 'The agent is installed and registered; crash-consistent recovery points are unaffected, application-consistent ones need the VSS provider.'
       : `Agent ${agentVersion} (9.22 and earlier) treats a VSS provider failure as a failed agent installation.`,

@@ -1,50 +1,46 @@
 import type { WindowsTransport } from '../../domain/os.ts';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import type { RemoteShell } from '../deps.ts';
-import { tail } from '../linux/linux-guest.ts';
-import type { WindowsFiles } from './files.ts';
+import type { CommandChannel, FileChannel } from '../../transports/transport.ts';
+import { splitWindowsPath } from '../../transports/windows-path.ts';
+import { Guest, type GuestOptions } from '../guest.ts';
+import { commandFailed, tail } from '../output.ts';
+import { parseDirFreeBytes, windowsCommands } from './commands.ts';
 
 export interface WindowsExecResult { code: number | null; stdout: string; stderr: string }
 
 /**
  * A Windows guest as the pipeline sees it: a cmd.exe shell (WinRM or OpenSSH) for commands and a file
- * channel (SMB or SFTP) for the installer, the passphrase file and the installer log.
+ * channel (SMB or SFTP) for the installer, the passphrase file and the installer log, by Windows path.
  */
-export class WindowsGuest {
-  constructor(
-    readonly shell: RemoteShell,
-    readonly files: WindowsFiles,
-    readonly transport: WindowsTransport,
-    private readonly opts: { signal: AbortSignal; timeoutMs: number; log: (line: string) => void; account: string },
-  ) {}
-
+export class WindowsGuest extends Guest {
   /** The run-as account as it logged on (`DOMAIN\user`, `.\user` for a local one), for messages. */
-  get account(): string {
-    return this.opts.account;
+  readonly account: string;
+
+  constructor(commands: CommandChannel, files: FileChannel, readonly transport: WindowsTransport, opts: GuestOptions & { account: string }) {
+    super(commands, files, opts);
+    this.account = opts.account;
   }
 
   async run(command: string, options: { label?: string } = {}): Promise<WindowsExecResult> {
     this.opts.log(`> ${options.label ?? command}`);
-    const res = await this.shell.exec(command, { signal: this.opts.signal, timeoutMs: this.opts.timeoutMs });
+    const res = await this.exec(command);
     return { code: res.code, stdout: res.stdout, stderr: res.stderr };
   }
 
   /** Runs a command that must exit 0; otherwise `code` (default 99020) with its output. */
   async must(command: string, options: { code?: number; what?: string } = {}): Promise<string> {
     const res = await this.run(command);
-    if (res.code !== 0) {
-      throw new PushError(options.code ?? Codes.CommandFailed, {
-        what: options.what ?? command,
-        exitCode: res.code,
-        stderr: tail(res.stderr),
-        stdout: tail(res.stdout),
-      });
-    }
+    if (res.code !== 0) throw commandFailed(res, options.what ?? command, options.code);
     return res.stdout;
   }
 
-  async close(): Promise<void> {
-    await Promise.allSettled([this.shell.close(), this.files.close()]);
+  /** Bytes available on the volume holding `path`: from the file channel, else from `dir` (SFTP cannot tell). */
+  async freeBytes(path: string): Promise<number> {
+    if (this.files.freeBytes) return this.files.freeBytes(path, this.fileOptions);
+    const res = await this.run(windowsCommands.freeBytes(`${splitWindowsPath(path).drive}:`));
+    const free = res.code === 0 ? parseDirFreeBytes(res.stdout) : null;
+    if (free === null) throw new PushError(Codes.CommandFailed, { what: `free space of ${path}`, exitCode: res.code, stdout: tail(res.stdout, 5), stderr: tail(res.stderr, 5) });
+    return free;
   }
 }

@@ -1,8 +1,7 @@
-// Public surface of the NTLM module, shared by the SMB client and the WinRM transport.
+// Public surface of the NTLM module, shared by the SMB client and the WinRM transport (the server side,
+// for the test lab, is test/lab/ntlm-server.ts).
 export { NtlmSession } from './session.ts';
 export type { NtlmCredentials, NtlmClientOptions } from './session.ts';
-export { NtlmServer, NtlmAuthError } from './server.ts';
-export type { NtlmServerOptions, NtHashLookup, NtlmAuthResult } from './server.ts';
 export { NtlmSecurity, NtlmSignatureError } from './security.ts';
 export type { SealedMessage } from './security.ts';
 export { NtlmMessageError } from './messages.ts';

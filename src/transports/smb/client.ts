@@ -1,6 +1,6 @@
 // The SMB2/3 client the Windows transport uses: one connection, one session, one share (tree).
 // Path arguments are relative to the share, with / or \ as separators.
-import { SmbConnection, abortError } from './connection.ts';
+import { SmbConnection } from './connection.ts';
 import type { RequestOptions, Response } from './connection.ts';
 import { AsrCode, SmbError } from './errors.ts';
 import { ALL_DIALECTS, negotiate, sessionSetup } from './handshake.ts';
@@ -11,9 +11,10 @@ import {
   emptyRequest, parseCreateResponse, parseDirectoryEntries, parseQueryInfoResponse, parseTreeConnectResponse,
   queryDirectoryRequest, queryInfoRequest, setInfoRequest, treeConnectRequest,
 } from './packets.ts';
-import type { CreateParams, CreateResponse, DirectoryEntry } from './packets.ts';
+import type { CreateParams, DirectoryEntry } from './packets.ts';
 import { getFile, putFile, readFile, writeFile } from './transfer.ts';
 import type { GetOptions, PutOptions, TransferResult } from './transfer.ts';
+import type { OpOptions, SmbFile, SmbFileIo } from './types.ts';
 
 export interface SmbConnectOptions {
   host: string;
@@ -42,11 +43,6 @@ export interface SmbConnectOptions {
   parallelIo?: number;
 }
 
-export interface OpOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
-
 export interface FreeSpace {
   totalBytes: number;
   /** Free bytes available to this user (quotas applied). */
@@ -60,11 +56,6 @@ export interface FileStat {
   isDirectory: boolean;
 }
 
-export interface SmbFile {
-  fileId: Buffer;
-  create: CreateResponse;
-}
-
 /** `a/b\\c` -> `a\\b\\c`, without leading or doubled separators. */
 export function smbPath(p: string): string {
   const parts = p.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
@@ -72,7 +63,7 @@ export function smbPath(p: string): string {
   return parts.join('\\');
 }
 
-export class SmbClient {
+export class SmbClient implements SmbFileIo {
   readonly conn: SmbConnection;
   readonly negotiated: NegotiateResult;
   readonly share: string;
@@ -313,8 +304,4 @@ export class SmbClient {
     }).catch(() => undefined);
     this.conn.close();
   }
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortError(signal);
 }

@@ -159,9 +159,16 @@ export class SmbConnection {
     const messageId = this.nextMessageId;
     this.nextMessageId += BigInt(charge);
     this.outstandingCharge += charge;
+    const { wire, signed, sealed } = this.prepare(command, packet, messageId, charge, opts);
+    const result = this.awaitReply(command, messageId, { charge, signed, sealed }, opts);
+    this.socket!.write(wire);
+    return result;
+  }
+
+  /** Writes the header (asking for more credits while short of them), then signs or encrypts: the bytes to send. */
+  private prepare(command: number, packet: Buffer, messageId: bigint, charge: number, opts: RequestOptions): { wire: Buffer; signed: boolean; sealed: boolean } {
     const have = this.credits + this.outstandingCharge;
     const creditRequest = have < MAX_CREDITS_WANTED ? charge + Math.min(256, MAX_CREDITS_WANTED - have) : charge;
-
     const msg = packet.subarray(TRANSPORT_PREFIX);
     writeRequestHeader(msg, 0, {
       command,
@@ -183,11 +190,15 @@ export class SmbConnection {
     }
     opts.onSent?.(msg);
     wire.writeUInt32BE(wire.length - TRANSPORT_PREFIX, 0);
+    return { wire, signed, sealed };
+  }
 
-    const result = new Promise<Response>((resolve, reject) => {
+  /** The reply to `messageId`: pending until it arrives, the timeout ends (re-armed by interim replies) or the caller aborts. */
+  private awaitReply(command: number, messageId: bigint, sent: Pick<Pending, 'charge' | 'signed' | 'sealed'>, opts: RequestOptions): Promise<Response> {
+    return new Promise<Response>((resolve, reject) => {
       const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
       const entry: Pending = {
-        resolve, reject, settled: false, timer: undefined, charge, signed, sealed,
+        resolve, reject, settled: false, timer: undefined, ...sent,
         cleanup: () => undefined, rearm: () => undefined,
       };
       const settle = (fn: () => void): void => {
@@ -215,8 +226,6 @@ export class SmbConnection {
       };
       this.pending.set(messageId, entry);
     });
-    this.socket!.write(wire);
-    return result;
   }
 
   private takeCredits(charge: number, signal?: AbortSignal): Promise<void> {

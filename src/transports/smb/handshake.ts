@@ -36,9 +36,9 @@ function sha512(...parts: Buffer[]): Buffer {
   return h.digest();
 }
 
-export async function negotiate(
-  conn: SmbConnection, o: { dialects: number[]; requireSigning: boolean; signal?: AbortSignal },
-): Promise<NegotiateResult> {
+/** SMB 3.1.1's negotiate contexts: SHA-512 preauth integrity, the ciphers and signing algorithms we take. */
+function negotiateContexts(dialects: number[]): Array<{ type: number; data: Buffer }> {
+  if (!dialects.includes(Dialect.SMB311)) return [];
   const preauthData = Buffer.alloc(38);
   preauthData.writeUInt16LE(1, 0); // one hash algorithm
   preauthData.writeUInt16LE(32, 2); // salt length
@@ -46,35 +46,18 @@ export async function negotiate(
   randomBytes(32).copy(preauthData, 6);
   const encData = Buffer.from([2, 0, Cipher.AES_128_GCM, 0, Cipher.AES_128_CCM, 0]);
   const signData = Buffer.from([2, 0, SigningAlgorithm.AES_GMAC, 0, SigningAlgorithm.AES_CMAC, 0]);
-  const contexts = o.dialects.includes(Dialect.SMB311)
-    ? [
-        { type: NegotiateContextType.PREAUTH_INTEGRITY, data: preauthData },
-        { type: NegotiateContextType.ENCRYPTION, data: encData },
-        { type: NegotiateContextType.SIGNING, data: signData },
-      ]
-    : [];
-  let sent: Buffer | undefined;
-  const res = await conn.request(Command.NEGOTIATE, negotiateRequest({
-    dialects: o.dialects,
-    securityMode: o.requireSigning ? SecurityMode.SIGNING_REQUIRED | SecurityMode.SIGNING_ENABLED : SecurityMode.SIGNING_ENABLED,
-    capabilities: Capability.LARGE_MTU | Capability.ENCRYPTION,
-    clientGuid: randomBytes(16),
-    contexts,
-  }), { signal: o.signal, onSent: (m) => { sent = Buffer.from(m); } });
-  if (res.header.status !== NtStatus.SUCCESS) {
-    throw new SmbError(`SMB negotiate refused by ${conn.host}:${conn.port}`, {
-      ntStatus: res.header.status, asrCode: AsrCode.FILE_SHARING,
-    });
-  }
-  const neg = parseNegotiateResponse(res.msg);
-  if (!o.dialects.includes(neg.dialect)) {
-    throw new SmbError(`server chose dialect 0x${neg.dialect.toString(16)} that was not offered`, { asrCode: AsrCode.FILE_SHARING });
-  }
+  return [
+    { type: NegotiateContextType.PREAUTH_INTEGRITY, data: preauthData },
+    { type: NegotiateContextType.ENCRYPTION, data: encData },
+    { type: NegotiateContextType.SIGNING, data: signData },
+  ];
+}
+
+/** The cipher and signing algorithm of the chosen dialect (3.1.1: from the server's negotiate contexts). */
+function chosenAlgorithms(neg: ReturnType<typeof parseNegotiateResponse>): { cipher: CipherId | undefined; signingAlgorithm: SigningAlgorithmId } {
   let cipher: CipherId | undefined;
   let signingAlgorithm: SigningAlgorithmId = neg.dialect >= Dialect.SMB300 ? SigningAlgorithm.AES_CMAC : SigningAlgorithm.HMAC_SHA256;
-  let preauthHash: Buffer = Buffer.alloc(64);
   if (neg.dialect === Dialect.SMB311) {
-    preauthHash = sha512(sha512(preauthHash, sent!), res.msg);
     for (const c of neg.contexts) {
       if (c.type === NegotiateContextType.ENCRYPTION && c.data.readUInt16LE(0) === 1) {
         const id = c.data.readUInt16LE(2);
@@ -87,6 +70,31 @@ export async function negotiate(
   } else if ((neg.dialect === Dialect.SMB300 || neg.dialect === Dialect.SMB302) && neg.capabilities & Capability.ENCRYPTION) {
     cipher = Cipher.AES_128_CCM;
   }
+  return { cipher, signingAlgorithm };
+}
+
+export async function negotiate(
+  conn: SmbConnection, o: { dialects: number[]; requireSigning: boolean; signal?: AbortSignal },
+): Promise<NegotiateResult> {
+  let sent: Buffer | undefined;
+  const res = await conn.request(Command.NEGOTIATE, negotiateRequest({
+    dialects: o.dialects,
+    securityMode: o.requireSigning ? SecurityMode.SIGNING_REQUIRED | SecurityMode.SIGNING_ENABLED : SecurityMode.SIGNING_ENABLED,
+    capabilities: Capability.LARGE_MTU | Capability.ENCRYPTION,
+    clientGuid: randomBytes(16),
+    contexts: negotiateContexts(o.dialects),
+  }), { signal: o.signal, onSent: (m) => { sent = Buffer.from(m); } });
+  if (res.header.status !== NtStatus.SUCCESS) {
+    throw new SmbError(`SMB negotiate refused by ${conn.host}:${conn.port}`, {
+      ntStatus: res.header.status, asrCode: AsrCode.FILE_SHARING,
+    });
+  }
+  const neg = parseNegotiateResponse(res.msg);
+  if (!o.dialects.includes(neg.dialect)) {
+    throw new SmbError(`server chose dialect 0x${neg.dialect.toString(16)} that was not offered`, { asrCode: AsrCode.FILE_SHARING });
+  }
+  const zero = Buffer.alloc(64);
+  const preauthHash = neg.dialect === Dialect.SMB311 ? sha512(sha512(zero, sent!), res.msg) : zero;
   conn.multiCredit = neg.dialect >= Dialect.SMB210 && (neg.capabilities & Capability.LARGE_MTU) !== 0;
   return {
     dialect: neg.dialect,
@@ -95,8 +103,7 @@ export async function negotiate(
     maxReadSize: neg.maxReadSize,
     maxWriteSize: neg.maxWriteSize,
     maxTransactSize: neg.maxTransactSize,
-    cipher,
-    signingAlgorithm,
+    ...chosenAlgorithms(neg),
     preauthHash,
   };
 }
@@ -110,6 +117,40 @@ export interface SessionResult {
 
 function label(s: string): Buffer {
   return Buffer.from(`${s}\0`, 'latin1');
+}
+
+/** The session's signing key and, when the dialect encrypts, its encryptor (MS-SMB2 3.2.5.3.1). */
+function sessionKeys(neg: NegotiateResult, sessionKey: Buffer, preauth: Buffer): { signingKey: Buffer; encryptor: Encryptor | undefined } {
+  if (neg.dialect === Dialect.SMB311) {
+    const encryptor = neg.cipher
+      ? new Encryptor(neg.cipher, kdf(sessionKey, label('SMBC2SCipherKey'), preauth), kdf(sessionKey, label('SMBS2CCipherKey'), preauth))
+      : undefined;
+    return { signingKey: kdf(sessionKey, label('SMBSigningKey'), preauth), encryptor };
+  }
+  if (neg.dialect >= Dialect.SMB300) {
+    const encryptor = neg.cipher
+      ? new Encryptor(neg.cipher, kdf(sessionKey, label('SMB2AESCCM'), label('ServerIn ')), kdf(sessionKey, label('SMB2AESCCM'), label('ServerOut')))
+      : undefined;
+    return { signingKey: kdf(sessionKey, label('SMB2AESCMAC'), label('SmbSign')), encryptor };
+  }
+  return { signingKey: sessionKey, encryptor: undefined };
+}
+
+/** The final logon reply must not be a guest or null session, and its SPNEGO token must complete and verify. */
+function checkLogon(setup: ReturnType<typeof parseSessionSetupResponse>, ntlm: NtlmSession, mechTypes: Buffer, who: string): void {
+  if (setup.sessionFlags & (SessionFlag.IS_GUEST | SessionFlag.IS_NULL)) {
+    throw new SmbError(`${who}: the server logged us on as guest (unknown account or wrong password)`, {
+      ntStatus: NtStatus.LOGON_FAILURE,
+    });
+  }
+  if (setup.token.length === 0) return;
+  const fin = decodeNegTokenResp(setup.token);
+  if (fin.negState !== undefined && fin.negState !== NegState.ACCEPT_COMPLETED) {
+    throw new SmbError(`${who}: SPNEGO did not complete`, { ntStatus: NtStatus.LOGON_FAILURE });
+  }
+  if (fin.mechListMic && !ntlm.verify(mechTypes, fin.mechListMic)) {
+    throw new SmbError(`${who}: the server's mechListMIC does not verify`, { ntStatusName: 'BAD_SIGNATURE' });
+  }
 }
 
 export async function sessionSetup(
@@ -138,35 +179,8 @@ export async function sessionSetup(
     { signal: o.signal, onSent: hashSent });
   if (second.header.status !== NtStatus.SUCCESS) throw SmbError.fromStatus(second.header.status, who);
   const setup = parseSessionSetupResponse(second.msg);
-  if (setup.sessionFlags & (SessionFlag.IS_GUEST | SessionFlag.IS_NULL)) {
-    throw new SmbError(`${who}: the server logged us on as guest (unknown account or wrong password)`, {
-      ntStatus: NtStatus.LOGON_FAILURE,
-    });
-  }
-  if (setup.token.length > 0) {
-    const fin = decodeNegTokenResp(setup.token);
-    if (fin.negState !== undefined && fin.negState !== NegState.ACCEPT_COMPLETED) {
-      throw new SmbError(`${who}: SPNEGO did not complete`, { ntStatus: NtStatus.LOGON_FAILURE });
-    }
-    if (fin.mechListMic && !ntlm.verify(mechTypes, fin.mechListMic)) {
-      throw new SmbError(`${who}: the server's mechListMIC does not verify`, { ntStatusName: 'BAD_SIGNATURE' });
-    }
-  }
-
-  const sessionKey = ntlm.sessionKey;
-  let signingKey = sessionKey;
-  let encryptor: Encryptor | undefined;
-  if (neg.dialect === Dialect.SMB311) {
-    signingKey = kdf(sessionKey, label('SMBSigningKey'), preauth);
-    if (neg.cipher) {
-      encryptor = new Encryptor(neg.cipher, kdf(sessionKey, label('SMBC2SCipherKey'), preauth), kdf(sessionKey, label('SMBS2CCipherKey'), preauth));
-    }
-  } else if (neg.dialect >= Dialect.SMB300) {
-    signingKey = kdf(sessionKey, label('SMB2AESCMAC'), label('SmbSign'));
-    if (neg.cipher) {
-      encryptor = new Encryptor(neg.cipher, kdf(sessionKey, label('SMB2AESCCM'), label('ServerIn ')), kdf(sessionKey, label('SMB2AESCCM'), label('ServerOut')));
-    }
-  }
+  checkLogon(setup, ntlm, mechTypes, who);
+  const { signingKey, encryptor } = sessionKeys(neg, ntlm.sessionKey, preauth);
   const signer = new Signer(neg.signingAlgorithm, signingKey);
   // The final SESSION_SETUP reply proves the server knows the session key (always signed on 3.1.1).
   if (second.header.flags & HeaderFlag.SIGNED) {

@@ -3,7 +3,7 @@
 // half-written file left behind on failure.
 import { open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import type { OpOptions, SmbClient, SmbFile } from './client.ts';
+import type { OpOptions, SmbFile, SmbFileIo } from './types.ts';
 import { SmbError } from './errors.ts';
 import { NtStatus } from './ntstatus.ts';
 import {
@@ -51,7 +51,7 @@ async function pipeline(size: number, chunk: number, parallel: number, task: (of
   if (failed) throw failed.error;
 }
 
-async function writeChunks(client: SmbClient, file: SmbFile, size: number, o: PutOptions,
+async function writeChunks(client: SmbFileIo, file: SmbFile, size: number, o: PutOptions,
   fill: (packet: Buffer, at: number, offset: number, len: number) => Promise<void>): Promise<void> {
   let done = 0;
   // Packet buffers are reused once their WRITE is answered (the bytes are on the wire by then):
@@ -72,7 +72,7 @@ async function writeChunks(client: SmbClient, file: SmbFile, size: number, o: Pu
 }
 
 /** Creates/overwrites `remotePath` and writes `size` bytes produced by `fill`; deletes it on failure. */
-async function writeRemote(client: SmbClient, remotePath: string, size: number, o: PutOptions,
+async function writeRemote(client: SmbFileIo, remotePath: string, size: number, o: PutOptions,
   fill: (packet: Buffer, at: number, offset: number, len: number) => Promise<void>): Promise<void> {
   const file = await client.open(remotePath, {
     desiredAccess: WRITE_ACCESS,
@@ -92,7 +92,7 @@ async function writeRemote(client: SmbClient, remotePath: string, size: number, 
   await client.closeFile(file, cleanupOpts);
 }
 
-export async function putFile(client: SmbClient, localPath: string, remotePath: string, o: PutOptions = {}): Promise<TransferResult> {
+export async function putFile(client: SmbFileIo, localPath: string, remotePath: string, o: PutOptions = {}): Promise<TransferResult> {
   const fh = await open(localPath, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -110,14 +110,14 @@ export async function putFile(client: SmbClient, localPath: string, remotePath: 
   }
 }
 
-export async function writeFile(client: SmbClient, remotePath: string, data: Buffer, o: OpOptions = {}): Promise<void> {
+export async function writeFile(client: SmbFileIo, remotePath: string, data: Buffer, o: OpOptions = {}): Promise<void> {
   await writeRemote(client, remotePath, data.length, o, async (packet, at, offset, len) => {
     data.copy(packet, at, offset, offset + len);
   });
 }
 
 /** Opens `remotePath` for reading and hands each chunk (in any order) to `sink`. */
-async function readRemote(client: SmbClient, remotePath: string, o: GetOptions,
+async function readRemote(client: SmbFileIo, remotePath: string, o: GetOptions,
   sink: (size: number) => Promise<(offset: number, data: Buffer) => Promise<void>>): Promise<number> {
   return client.withFile(remotePath, {
     desiredAccess: READ_ACCESS,
@@ -142,7 +142,7 @@ async function readRemote(client: SmbClient, remotePath: string, o: GetOptions,
   });
 }
 
-export async function readFile(client: SmbClient, remotePath: string, o: OpOptions = {}): Promise<Buffer> {
+export async function readFile(client: SmbFileIo, remotePath: string, o: OpOptions = {}): Promise<Buffer> {
   let out = Buffer.alloc(0);
   await readRemote(client, remotePath, o, async (size) => {
     out = Buffer.allocUnsafe(size);
@@ -151,7 +151,7 @@ export async function readFile(client: SmbClient, remotePath: string, o: OpOptio
   return out;
 }
 
-export async function getFile(client: SmbClient, remotePath: string, localPath: string, o: GetOptions = {}): Promise<TransferResult> {
+export async function getFile(client: SmbFileIo, remotePath: string, localPath: string, o: GetOptions = {}): Promise<TransferResult> {
   let fh: FileHandle | undefined;
   try {
     const bytes = await readRemote(client, remotePath, o, async () => {

@@ -1,32 +1,12 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
-import type { ClientChannel, SFTPWrapper } from 'ssh2';
+import type { ClientChannel } from 'ssh2';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import type { ExecOptions, ExecResult, GuestChannel, PutOptions } from '../transport.ts';
-
-export interface SshCredentials {
-  username: string;
-  password?: string;
-  privateKey?: string;
-  passphrase?: string;
-}
-
-export interface SshConnectOptions {
-  host: string;
-  port: number;
-  credentials: SshCredentials;
-  connectTimeoutMs: number;
-  /**
-   * Called with the server's host key fingerprint (`SHA256:<base64>`) during the handshake; throws (a
-   * PushError) to refuse the key. Host-key policy lives with the caller, not here.
-   */
-  verifyHostKey?: (fingerprint: string, keyType: string) => Promise<void>;
-  /** Error code for authentication failures: 95108 (Linux) or 95107 (Windows over OpenSSH). */
-  authFailureCode?: number;
-  signal?: AbortSignal;
-}
+import type { CommandChannel, ExecOptions, ExecResult, FileChannel, FileOptions, PutOptions, SshConnectOptions } from '../transport.ts';
+import { abortError, mapSshError } from './errors.ts';
+import { SftpSession, sftpPath } from './sftp.ts';
 
 export function sshFingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
@@ -38,46 +18,16 @@ function keyTypeOf(key: Buffer): string {
   return key.subarray(4, 4 + len).toString('latin1');
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
-const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
-
-function abortError(): PushError {
-  return new PushError(Codes.Cancelled);
-}
-
-/** Maps an error from ssh2 to the catalogue. Secrets are never in ssh2's messages, but we redact anyway upstream. */
-export function mapSshError(e: unknown, phase: 'connect' | 'exec' | 'copy', authFailureCode: number): PushError {
-  if (e instanceof PushError) return e;
-  const err = e as NodeJS.ErrnoException & { level?: string };
-  const details: Record<string, unknown> = { phase, cause: err?.message ?? String(e) };
-  if (err?.code) details.errno = err.code;
-  const sftpStatus = (e as { code?: unknown })?.code;
-  if (typeof sftpStatus === 'number') {
-    // An SFTP status: the server answered, so this is not a network fault.
-    if (sftpStatus === 3) return new PushError(Codes.AccessDenied, { ...details, sftpStatus });
-    if (/no space|quota/i.test(err.message ?? '')) return new PushError(Codes.CopySpace, { ...details, sftpStatus });
-    return new PushError(Codes.CommandFailed, { ...details, sftpStatus });
-  }
-  if (err?.level === 'client-authentication') {
-    return new PushError(authFailureCode, { ...details, reason: 'authentication failed (all offered methods were refused)' });
-  }
-  if (err?.level === 'client-timeout') return new PushError(Codes.Unreachable, { ...details, reason: 'SSH handshake timed out' });
-  if (err?.code && UNREACHABLE.has(err.code)) return new PushError(Codes.Unreachable, details);
-  if ((err?.code && RESET.has(err.code)) || /Not connected|No response from server|connection lost|Channel open failure|Unexpected (packet|EOF)/i.test(err?.message ?? '')) {
-    return new PushError(Codes.ConnectionLost, details, { retryable: true });
-  }
-  if (phase === 'connect') return new PushError(Codes.Unreachable, details);
-  return new PushError(Codes.ConnectionLost, details, { retryable: true });
-}
-
 /**
  * A guest channel over OpenSSH: commands through the login shell (POSIX sh on Linux, cmd.exe on Windows
- * OpenSSH), files over SFTP. Cancelling (AbortSignal) closes the connection, which ends any transfer or
- * command at once; the caller opens a fresh channel for clean-up.
+ * OpenSSH), files over SFTP (Windows paths in Win32-OpenSSH's `/C:/...` form). Cancelling (AbortSignal)
+ * closes the connection, which ends any transfer or command at once; the caller opens a fresh channel
+ * for clean-up.
  */
-export class SshChannel implements GuestChannel {
-  readonly kind = 'ssh';
-  private sftpSession: SFTPWrapper | null = null;
+export class SshChannel implements CommandChannel, FileChannel {
+  readonly protocol = 'sftp';
+  readonly description = '';
+  private sftpSession: SftpSession | null = null;
   private closed = false;
 
   private constructor(private readonly ssh: NodeSSH, private readonly options: SshConnectOptions) {}
@@ -134,7 +84,7 @@ export class SshChannel implements GuestChannel {
     const channel = new SshChannel(ssh, { ...options, authFailureCode });
     try {
       // Files go over SFTP: a guest without the subsystem cannot be pushed to, so find out now.
-      await channel.sftp();
+      await channel.session();
     } catch (e) {
       await channel.close();
       throw e;
@@ -147,10 +97,10 @@ export class SshChannel implements GuestChannel {
   }
 
   /** Opens the SFTP subsystem once; its absence is an account/guest configuration error (95108). */
-  async sftp(): Promise<SFTPWrapper> {
+  private async session(): Promise<SftpSession> {
     if (this.sftpSession) return this.sftpSession;
     try {
-      this.sftpSession = await this.ssh.requestSFTP();
+      this.sftpSession = new SftpSession(await this.ssh.requestSFTP(), this.authFailureCode);
     } catch (e) {
       throw new PushError(this.authFailureCode, { reason: 'the SFTP subsystem is not available on the guest', cause: (e as Error).message });
     }
@@ -195,26 +145,43 @@ export class SshChannel implements GuestChannel {
 
   put(localPath: string, remotePath: string, options: PutOptions = {}): Promise<void> {
     return this.guard(options.signal, options.timeoutMs, 'copy', async () => {
-      const sftp = await this.sftp();
+      const sftp = await this.session();
       const total = (await stat(localPath)).size;
-      await new Promise<void>((resolve, reject) => {
-        sftp.fastPut(localPath, remotePath, {
-          concurrency: 16,
-          chunkSize: 261_120,
-          mode: 0o600,
-          step: (transferred) => options.onProgress?.(transferred, total),
-        }, (err) => (err ? reject(err) : resolve()));
-      });
+      await sftp.fastPut(localPath, sftpPath(remotePath), (transferred) => options.onProgress?.(transferred, total));
     });
   }
 
-  writeFile(remotePath: string, content: string | Buffer, options: { signal?: AbortSignal } = {}): Promise<void> {
-    return this.guard(options.signal, undefined, 'copy', async () => {
-      const sftp = await this.sftp();
-      await new Promise<void>((resolve, reject) => {
-        sftp.writeFile(remotePath, content, { mode: 0o600 }, (err) => (err ? reject(err) : resolve()));
-      });
-    });
+  writeFile(path: string, content: string | Buffer, options: FileOptions = {}): Promise<void> {
+    return this.files(options, (sftp) => sftp.writeFile(sftpPath(path), content));
+  }
+
+  readFile(path: string, options: FileOptions = {}): Promise<Buffer> {
+    return this.files(options, (sftp) => sftp.readFile(sftpPath(path)));
+  }
+
+  exists(path: string, options: FileOptions = {}): Promise<boolean> {
+    return this.files(options, (sftp) => sftp.exists(sftpPath(path)));
+  }
+
+  mkdirp(path: string, options: FileOptions = {}): Promise<void> {
+    return this.files(options, (sftp) => sftp.mkdirp(sftpPath(path)));
+  }
+
+  remove(path: string, options: FileOptions = {}): Promise<void> {
+    return this.files(options, (sftp) => sftp.remove(sftpPath(path)));
+  }
+
+  removeTree(path: string, options: FileOptions = {}): Promise<void> {
+    return this.files(options, (sftp) => sftp.removeTree(sftpPath(path)));
+  }
+
+  /** Every path the account may see is reachable over SFTP. */
+  reaches(): boolean {
+    return true;
+  }
+
+  private files<T>(options: FileOptions, work: (sftp: SftpSession) => Promise<T>): Promise<T> {
+    return this.guard(options.signal, options.timeoutMs, 'copy', async () => work(await this.session()));
   }
 
   private dispose(): void {

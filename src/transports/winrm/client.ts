@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import type { ExecOptions, ExecResult } from '../transport.ts';
+import type { CommandChannel, ExecOptions, ExecResult, WinrmConnectOptions } from '../transport.ts';
 import { WsmanFault, callerError, toPushError } from './errors.ts';
 import type { ErrorContext } from './errors.ts';
 import { WinrmHttpTransport } from './http-transport.ts';
@@ -13,35 +13,10 @@ import { operation } from './operation.ts';
 import { WinrsProtocol, isOperationTimeout } from './protocol.ts';
 import { SerialQueue } from './serial.ts';
 
-export interface WinrmConnectOptions {
-  host: string;
-  /** Default 5985 (http) or 5986 (https). */
-  port?: number;
-  /** http: NTLM with message encryption (Windows' default listener); https: TLS, NTLM, no message encryption. */
-  transport: 'http' | 'https';
-  /** `DOMAIN\user`, `.\user` (local account of the guest), `user@dns.domain`, or `user` with `domain`. */
-  username: string;
-  /** Never logged, never put in an error. */
-  password: string;
-  domain?: string;
-  /** Time allowed to connect, authenticate and open the shell (and to reconnect later). */
-  timeoutMs: number;
-  signal?: AbortSignal;
-  /**
-   * https only, required there: called on every new TLS connection, before anything is sent, with the
-   * certificate's SHA-256 fingerprint (upper-case hex pairs joined by colons, as
-   * `openssl x509 -fingerprint -sha256` prints it) and its PEM. Throw to refuse the certificate; the
-   * error reaches the caller of connect/exec unchanged.
-   */
-  verifyCertificate?: (sha256Fingerprint: string, pem: string) => Promise<void>;
-  /** How long the guest may hold a Receive without output (WS-Man OperationTimeout). Default 20 s. */
-  operationTimeoutMs?: number;
-}
-
 const CODEPAGE_UTF8 = 65001;
 const TERMINATE_TIMEOUT_MS = 5_000;
 
-export class WinrmClient {
+export class WinrmClient implements CommandChannel {
   private readonly queue = new SerialQueue();
   private shell: string | null = null;
   private closed = false;
@@ -59,7 +34,7 @@ export class WinrmClient {
     const port = o.port ?? (https ? 5986 : 5985);
     const credentials = { username: o.username, password: o.password, ...(o.domain !== undefined ? { domain: o.domain } : {}) };
     const transport = new WinrmHttpTransport({
-      host: o.host, port, https, credentials, encrypt: !https, connectTimeoutMs: o.timeoutMs,
+      host: o.host, port, https, credentials, encrypt: !https, connectTimeoutMs: o.timeoutMs, legacyTls: https && o.winrmTls === 'legacy',
       ...(o.verifyCertificate ? { verifyCertificate: o.verifyCertificate } : {}),
     });
     const protocol = new WinrsProtocol((soap, opts) => transport.send(soap, opts), {

@@ -70,6 +70,13 @@ export function callerError(e: unknown, ctx: ErrorContext): unknown {
   return e instanceof CertificateRejected ? e.rejection : toPushError(e, ctx);
 }
 
+/**
+ * OpenSSL's answers when client and server share no TLS version: the server's protocol_version alert,
+ * or its hello naming a version we refuse (Schannel of 2008 R2 SP1 / 2012 offers TLS 1.0 only by
+ * default). Not ERR_SSL_WRONG_VERSION_NUMBER: that is a plain-HTTP port answering a TLS hello (95103).
+ */
+const TLS_VERSION_MISMATCH = new Set(['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'ERR_SSL_UNSUPPORTED_PROTOCOL', 'ERR_SSL_NO_PROTOCOLS_AVAILABLE']);
+
 /** Maps any failure of the WinRM stack to a PushError; a PushError passes through unchanged. */
 export function toPushError(e: unknown, ctx: ErrorContext): PushError {
   if (e instanceof PushError) return e;
@@ -79,6 +86,10 @@ export function toPushError(e: unknown, ctx: ErrorContext): PushError {
   }
   const where = { host: ctx.host, port: ctx.port, transport: ctx.transport, operation: ctx.operation };
   if (e instanceof HttpConnectionError) {
+    if (e.phase === 'connect' && TLS_VERSION_MISMATCH.has(e.code)) {
+      return new PushError(Codes.WinrmTlsVersion, { ...where, errno: e.code },
+        { message: `WinRM HTTPS on ${ctx.host}:${ctx.port} offers only TLS versions older than 1.2: enable TLS 1.2 on the machine, or set winrmTls "legacy" for this machine.`, cause: e });
+    }
     if (e.phase === 'connect') {
       return new PushError(Codes.RemoteExecBlocked, { ...where, errno: e.code, reason: e.message },
         { message: `WinRM on ${ctx.host}:${ctx.port} (${ctx.transport}) cannot be reached: ${e.message}`, cause: e });

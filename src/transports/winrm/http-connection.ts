@@ -17,6 +17,8 @@ export interface OpenOptions {
   host: string;
   port: number;
   tls: boolean;
+  /** TLS 1.0/1.1 and the ciphers of that time allowed too (Windows Server 2008 R2 SP1 / 2012 defaults). */
+  legacyTls?: boolean;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -70,6 +72,8 @@ export class HttpConnection {
           port: options.port,
           // The certificate is pinned by the caller (trust on first use), not checked against a CA.
           rejectUnauthorized: false,
+          // OpenSSL 3's security level 1+ refuses TLS 1.0/1.1 whatever minVersion says; level 0 allows them.
+          ...(options.legacyTls ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT@SECLEVEL=0' } : {}),
           ...(net.isIP(options.host) ? {} : { servername: options.host }),
         })
         : net.connect({ host: options.host, port: options.port });

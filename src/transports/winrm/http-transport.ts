@@ -18,6 +18,8 @@ export interface WinrmHttpTransportOptions {
   /** Seal every SOAP body with NTLM (MS-WSMV 2.2.9.1.1). The client turns it on for plain HTTP. */
   encrypt: boolean;
   connectTimeoutMs: number;
+  /** https: allow TLS 1.0/1.1 (WinrmConnectOptions.winrmTls "legacy"). */
+  legacyTls?: boolean;
   /** Required for https: throws to refuse the server's certificate. */
   verifyCertificate?: (sha256Fingerprint: string, pem: string) => Promise<void>;
   path?: string;
@@ -132,7 +134,7 @@ export class WinrmHttpTransport {
     if (this.conn?.alive && this.ntlm) return false;
     this.drop('reconnecting');
     const o = this.options;
-    const conn = await HttpConnection.open({ host: o.host, port: o.port, tls: o.https, timeoutMs: o.connectTimeoutMs, signal });
+    const conn = await HttpConnection.open({ host: o.host, port: o.port, tls: o.https, legacyTls: o.legacyTls === true, timeoutMs: o.connectTimeoutMs, signal });
     this.conn = conn;
     try {
       if (o.https) {

@@ -54,90 +54,123 @@ function resolve(qname: string, scope: Map<string, string>, isAttr: boolean): { 
   return { ns, local: qname.slice(colon + 1) };
 }
 
+function isNamespaceDeclaration(name: string): boolean {
+  return name === 'xmlns' || name.startsWith('xmlns:');
+}
+
+/** One pass over a document: text and markup in turn, open elements on a stack. */
+class XmlReader {
+  private readonly stack: Open[] = [];
+  private readonly rootScope = new Map<string, string>();
+  private root: XmlElement | undefined;
+
+  constructor(private readonly src: string) {}
+
+  parse(): XmlElement {
+    const { src } = this;
+    let i = src.charCodeAt(0) === 0xfeff ? 1 : 0;
+    while (i < src.length) {
+      const lt = src.indexOf('<', i);
+      this.text(i, lt < 0 ? src.length : lt);
+      if (lt < 0) break;
+      i = this.markup(lt);
+    }
+    if (this.stack.length > 0) throw new XmlError(`unclosed element ${this.top!.qname}`);
+    if (!this.root) throw new XmlError('no root element');
+    return this.root;
+  }
+
+  private get top(): Open | undefined {
+    return this.stack[this.stack.length - 1];
+  }
+
+  private text(from: number, to: number): void {
+    if (to <= from) return;
+    const text = this.src.slice(from, to);
+    if (this.top) this.top.el.text += decodeEntities(text);
+    else if (text.trim() !== '') throw new XmlError('text outside the root element');
+  }
+
+  /** Reads the markup that starts at `lt`; returns the index after it. */
+  private markup(lt: number): number {
+    const { src } = this;
+    if (src.startsWith('<?', lt)) return this.skip(lt, '?>', 'processing instruction');
+    if (src.startsWith('<!--', lt)) return this.skip(lt, '-->', 'comment');
+    if (src.startsWith('<![CDATA[', lt)) return this.cdata(lt);
+    if (src.startsWith('<!', lt)) throw new XmlError('DTDs are not accepted');
+    if (src[lt + 1] === '/') return this.endTag(lt);
+    return this.startTag(lt);
+  }
+
+  private skip(lt: number, terminator: string, what: string): number {
+    const end = this.src.indexOf(terminator, lt);
+    if (end < 0) throw new XmlError(`unterminated ${what}`);
+    return end + terminator.length;
+  }
+
+  private cdata(lt: number): number {
+    const end = this.src.indexOf(']]>', lt);
+    if (end < 0) throw new XmlError('unterminated CDATA');
+    if (!this.top) throw new XmlError('CDATA outside the root element');
+    this.top.el.text += this.src.slice(lt + 9, end);
+    return end + 3;
+  }
+
+  private endTag(lt: number): number {
+    const { src } = this;
+    const m = NAME.exec(src.slice(lt + 2, lt + 2 + 256));
+    const top = this.stack.pop();
+    if (!m || !top || top.qname !== m[0]) throw new XmlError(`mismatched end tag at ${lt}`);
+    const close = src.indexOf('>', lt);
+    if (close < 0 || src.slice(lt + 2 + m[0].length, close).trim() !== '') throw new XmlError('malformed end tag');
+    return close + 1;
+  }
+
+  private startTag(lt: number): number {
+    const { src } = this;
+    const m = NAME.exec(src.slice(lt + 1, lt + 1 + 256));
+    if (!m) throw new XmlError(`malformed tag at ${lt}`);
+    const qname = m[0];
+    let p = lt + 1 + qname.length;
+    const raw: Array<[string, string]> = [];
+    ATTR.lastIndex = p;
+    for (let a = ATTR.exec(src); a; a = ATTR.exec(src)) {
+      raw.push([a[1]!, decodeEntities(a[3] ?? a[4] ?? '')]);
+      p = ATTR.lastIndex;
+    }
+    while (p < src.length && /\s/.test(src[p]!)) p++;
+    const selfClosing = src[p] === '/';
+    if (selfClosing) p++;
+    if (src[p] !== '>') throw new XmlError(`malformed tag ${qname}`);
+    this.open(qname, raw, selfClosing);
+    return p + 1;
+  }
+
+  /** Adds an element, its names resolved in the scope its own xmlns attributes extend. */
+  private open(qname: string, raw: Array<[string, string]>, selfClosing: boolean): void {
+    const parentScope = this.top?.scope ?? this.rootScope;
+    let scope = parentScope;
+    for (const [name, value] of raw) {
+      if (!isNamespaceDeclaration(name)) continue;
+      if (scope === parentScope) scope = new Map(parentScope);
+      scope.set(name === 'xmlns' ? '' : name.slice(6), value);
+    }
+    const { ns, local } = resolve(qname, scope, false);
+    const attrs = new Map<string, string>();
+    for (const [name, value] of raw) {
+      if (!isNamespaceDeclaration(name)) attrs.set(resolve(name, scope, true).local, value);
+    }
+    const el: XmlElement = { ns, local, attrs, children: [], text: '' };
+    if (this.top) this.top.el.children.push(el);
+    else if (this.root) throw new XmlError('more than one root element');
+    else this.root = el;
+    if (!selfClosing) this.stack.push({ qname, el, scope });
+  }
+}
+
 /** Parses a document and returns its root element. */
 export function parseXml(input: string | Buffer): XmlElement {
-  const src = typeof input === 'string' ? input : input.toString('utf8');
-  const stack: Open[] = [];
-  let root: XmlElement | undefined;
-  let i = src.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const rootScope = new Map<string, string>();
-
-  while (i < src.length) {
-    const lt = src.indexOf('<', i);
-    const textEnd = lt < 0 ? src.length : lt;
-    if (textEnd > i) {
-      const text = src.slice(i, textEnd);
-      const top = stack[stack.length - 1];
-      if (top) top.el.text += decodeEntities(text);
-      else if (text.trim() !== '') throw new XmlError('text outside the root element');
-    }
-    if (lt < 0) break;
-    if (src.startsWith('<?', lt)) {
-      const end = src.indexOf('?>', lt);
-      if (end < 0) throw new XmlError('unterminated processing instruction');
-      i = end + 2;
-    } else if (src.startsWith('<!--', lt)) {
-      const end = src.indexOf('-->', lt);
-      if (end < 0) throw new XmlError('unterminated comment');
-      i = end + 3;
-    } else if (src.startsWith('<![CDATA[', lt)) {
-      const end = src.indexOf(']]>', lt);
-      if (end < 0) throw new XmlError('unterminated CDATA');
-      const top = stack[stack.length - 1];
-      if (!top) throw new XmlError('CDATA outside the root element');
-      top.el.text += src.slice(lt + 9, end);
-      i = end + 3;
-    } else if (src.startsWith('<!', lt)) {
-      throw new XmlError('DTDs are not accepted');
-    } else if (src[lt + 1] === '/') {
-      const m = NAME.exec(src.slice(lt + 2, lt + 2 + 256));
-      const top = stack.pop();
-      if (!m || !top || top.qname !== m[0]) throw new XmlError(`mismatched end tag at ${lt}`);
-      const close = src.indexOf('>', lt);
-      if (close < 0 || src.slice(lt + 2 + m[0].length, close).trim() !== '') throw new XmlError('malformed end tag');
-      i = close + 1;
-    } else {
-      const m = NAME.exec(src.slice(lt + 1, lt + 1 + 256));
-      if (!m) throw new XmlError(`malformed tag at ${lt}`);
-      const qname = m[0];
-      let p = lt + 1 + qname.length;
-      const raw: Array<[string, string]> = [];
-      ATTR.lastIndex = p;
-      for (let a = ATTR.exec(src); a; a = ATTR.exec(src)) {
-        raw.push([a[1]!, decodeEntities(a[3] ?? a[4] ?? '')]);
-        p = ATTR.lastIndex;
-      }
-      while (p < src.length && /\s/.test(src[p]!)) p++;
-      const selfClosing = src[p] === '/';
-      if (selfClosing) p++;
-      if (src[p] !== '>') throw new XmlError(`malformed tag ${qname}`);
-      i = p + 1;
-
-      const parentScope = stack[stack.length - 1]?.scope ?? rootScope;
-      let scope = parentScope;
-      for (const [name, value] of raw) {
-        if (name === 'xmlns' || name.startsWith('xmlns:')) {
-          if (scope === parentScope) scope = new Map(parentScope);
-          scope.set(name === 'xmlns' ? '' : name.slice(6), value);
-        }
-      }
-      const { ns, local } = resolve(qname, scope, false);
-      const attrs = new Map<string, string>();
-      for (const [name, value] of raw) {
-        if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
-        attrs.set(resolve(name, scope, true).local, value);
-      }
-      const el: XmlElement = { ns, local, attrs, children: [], text: '' };
-      const parent = stack[stack.length - 1];
-      if (parent) parent.el.children.push(el);
-      else if (root) throw new XmlError('more than one root element');
-      else root = el;
-      if (!selfClosing) stack.push({ qname, el, scope });
-    }
-  }
-  if (stack.length > 0) throw new XmlError(`unclosed element ${stack[stack.length - 1]!.qname}`);
-  if (!root) throw new XmlError('no root element');
-  return root;
+  return new XmlReader(typeof input === 'string' ? input : input.toString('utf8')).parse();
 }
 
 export function child(el: XmlElement | undefined, ns: string, local: string): XmlElement | undefined {

@@ -7,7 +7,8 @@ import { md4 } from '../../../src/transports/ntlm/md4.ts';
 import { rc4, Rc4 } from '../../../src/transports/ntlm/rc4.ts';
 import { computeNtlmv2Response, deriveKeys, ntHash, ntowfv2 } from '../../../src/transports/ntlm/crypto.ts';
 import { decodeAuthenticate, decodeChallenge } from '../../../src/transports/ntlm/messages.ts';
-import { NtlmAuthError, NtlmServer, NtlmSession, NtlmSignatureError, parseAccount } from '../../../src/transports/ntlm/index.ts';
+import { NtlmSession, NtlmSignatureError, parseAccount } from '../../../src/transports/ntlm/index.ts';
+import { NtlmAuthError, NtlmServer } from '../../lab/ntlm-server.ts';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { PushError } from '../../../src/errors/push-error.ts';
 import { cmdCommand } from '../../../src/transports/shell-quote.ts';
 import { WinrmClient } from '../../../src/transports/winrm/index.ts';
-import type { WinrmConnectOptions } from '../../../src/transports/winrm/index.ts';
+import type { WinrmConnectOptions } from '../../../src/transports/transport.ts';
 import { WinrmHttpTransport } from '../../../src/transports/winrm/http-transport.ts';
 import { WinrmAuthError } from '../../../src/transports/winrm/errors.ts';
 import { startWinrmServer } from '../../lab/winrm-server.ts';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Codes } from '../../../src/errors/catalogue.ts';
 import { PushError } from '../../../src/errors/push-error.ts';
 import { WinrmClient } from '../../../src/transports/winrm/index.ts';
-import type { WinrmConnectOptions } from '../../../src/transports/winrm/index.ts';
+import type { WinrmConnectOptions } from '../../../src/transports/transport.ts';
 import { must } from '../../lab/exec.ts';
 import { startWinrmServer } from '../../lab/winrm-server.ts';
 import type { WinrmServer } from '../../lab/winrm-server.ts';

@@ -2,7 +2,8 @@
 // (round trip, sequence numbers, tampering), the XML reader, xs:duration, and the error mapping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NtlmServer, NtlmSession, ntHash } from '../../../src/transports/ntlm/index.ts';
+import { NtlmSession, ntHash } from '../../../src/transports/ntlm/index.ts';
+import { NtlmServer } from '../../lab/ntlm-server.ts';
 import { PushError } from '../../../src/errors/push-error.ts';
 import {
   WinrmAuthError, WsmanFault, decryptMessage, descendants, encryptMessage, formatDuration, parseDuration, parseXml, toPushError, xmlEscape,

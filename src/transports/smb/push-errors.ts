@@ -1,7 +1,8 @@
+// SMB failures as catalogue errors, so that the file channel's users see PushErrors only.
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import { redactor } from '../../logging/redactor.ts';
-import { SmbError } from '../../transports/smb/index.ts';
+import { SmbError } from './errors.ts';
 
 const TRANSIENT = new Set<number>([Codes.Unreachable, Codes.ConnectionLost, Codes.NoLogonServers]);
 

@@ -1,12 +1,13 @@
-// The server side of NTLMv2 (for test servers such as a WinRM stand-in): answers NEGOTIATE with a
-// CHALLENGE, checks an AUTHENTICATE against the user's NT hash, derives the same keys as the client.
+// The server side of NTLMv2 for the lab's WinRM stand-in and the NTLM tests (the daemon is only ever a
+// client): answers NEGOTIATE with a CHALLENGE, checks an AUTHENTICATE against the user's NT hash, derives
+// the same keys as the client.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { fileTime, hmacMd5, ntowfv2 } from './crypto.ts';
-import { AV_FLAG_MIC_PRESENT, AvId, NegotiateFlags } from './flags.ts';
-import { decodeAuthenticate, decodeAvPairs, decodeNegotiate, encodeAvPairs, encodeChallenge } from './messages.ts';
-import type { AvPairs } from './messages.ts';
-import { rc4 } from './rc4.ts';
-import { EstablishedNtlm } from './established.ts';
+import { fileTime, hmacMd5, ntowfv2 } from '../../src/transports/ntlm/crypto.ts';
+import { AV_FLAG_MIC_PRESENT, AvId, NegotiateFlags } from '../../src/transports/ntlm/flags.ts';
+import { decodeAuthenticate, decodeAvPairs, decodeNegotiate, encodeAvPairs, encodeChallenge } from '../../src/transports/ntlm/messages.ts';
+import type { AvPairs } from '../../src/transports/ntlm/messages.ts';
+import { rc4 } from '../../src/transports/ntlm/rc4.ts';
+import { EstablishedNtlm } from '../../src/transports/ntlm/established.ts';
 
 export class NtlmAuthError extends Error {
   constructor(message: string) {

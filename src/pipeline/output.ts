@@ -1,0 +1,29 @@
+// Guest output as it goes into errors, the same for Linux and Windows guests.
+import { Codes } from '../errors/catalogue.ts';
+import { PushError } from '../errors/push-error.ts';
+import { redactor } from '../logging/redactor.ts';
+import type { ExecResult } from '../transports/transport.ts';
+
+/** The last lines of some output, redacted, for an error's details. */
+export function tail(text: string, lines = 40): string {
+  const all = redactor.redact(text).replace(/\s+$/, '').split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+/** A command that had to exit 0 and did not: `code` (default: command failed) with its exit code and output. */
+export function commandFailed(res: Pick<ExecResult, 'code' | 'stdout' | 'stderr'>, what: string, code: number = Codes.CommandFailed): PushError {
+  return new PushError(code, { what, exitCode: res.code, stderr: tail(res.stderr), stdout: tail(res.stdout) });
+}
+
+const PROGRESS_STEP = 64 * 1024 * 1024;
+
+/** A copy's onProgress: a log line every 64 MiB and at the end. */
+export function logCopyProgress(log: (line: string) => void): (done: number, total: number) => void {
+  let lastLogged = 0;
+  return (done, total) => {
+    if (done - lastLogged >= PROGRESS_STEP || done === total) {
+      lastLogged = done;
+      log(`copied ${done} of ${total} bytes`);
+    }
+  };
+}
