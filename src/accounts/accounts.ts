@@ -141,9 +141,9 @@ export class AccountStore {
   /**
    * The account and its decrypted secrets, for one connection. Refuses a missing account (99017) and a
    * suspended one (99006) before decrypting anything; the secrets are registered with the redactor
-   * before anyone can log them.
+   * before anyone can log them, until `scope` ends (a job's attempt), else for the life of the process.
    */
-  async forConnection(id: string): Promise<AccountWithSecrets> {
+  async forConnection(id: string, scope?: SecretScope): Promise<AccountWithSecrets> {
     const [meta, sealed] = await this.redis.hmget(K.account(id), 'meta', 'secret');
     if (!meta || !sealed) throw new PushError(Codes.AccountMissing, { runAsAccountId: id });
     const account = publicView(meta);
@@ -160,7 +160,8 @@ export class AccountStore {
       throw e instanceof VaultUnknownKeyError ? new VaultKeyNotHeld(keyIdOf(sealed), undecryptable) : undecryptable;
     }
     const secrets = JSON.parse(plain.toString('utf8')) as AccountSecrets;
-    registerSecrets(secrets);
+    if (scope) scope.onEnd(redactor.hold(secrets.password, secrets.privateKey, secrets.passphrase));
+    else registerSecrets(secrets);
     return { ...account, secrets };
   }
 
@@ -229,6 +230,11 @@ export class AccountStore {
       1, K.account(id), expected, next);
     return swapped === 1;
   }
+}
+
+/** Where decrypted secrets are used (a job's attempt): told how to forget them once it has ended. */
+export interface SecretScope {
+  onEnd(release: () => void): void;
 }
 
 /** 99006, worded as the operator needs it: what happened and what lifts it. */

@@ -5,7 +5,7 @@ import { PushError } from '../errors/push-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { JobContext, PipelineOutcome } from '../pipeline/context.ts';
 import type { PipelineDeps } from '../pipeline/deps.ts';
-import { isFinal, type JobError } from '../domain/job.ts';
+import { isFinal, type JobError, type JobRecord } from '../domain/job.ts';
 import { abortedForShutdown, redactedJobError, toPushError } from './failures.ts';
 import { StoreJobContext } from './job-context.ts';
 import type { JobMetrics } from './metrics.ts';
@@ -55,11 +55,11 @@ export class Attempt {
     this.log = env.logger.child({ jobId: this.jobId, machineId, attempt: this.number });
   }
 
-  async run(): Promise<void> {
+  /** `record`: the job as the worker just read it (the start is a compare-and-set on it: no second read). */
+  async run(record: JobRecord): Promise<void> {
     const { store, processServerId, worker } = this.env;
-    const record = await store.get(this.jobId);
-    if (!record || isFinal(record.state)) return;
-    const started = await store.update(this.jobId, (j) => startAttempt(j, { processServerId, worker }));
+    if (isFinal(record.state)) return;
+    const started = await store.update(this.jobId, (j) => startAttempt(j, { processServerId, worker }), record);
     if (isFinal(started.state)) return;
     const ctx = new StoreJobContext(started, store, this.signal, (line) => this.log.info(line), this.number >= this.max,
       (bytes, seconds) => this.env.metrics?.copied(started, bytes, seconds));
@@ -67,12 +67,14 @@ export class Attempt {
     ctx.log(`attempt ${this.number} of ${this.max} on process server ${processServerId} (${worker})`);
     try {
       const outcome = await this.env.runPipeline(ctx, this.env.pipeline);
-      await ctx.flushLog();
-      await store.update(this.jobId, (j) => completeJob(j, { state: outcome.state, errors: outcome.warnings }));
+      // The last log lines, the pipeline's last task changes and the job's end: written together.
+      await ctx.finish((j) => completeJob(j, { state: outcome.state, errors: outcome.warnings }));
       this.log.info({ state: outcome.state }, 'job ended');
     } catch (e) {
       await ctx.flushLog();
       await this.failed(e);
+    } finally {
+      ctx.end();
     }
   }
 

@@ -25,6 +25,7 @@ export class StoreJobContext implements JobContext {
    * nothing follows at once, they are written on their own in the next turn of the event loop.
    */
   private deferred: Transition[] = [];
+  private readonly endings: Array<() => void> = [];
 
   constructor(
     private current: JobRecord,
@@ -43,6 +44,15 @@ export class StoreJobContext implements JobContext {
     // Handed back (shutdown): the next attempt comes, and a command still running may use the staging folder.
     if (abortedForShutdown(this.signal)) return true;
     return !this.lastAttempt && !this.signal.aborted && toPushError(error, this.signal).retryable;
+  }
+
+  onEnd(release: () => void): void {
+    this.endings.push(release);
+  }
+
+  /** The attempt has ended and written everything: runs what waited for it (see onEnd). */
+  end(): void {
+    for (const release of this.endings.splice(0)) release();
   }
 
   get job(): JobRecord {
@@ -132,14 +142,25 @@ export class StoreJobContext implements JobContext {
 
   /** Writes what the context still holds: buffered log lines and deferred record changes. */
   async flushLog(): Promise<void> {
+    await this.finish();
+  }
+
+  /**
+   * The attempt's last write: buffered log lines, deferred changes and `transition` (the job's end), sent
+   * together (the log's lines go first on the connection; nothing waits for the other's reply).
+   */
+  async finish(transition?: Transition): Promise<void> {
     this.flushing = true;
     this.logWake?.();
     try {
-      while (this.logWriter) await this.logWriter;
-      await this.change();
+      await Promise.all([this.drainLog(), this.change(transition)]);
     } finally {
       this.flushing = false;
     }
+  }
+
+  private async drainLog(): Promise<void> {
+    while (this.logWriter) await this.logWriter;
   }
 
   async setInstaller(installer: { file: string; sha256: string }, agentVersion: string): Promise<void> {

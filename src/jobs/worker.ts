@@ -6,7 +6,7 @@ import type { KeyAgreement, KeyAgreementView } from '../accounts/key-agreement.t
 import type { Logger } from '../logging/logger.ts';
 import type { PipelineDeps } from '../pipeline/deps.ts';
 import { runPipeline } from '../pipeline/run.ts';
-import { isFinal } from '../domain/job.ts';
+import { isFinal, type JobRecord } from '../domain/job.ts';
 import { Attempt, type PipelineRunner } from './attempt.ts';
 import { listenForCancel } from './cancel-channel.ts';
 import { CancelledByUser, StalledTooOften, WorkerShutdown } from './failures.ts';
@@ -172,7 +172,7 @@ export class PushWorker {
     }
     const outcome = { handedBack: false };
     try {
-      await this.run(bullJob, token, record.machine.machineId, outcome);
+      await this.run(bullJob, token, record, outcome);
     } finally {
       await leases.release(outcome.handedBack);
     }
@@ -210,7 +210,7 @@ export class PushWorker {
   }
 
   /** Runs one attempt; `outcome.handedBack` tells whether it went back to the queue (the worker shuts down). */
-  private async run(bullJob: Job<QueueJobData>, token: string | undefined, machineId: string, outcome: { handedBack: boolean }): Promise<void> {
+  private async run(bullJob: Job<QueueJobData>, token: string | undefined, record: JobRecord, outcome: { handedBack: boolean }): Promise<void> {
     const jobId = bullJob.data.jobId;
     const controller = new AbortController();
     this.running.set(jobId, controller);
@@ -218,8 +218,8 @@ export class PushWorker {
       const { store, logger, pipeline } = this.deps;
       const env = { store, logger, pipeline, runPipeline: this.deps.runPipeline ?? runPipeline, processServerId: this.options.processServerId, worker: this.instance,
         metrics: this.deps.metrics, keyAgreement: this.deps.keyAgreement };
-      const attempt = new Attempt(env, bullJob, token, controller.signal, machineId);
-      try { await attempt.run(); } finally { outcome.handedBack = attempt.handedBack; }
+      const attempt = new Attempt(env, bullJob, token, controller.signal, record.machine.machineId);
+      try { await attempt.run(record); } finally { outcome.handedBack = attempt.handedBack; }
     } finally {
       this.running.delete(jobId);
     }

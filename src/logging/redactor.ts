@@ -15,28 +15,49 @@ const MAX_PATTERN_LENGTH = 16_384;
 type Replacer = (text: string) => string;
 
 export class Redactor {
-  private readonly forms = new Set<string>();
+  /** Each form masked, with how many holders keep it (Infinity: for the life of the process). */
+  private readonly forms = new Map<string, number>();
   private replacers: Replacer[] | null = null;
 
+  /** Masks a secret for the life of the process (e.g. the configuration server's passphrase). */
   add(secret: string | undefined | null): void {
-    if (secret === undefined || secret === null || secret.length < MIN_SECRET_LENGTH) return;
+    this.count(formsOf(secret), Infinity);
+  }
+
+  /**
+   * Masks secrets until the returned release is called (e.g. the run-as account's, while a job that
+   * decrypted them runs; the caller releases once nothing it produced can carry them any more). A form
+   * stays masked while any holder, or `add`, keeps it.
+   */
+  hold(...secrets: Array<string | undefined | null>): () => void {
+    const forms = secrets.flatMap(formsOf);
+    this.count(forms, 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.count(forms, -1);
+    };
+  }
+
+  /** How many forms are masked now (tests, memory checks). */
+  get size(): number {
+    return this.forms.size;
+  }
+
+  private count(forms: readonly string[], by: number): void {
     const before = this.forms.size;
-    for (const form of encodings(secret)) {
-      if (form.length >= MIN_SECRET_LENGTH) this.forms.add(form);
-    }
-    // Multi-line secrets (private keys): mask each substantial line too, so a key echoed line by line is caught.
-    if (secret.includes('\n')) {
-      for (const line of secret.split(/\r?\n/)) {
-        const trimmed = line.trim();
-        if (trimmed.length >= 16 && !/^-----(BEGIN|END) /.test(trimmed)) this.forms.add(trimmed);
-      }
+    for (const form of forms) {
+      const n = (this.forms.get(form) ?? 0) + by;
+      if (n > 0) this.forms.set(form, n);
+      else this.forms.delete(form);
     }
     if (this.forms.size !== before) this.replacers = null;
   }
 
   redact(text: string): string {
     if (this.forms.size === 0 || text.length === 0) return text;
-    this.replacers ??= replacersFor([...this.forms]);
+    this.replacers ??= replacersFor([...this.forms.keys()]);
     return this.replacers.reduce((out, replace) => replace(out), text);
   }
 
@@ -81,6 +102,20 @@ function replacersFor(forms: string[]): Replacer[] {
   }
   flush();
   return out;
+}
+
+/** What a secret is masked as: itself, its encodings and (multi-line secrets) each substantial line. */
+function formsOf(secret: string | undefined | null): string[] {
+  if (secret === undefined || secret === null || secret.length < MIN_SECRET_LENGTH) return [];
+  const forms = encodings(secret).filter((form) => form.length >= MIN_SECRET_LENGTH);
+  // Multi-line secrets (private keys): mask each substantial line too, so a key echoed line by line is caught.
+  if (secret.includes('\n')) {
+    for (const line of secret.split(/\r?\n/)) {
+      const trimmed = line.trim();
+      if (trimmed.length >= 16 && !/^-----(BEGIN|END) /.test(trimmed)) forms.push(trimmed);
+    }
+  }
+  return forms;
 }
 
 function encodings(secret: string): string[] {

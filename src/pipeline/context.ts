@@ -23,6 +23,11 @@ export interface JobContext {
   copied?(bytes: number, seconds: number): void;
   /** The version the installed agent reports (release plus build), kept as the job's installedBuild. */
   setInstalledBuild(version: string): Promise<void>;
+  /**
+   * Runs `release` once the attempt has ended and written its last word (forgets the secrets it
+   * decrypted: nothing it produces can carry them any more).
+   */
+  onEnd(release: () => void): void;
   /** Whether this failure will be retried by another attempt (then the guest's staging folder is kept). */
   willRetry(error: unknown): boolean;
 }

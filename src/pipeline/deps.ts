@@ -28,7 +28,8 @@ export interface PipelineDeps {
     installers(): SelectedInstaller[];
   };
   accounts: {
-    forConnection(id: string): Promise<RunAsAccount & { secrets: AccountSecrets }>;
+    /** The secrets stay masked in every output until `scope` (the job) ends. */
+    forConnection(id: string, scope: { onEnd(release: () => void): void }): Promise<RunAsAccount & { secrets: AccountSecrets }>;
     recordAuthFailure(id: string): Promise<boolean>;
     recordAuthSuccess(id: string): Promise<void>;
   };

@@ -81,4 +81,21 @@ describe('redactor', () => {
     r.add('","');
     assert.deepEqual(r.redactValue({ a: 'x', b: 'y ":" z' }), { a: 'x', b: `y ${MASK} z` });
   });
+  it('a held secret is masked until its last holder releases it; one added for good stays', () => {
+    const r = new Redactor();
+    const first = r.hold('job-secret-1', undefined);
+    const second = r.hold('job-secret-1');
+    r.add('for-good-9');
+    const forGood = r.size;
+    assert.equal(r.redact('job-secret-1 for-good-9'), `${MASK} ${MASK}`);
+    first();
+    first(); // a second release of the same hold changes nothing
+    assert.equal(r.redact('job-secret-1'), MASK, 'the other holder still keeps it');
+    second();
+    assert.equal(r.redact('job-secret-1 for-good-9'), `job-secret-1 ${MASK}`);
+    assert.ok(r.size < forGood, 'its forms are gone');
+    const again = r.hold('for-good-9');
+    again();
+    assert.equal(r.redact('for-good-9'), MASK, 'releasing a hold never drops what add keeps');
+  });
 });

@@ -44,7 +44,7 @@ async function checkRoot(guest: LinuxGuest, account: Account): Promise<void> {
  */
 export async function connectLinuxGuest(ctx: JobContext, deps: PipelineDeps, signal: AbortSignal = ctx.signal): Promise<LinuxGuest> {
   const { request } = ctx.job;
-  const account = await deps.accounts.forConnection(ctx.job.runAsAccountId);
+  const account = await deps.accounts.forConnection(ctx.job.runAsAccountId, ctx);
   if (account.osFamily !== 'linux') {
     throw new PushError(Codes.LinuxCredentials, { reason: `run-as account "${account.name}" is a ${account.osFamily} account` });
   }

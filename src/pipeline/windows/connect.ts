@@ -89,7 +89,7 @@ async function connectOverSsh(ctx: JobContext, deps: PipelineDeps, account: Acco
  */
 export async function connectWindowsGuest(ctx: JobContext, deps: PipelineDeps, signal: AbortSignal = ctx.signal): Promise<WindowsGuest> {
   const { request } = ctx.job;
-  const account = await deps.accounts.forConnection(ctx.job.runAsAccountId);
+  const account = await deps.accounts.forConnection(ctx.job.runAsAccountId, ctx);
   if (account.osFamily !== 'windows') {
     throw new PushError(Codes.WindowsCredentials, { reason: `run-as account "${account.name}" is a ${account.osFamily} account` });
   }
