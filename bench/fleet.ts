@@ -20,6 +20,7 @@ import type { LinuxGuest } from '../test/lab/linux-guest.ts';
 import { LAB_INSTANCE } from '../test/lab/paths.ts';
 import { startLabRedis } from '../test/lab/redis.ts';
 import { commandStats, finalCount, startBenchDaemon, statsDelta, type BenchDaemon } from './fleet/daemon.ts';
+import { cpuPerPush, type CpuPerPush } from './fleet/cpu.ts';
 import { createGuests, leftovers, registeredCount, resetGuest } from './fleet/guests.ts';
 import { renderMarkdown, type FleetResult } from './fleet/report.ts';
 import { instrumentedPush } from './fleet/round-trips.ts';
@@ -53,14 +54,14 @@ const median = (xs: number[]): number => {
 const load = () => os.loadavg().map((l) => Number(l.toFixed(2)));
 const round = (n: number, d = 2) => Number(n.toFixed(d));
 
-interface PathRun extends PathResult { path: string; round: number; registered: number; leftovers: number; pushesPerSec: number; load1: number }
+interface PathRun extends PathResult { path: string; round: number; registered: number; leftovers: number; pushesPerSec: number; load1: number; cpu?: CpuPerPush }
 
-function finish(pathName: string, r: number, res: PathResult, guests: readonly LinuxGuest[], push: boolean): PathRun {
+function finish(pathName: string, r: number, res: PathResult, guests: readonly LinuxGuest[], push: boolean, cpu?: CpuPerPush): PathRun {
   const run: PathRun = {
-    ...res, path: pathName, round: r, registered: push ? registeredCount(guests) : 0, leftovers: push ? leftovers(guests) : 0,
+    ...res, ...(cpu ? { cpu } : {}), path: pathName, round: r, registered: push ? registeredCount(guests) : 0, leftovers: push ? leftovers(guests) : 0,
     pushesPerSec: round(guests.length / res.seconds), load1: load()[0] ?? 0, seconds: round(res.seconds),
   };
-  console.log(`${pathName} round ${r}: ${run.pushesPerSec}/s in ${run.seconds} s, ok ${res.ok}/${guests.length}${push ? `, registered ${run.registered}, leftovers ${run.leftovers}` : ''}${res.firstError ? `, first error: ${res.firstError}` : ''}`);
+  console.log(`${pathName} round ${r}: ${run.pushesPerSec}/s in ${run.seconds} s, ok ${res.ok}/${guests.length}${push ? `, registered ${run.registered}, leftovers ${run.leftovers}` : ''}${res.firstError ? `, first error: ${res.firstError}` : ''}${cpu ? `, CPU ms/push ${JSON.stringify(cpu)}` : ''}`);
   return run;
 }
 
@@ -163,21 +164,24 @@ async function setUpDaemon(d: BenchDaemon, guests: LinuxGuest[]): Promise<string
 async function compareRound(b: DaemonBench, r: number, runs: PathRun[], waves: DaemonWaveResult[]): Promise<void> {
   const { d, guests } = b;
   resetAll(guests);
-  runs.push(finish('raw ssh2 session', r, await rawSessions(guests, CONCURRENCY), guests, false));
+  const raw = await cpuPerPush(guests.length, process.pid, () => rawSessions(guests, CONCURRENCY));
+  runs.push(finish('raw ssh2 session', r, raw.result, guests, false, raw.cpu));
   resetAll(guests);
   const minimalSteps: Array<Map<string, number>> = [];
-  runs.push(finish('minimal ssh2 push', r, await minimalPush(guests, b.spec, minimalSteps), guests, true));
+  const minimal = await cpuPerPush(guests.length, process.pid, () => minimalPush(guests, b.spec, minimalSteps));
+  runs.push(finish('minimal ssh2 push', r, minimal.result, guests, true, minimal.cpu));
   resetAll(guests);
-  runs.push(finish('sshpass + scp/ssh, xargs -P', r, await openSshScript(guests, b.spec, b.workDir), guests, true));
+  const script = await cpuPerPush(guests.length, process.pid, () => openSshScript(guests, b.spec, b.workDir));
+  runs.push(finish('sshpass + scp/ssh, xargs -P', r, script.result, guests, true, script.cpu));
   resetAll(guests);
   const before = await commandStats(d.redis);
-  const wave = await daemonWave(d, guests, b.accountId, `round${r}`, (final) => sample(b, final));
+  const { result: wave, cpu } = await cpuPerPush(guests.length, d.child.pid ?? 0, () => daemonWave(d, guests, b.accountId, `round${r}`, (final) => sample(b, final)), d.redis);
   const delta = statsDelta(before, await commandStats(d.redis));
   delete delta.info;
   delta.hgetall = (delta.hgetall ?? 0) - wave.polls; // the bench's own polling
   const perJob = Object.values(delta).reduce((a, c) => a + c, 0) / guests.length;
   const ok = (await Promise.all(wave.ids.map((id) => d.redis.hget(`pi:job:${id}`, 'state')))).filter((st) => st === 'Succeeded').length;
-  runs.push(finish('pushinstalld', r, { ok, failed: guests.length - ok, seconds: wave.seconds }, guests, true));
+  runs.push(finish('pushinstalld', r, { ok, failed: guests.length - ok, seconds: wave.seconds }, guests, true, cpu));
   const commands = Object.fromEntries(Object.entries(delta).map(([k, v]): [string, number] => [k, round(v / guests.length, 2)]).sort((x, y) => y[1] - x[1]));
   waves.push({
     round: r, acceptMs: Math.round(wave.acceptMs), redisCommandsPerJob: round(perJob, 1), commands, costs: await jobCosts(d, wave.ids),
@@ -274,7 +278,7 @@ async function main(): Promise<void> {
       daemon = null;
       copy = await copyComparison(guests[0]!, workDir);
     }
-    const { commands, ...trips } = await instrumentedPush(guests[0]!, { redisUrl: redis.url, repositoryDir: repo, passphrase });
+    const { commands, ...trips } = await instrumentedPush(guests[0]!, { redisUrl: redis.url, repositoryDir: repo, passphrase, ...(tripsOnly ? {} : { vaultKeyFile: path.join(workDir, 'daemon', 'vault.key') }) });
     const minimalSteps = await minimalPushSteps(guests[0]!, spec, 5, () => resetGuest(guests[0]!));
     console.log(`one push, instrumented: ${JSON.stringify({ ...trips, commands })}; minimal push steps ${JSON.stringify(minimalSteps)}`);
     if (!part) return;

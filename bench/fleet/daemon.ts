@@ -72,7 +72,7 @@ export async function startBenchDaemon(opts: { redisUrl: string; workDir: string
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root',
       HOST: '127.0.0.1', PORT: String(port), REDIS_URL: opts.redisUrl, DATA_DIR: dataDir, REPOSITORY_DIR: opts.repositoryDir,
-      CS_ENDPOINT: opts.csEndpoint, CS_PASSPHRASE_FILE: passphraseFile, WORKER_CONCURRENCY: String(opts.concurrency),
+      CS_ENDPOINT: opts.csEndpoint, CS_VERSION: '9.99.0.0', CS_PASSPHRASE_FILE: passphraseFile, WORKER_CONCURRENCY: String(opts.concurrency),
       REPOSITORY_SETTLE_MS: '200', CONNECT_TIMEOUT_MS: '60000', LOG_LEVEL: 'info',
     },
     stdio: ['ignore', logFd, logFd],

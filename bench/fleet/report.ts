@@ -1,6 +1,6 @@
 // Renders the fleet benchmark's results as bench/results/fleet.md.
 
-interface Run { path: string; round: number; pushesPerSec: number; seconds: number; ok: number; registered: number; leftovers: number; load1: number }
+interface Run { path: string; round: number; pushesPerSec: number; seconds: number; ok: number; registered: number; leftovers: number; load1: number; cpu?: { machineMs: number; pusherMs: number; redisMs?: number } }
 interface Wave {
   round: number; acceptMs: number; redisCommandsPerJob: number; commands: Record<string, number>; costs: { recordWrites: number; events: number; logLines: number };
   stepsMs: Array<[string, number, number]>; minimalStepsMs: Array<[string, number, number]>; meanInFlight: number;
@@ -92,6 +92,21 @@ function costSections(r: FleetResult): string[] {
   ];
 }
 
+/** CPU per push, last round: on 2 shared cores at this concurrency, CPU is what bounds the rate. */
+function cpuTable(r: FleetResult): string[] {
+  const last = Math.max(...r.runs.map((x) => x.round));
+  const runs = r.runs.filter((x) => x.round === last && x.cpu);
+  if (runs.length === 0) return [];
+  return [
+    `CPU time per push, round ${last} (ms; the machine's: every core's busy time over the wave, guests' sshd and the other work on the machine included):`,
+    '',
+    '| path | machine | the pushing process (bench or daemon) | redis-server |',
+    '|---|---|---|---|',
+    ...runs.map((x) => `| ${x.path} | ${x.cpu?.machineMs} | ${x.cpu?.pusherMs} | ${x.cpu?.redisMs ?? ''} |`),
+    '',
+  ];
+}
+
 export function renderMarkdown(r: FleetResult): string {
   const rate = (p: string) => med(r.runs.filter((x) => x.path === p).map((x) => x.pushesPerSec));
   const minimal = rate('minimal ssh2 push');
@@ -117,6 +132,7 @@ export function renderMarkdown(r: FleetResult): string {
     '|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    ...cpuTable(r),
     `Targets: pushinstalld ≥ 0.9× the minimal push (${f(ours / minimal)}×: ${ours / minimal >= 0.9 ? 'met' : 'NOT met'}), ≥ 2× the script (${f(ours / script)}×: ${ours / script >= 2 ? 'met' : 'NOT met'}).`,
     '',
     ...stepTable(wave),

@@ -70,7 +70,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[s.length >> 1]! : (s[(s.length >> 1) - 1]! + s[s.length >> 1]!) / 2;
 }
 
-export async function instrumentedPush(guest: LinuxGuest, opts: { redisUrl: string; repositoryDir: string; passphrase: string }): Promise<TripCount> {
+export async function instrumentedPush(guest: LinuxGuest, opts: { redisUrl: string; repositoryDir: string; passphrase: string; vaultKeyFile?: string }): Promise<TripCount> {
   const count: TripCount = { state: '', sshSessions: 0, channelOpens: 0, execs: 0, sftpSubsystems: 0, sftpRequests: {}, sftpWrites: 0, roundTrips: 0, commands: [], stepsMs: [] };
   const tally = (msg: string) => {
     let m: RegExpExecArray | null;
@@ -83,7 +83,11 @@ export async function instrumentedPush(guest: LinuxGuest, opts: { redisUrl: stri
   const proto = ssh2.Client.prototype as unknown as { connect(this: unknown, cfg: Record<string, unknown>): unknown };
   const original = proto.connect;
   proto.connect = function (cfg) { count.sshSessions++; return original.call(this, { ...cfg, debug: tally }); };
-  const d = await startTestDaemon({ redisUrl: opts.redisUrl, repositoryDir: opts.repositoryDir, passphrase: opts.passphrase, env: { REPOSITORY_SETTLE_MS: '200', PROCESS_SERVER_ID: 'instrumented' } });
+  const d = await startTestDaemon({ redisUrl: opts.redisUrl, repositoryDir: opts.repositoryDir, passphrase: opts.passphrase, env: {
+    REPOSITORY_SETTLE_MS: '200', PROCESS_SERVER_ID: 'instrumented',
+    // The same Redis as the benchmark's daemon: the cluster's vault key (key agreement).
+    ...(opts.vaultKeyFile ? { VAULT_KEY_FILE: opts.vaultKeyFile } : {}),
+  } });
   try {
     for (let i = 0; i < 100; i++) {
       const res = await d.api<{ installers: unknown[] }>('GET', '/api/v1/repository/installers');
