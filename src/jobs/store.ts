@@ -272,7 +272,8 @@ export class JobStore {
   async appendLogs(id: string, lines: ReadonlyArray<{ at: Date; line: string }>): Promise<void> {
     if (lines.length === 0) return;
     const texts = lines.map((l) => `${l.at.toISOString()} ${redactor.redact(l.line)}`);
-    await this.redis.multi().rpush(K.jobLog(id), ...texts).ltrim(K.jobLog(id), -JOB_LOG_MAX_LINES, -1).exec();
+    // A pipeline, not a transaction: the trim only caps the list, whenever it runs.
+    await this.redis.pipeline().rpush(K.jobLog(id), ...texts).ltrim(K.jobLog(id), -JOB_LOG_MAX_LINES, -1).exec();
   }
 
   async log(id: string): Promise<string[]> {

@@ -30,6 +30,9 @@ export const linuxCommands = {
    * shell expansions, not one process per level): the caller reads the last line.
    */
   freeKiB: (p: string) => `d=${shQuote(p)}; while [ ! -e "$d" ]; do d=\${d%/*}; d=\${d:-/}; done; df -Pk "$d"`,
+  /** The same for several paths with one `df` (one line per path, in their order, after the header). */
+  freeKiBMany: (paths: readonly string[]) =>
+    `set --; for d in ${paths.map(shQuote).join(' ')}; do while [ ! -e "$d" ]; do d=\${d%/*}; d=\${d:-/}; done; set -- "$@" "$d"; done; df -Pk "$@"`,
   sha256: (file: string) => `if [ -f ${shQuote(file)} ]; then sha256sum ${shQuote(file)}; fi; true`,
   extract: (archive: string, into: string) => `rm -rf ${shQuote(into)} && mkdir -p ${shQuote(into)} && tar -xzf ${shQuote(archive)} -C ${shQuote(into)}`,
   grubConfigs: () =>
@@ -149,9 +152,12 @@ export function probeScript(nonce: string, spec: ProbeSpec): { asAccount: string
   if (spec.meminfo) asAccount.push(section(nonce, 'meminfo', linuxCommands.meminfo()));
   const privileged: string[] = [];
   // In a subshell: the wait ends with `exit`, which must not end the script.
-  if (spec.earlier !== undefined) privileged.push(section(nonce, 'earlier', `(${linuxCommands.waitForMarked(spec.earlier, EARLIER_WAIT_SEC)})`));
+  // In a subshell (the wait ends with `exit`), entered only when there is a marker (the common case forks nothing).
+  if (spec.earlier !== undefined) {
+    privileged.push(section(nonce, 'earlier', `if [ -f ${shQuote(spec.earlier)} ]; then (${linuxCommands.waitForMarked(spec.earlier, EARLIER_WAIT_SEC)}); fi`));
+  }
   if (spec.agentState) privileged.push(section(nonce, 'agent', linuxCommands.agentState()));
-  spec.freeSpace.forEach((p, i) => privileged.push(section(nonce, `free-${i}`, linuxCommands.freeKiB(p))));
+  if (spec.freeSpace.length > 0) privileged.push(section(nonce, 'free', linuxCommands.freeKiBMany(spec.freeSpace)));
   if (spec.grub) privileged.push(section(nonce, 'grub', linuxCommands.grubConfigs()));
   return { asAccount: asAccount.join('\n'), privileged: privileged.join('\n') };
 }

@@ -91,11 +91,16 @@ export class GuestFacts {
     return undefined;
   }
 
-  /** Free KiB for `p`: from the probe when it asked, else one more command. */
+  /**
+   * Free KiB for `p`: from the probe's one `df` when it asked and that `df` answered for every path (one
+   * line each, in order), else one command of its own (which fails, if it does, naming that path).
+   */
   async freeKiB(p: string): Promise<number> {
     const i = this.freePaths.indexOf(p);
-    if (i < 0) return freeKiB(this.guest, p);
-    return freeKiBOf(this.ok(`free-${i}`, `free space of ${p}`), p);
+    const free = this.sections.get('free');
+    const lines = free?.code === 0 ? free.output.trim().split('\n').slice(1) : [];
+    if (i < 0 || lines.length !== this.freePaths.length) return freeKiB(this.guest, p);
+    return freeKiBOf(lines[i] ?? '', p);
   }
 
   /** What the wait for an earlier attempt's command printed (empty: there was none). */
@@ -132,7 +137,7 @@ export async function probeGuest(guest: LinuxGuest, spec: Omit<ProbeSpec, 'relea
   } catch (e) {
     throw new PushError(Codes.CommandFailed, { what: 'probe the machine', reason: (e as Error).message });
   }
-  const rootPart = spec.agentState ? 'agent' : spec.freeSpace.length > 0 ? 'free-0' : spec.grub ? 'grub' : null;
+  const rootPart = spec.agentState ? 'agent' : spec.freeSpace.length > 0 ? 'free' : spec.grub ? 'grub' : null;
   if (sudo && rootPart && !sections.has(rootPart) && sudoWantsPassword(res.stderr)) throw sudoPasswordError(guest.username, res.stderr);
   return new GuestFacts(guest, sections, spec.freeSpace, res.stderr);
 }
