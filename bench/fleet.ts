@@ -13,6 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessServerRegistry } from '../src/jobs/process-servers.ts';
+import { Queues } from '../src/jobs/queues.ts';
+import { JobStore } from '../src/jobs/store.ts';
+import { newJob } from '../src/jobs/transitions.ts';
 import { SshChannel } from '../src/transports/ssh/ssh-channel.ts';
 import { beginRun, endRun } from '../test/lab/lab-run.ts';
 import { buildLinuxInstaller, installerFileName } from '../test/lab/installers.ts';
@@ -135,7 +138,7 @@ type DaemonWaveResult = {
 };
 
 /** What the daemon paths share: the daemon, its account, the guests, and the RSS samples taken on every poll. */
-interface DaemonBench { d: BenchDaemon; accountId: string; guests: LinuxGuest[]; spec: PushSpec; workDir: string; samples: Sample[] }
+interface DaemonBench { d: BenchDaemon; accountId: string; guests: LinuxGuest[]; spec: PushSpec; workDir: string; samples: Sample[]; apiOnly?: BenchDaemon }
 
 function resetAll(guests: readonly LinuxGuest[]): void {
   for (const g of guests) resetGuest(g);
@@ -190,8 +193,21 @@ async function compareRound(b: DaemonBench, r: number, runs: PathRun[], waves: D
 }
 
 /** Keeps pushing in waves (guests reset between) until JOBS jobs have run; the first wave also times an accept while pushing. */
-async function memoryWaves(b: DaemonBench, jobsRun: number): Promise<{ jobsRun: number; acceptWhilePushingMs: number | null }> {
+/** The daemon's event loop delay (prom-client's, since the previous /metrics read), ms. */
+async function eventLoopLag(d: BenchDaemon): Promise<Record<string, number>> {
+  const text = String((await d.api<string>('GET', '/metrics')).body);
+  const out: Record<string, number> = {};
+  for (const k of ['p50', 'p99', 'max', 'mean']) {
+    const m = new RegExp(`^nodejs_eventloop_lag_${k}_seconds ([\\d.e+-]+)$`, 'm').exec(text);
+    if (m) out[k] = round(Number(m[1]) * 1000, 1);
+  }
+  return out;
+}
+
+async function memoryWaves(b: DaemonBench, jobsRun: number): Promise<{ jobsRun: number; acceptWhilePushingMs: number | null; lagWhilePushingMs: Record<string, number> | null; apiOnlyWhilePushingMs: number | null }> {
   let acceptWhilePushingMs: number | null = null;
+  let lagWhilePushingMs: Record<string, number> | null = null;
+  let apiOnlyWhilePushingMs: number | null = null;
   for (let w = 1; jobsRun < JOBS; w++) {
     resetAll(b.guests);
     let sent = false;
@@ -199,14 +215,45 @@ async function memoryWaves(b: DaemonBench, jobsRun: number): Promise<{ jobsRun: 
       await sample(b, final);
       if (!sent && w === 1) {
         sent = true;
+        await eventLoopLag(b.d); // resets prom-client's event loop histogram
         await new Promise((r) => setTimeout(r, 1000));
         acceptWhilePushingMs = await acceptPaused(b.d, b.accountId, b.guests.length, 'while-pushing');
+        lagWhilePushingMs = await eventLoopLag(b.d);
+        // The same request to an API-only process of the same deployment (ROLES=api), the pushes still running.
+        if (b.apiOnly) apiOnlyWhilePushingMs = await acceptPaused(b.apiOnly, b.accountId, b.guests.length, 'api-only-while-pushing');
       }
     });
     jobsRun += wave.ids.length;
     console.log(`memory wave ${w}: ${jobsRun} jobs run, RSS ${b.d.rssMiB().toFixed(1)} MiB, heap after the last full GC ${b.d.heapAfterGcMiB() ?? '?'} MiB`);
   }
-  return { jobsRun, acceptWhilePushingMs };
+  return { jobsRun, acceptWhilePushingMs, lagWhilePushingMs, apiOnlyWhilePushingMs };
+}
+
+/**
+ * The floor under an accept of ACCEPT machines, from this process straight to Redis (no HTTP, no
+ * validation): BullMQ's addBulk of ACCEPT entries with our job options alone, and the store's createMany
+ * of ACCEPT records alone (the two steps a submit takes after validating). Medians of ACCEPT_ROUNDS.
+ */
+async function acceptFloor(d: BenchDaemon, accountId: string): Promise<{ addBulkMs: number; createManyMs: number }> {
+  const queues = new Queues(d.redis, { attempts: 3, backoffMs: 30_000 });
+  const store = new JobStore(d.redis);
+  const addBulk: number[] = [];
+  const createMany: number[] = [];
+  for (let r = 0; r < ACCEPT_ROUNDS; r++) {
+    const records = Array.from({ length: ACCEPT }, (_, i) => newJob({
+      type: 'enable-replication', processServerId: 'floor',
+      machine: { machineId: `floor${r}-${i}`, address: `10.200.${(i >> 8) & 255}.${i & 255}`, os: { family: 'linux', tag: TAG }, runAsAccountId: accountId },
+    }));
+    let t0 = performance.now();
+    await store.createMany(records);
+    createMany.push(performance.now() - t0);
+    t0 = performance.now();
+    await queues.enqueueMany('floor', records.map((j) => j.id));
+    addBulk.push(performance.now() - t0);
+  }
+  await queues.get('floor').obliterate({ force: true });
+  await queues.close();
+  return { addBulkMs: Math.round(median(addBulk)), createManyMs: Math.round(median(createMany)) };
 }
 
 function memorySummary(b: DaemonBench, rssAtStart: number, jobsRun: number) {
@@ -237,14 +284,17 @@ async function daemonPart(b: Omit<DaemonBench, 'accountId' | 'samples'>) {
   const runs: PathRun[] = [];
   const daemonWaves: DaemonWaveResult[] = [];
   for (let r = 1; r <= ROUNDS; r++) await compareRound(bench, r, runs, daemonWaves);
-  const { jobsRun, acceptWhilePushingMs } = await memoryWaves(bench, b.guests.length * (ROUNDS + 1));
+  const { jobsRun, acceptWhilePushingMs, lagWhilePushingMs, apiOnlyWhilePushingMs } = await memoryWaves(bench, b.guests.length * (ROUNDS + 1));
   const memory = memorySummary(bench, rssAtStart, jobsRun);
   // Acceptance to a process server whose workers are paused (nothing runs), with the push workers idle.
   const acceptMs: number[] = [];
   for (let r = 0; r < ACCEPT_ROUNDS; r++) acceptMs.push(await acceptPaused(b.d, bench.accountId, ACCEPT, `accept${r}`));
   console.log(`accept ${ACCEPT}: ${acceptMs.map((x) => x.toFixed(0)).join(', ')} ms`);
-  const whilePushing = { machines: GUESTS, ms: acceptWhilePushingMs === null ? null : Math.round(acceptWhilePushingMs) };
-  return { runs, daemonWaves, memory, acceptance: { machines: ACCEPT, idleMs: acceptMs.map(Math.round), medianIdleMs: Math.round(median(acceptMs)), whilePushing } };
+  const floor = await acceptFloor(b.d, bench.accountId);
+  console.log(`accept floor: ${JSON.stringify(floor)}`);
+  const whilePushing = { machines: GUESTS, ms: acceptWhilePushingMs === null ? null : Math.round(acceptWhilePushingMs), eventLoopLagMs: lagWhilePushingMs,
+    apiOnlyMs: apiOnlyWhilePushingMs === null ? null : Math.round(apiOnlyWhilePushingMs) };
+  return { runs, daemonWaves, memory, acceptance: { machines: ACCEPT, idleMs: acceptMs.map(Math.round), medianIdleMs: Math.round(median(acceptMs)), whilePushing, floor } };
 }
 
 async function main(): Promise<void> {
@@ -273,7 +323,13 @@ async function main(): Promise<void> {
       const profDir = process.argv.indexOf('--daemon-prof');
       const nodeArgs = profDir >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.argv[profDir + 1] ?? 'daemon-prof')}`] : [];
       daemon = await startBenchDaemon({ redisUrl: redis.url, workDir, repositoryDir: repo, passphrase, concurrency: CONCURRENCY, csEndpoint: CS_ENDPOINT, nodeArgs });
-      part = await daemonPart({ d: daemon, guests, spec, workDir });
+      // A second process of the same deployment with the API role only: accepts while the first one pushes.
+      const apiOnly = await startBenchDaemon({ redisUrl: redis.url, workDir, repositoryDir: repo, passphrase, concurrency: CONCURRENCY, csEndpoint: CS_ENDPOINT, roles: 'api' });
+      try {
+        part = await daemonPart({ d: daemon, guests, spec, workDir, apiOnly });
+      } finally {
+        await apiOnly.stop();
+      }
       await daemon.stop();
       daemon = null;
       copy = await copyComparison(guests[0]!, workDir);

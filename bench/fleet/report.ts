@@ -12,7 +12,7 @@ export interface FleetResult {
   settings: { guests: number; concurrency: number; rounds: number; installerMiB: number; labInstance: number };
   runs: Run[];
   daemonWaves: Wave[];
-  acceptance: { machines: number; idleMs: number[]; medianIdleMs: number; whilePushing: { machines: number; ms: number | null } };
+  acceptance: { machines: number; idleMs: number[]; medianIdleMs: number; whilePushing: { machines: number; ms: number | null; eventLoopLagMs?: Record<string, number> | null; apiOnlyMs?: number | null }; floor?: { addBulkMs: number; createManyMs: number } };
   memory: { rssAtStartMiB: number; rssAtJob200MiB: number | null; rssAtEndMiB: number; jobs: number; heapAfterGcAtJob200MiB: number | null; heapAfterGcAtEndMiB: number | null };
   copy: Record<string, unknown> & { mib?: unknown; medianOursMs?: unknown; medianScpMs?: unknown; ratio?: unknown };
   oneLinuxPush: {
@@ -139,7 +139,13 @@ export function renderMarkdown(r: FleetResult): string {
     '## Acceptance',
     '',
     `- ${r.acceptance.machines} machines to a process server whose workers are paused (nothing runs), push workers idle: median ${r.acceptance.medianIdleMs} ms (${r.acceptance.idleMs.join(', ')}); target < 300 ms.`,
-    `- ${r.acceptance.whilePushing.machines} machines to the paused process server while ${r.settings.guests} pushes run: ${r.acceptance.whilePushing.ms ?? 'n/a'} ms; target < 500 ms.`,
+    ...(r.acceptance.floor ? [
+      `- The floor, from the bench straight to Redis (no HTTP, no validation), ${r.acceptance.machines} machines: BullMQ addBulk alone ${r.acceptance.floor.addBulkMs} ms, the store's createMany alone ${r.acceptance.floor.createManyMs} ms;`
+      + ` the accept above is ${f(r.acceptance.medianIdleMs / r.acceptance.floor.addBulkMs, 1)}× addBulk and ${f(r.acceptance.medianIdleMs / (r.acceptance.floor.addBulkMs + r.acceptance.floor.createManyMs), 2)}× the two together.`,
+    ] : []),
+    `- ${r.acceptance.whilePushing.machines} machines to the paused process server while ${r.settings.guests} pushes run: ${r.acceptance.whilePushing.ms ?? 'n/a'} ms; target < 500 ms.`
+    + (r.acceptance.whilePushing.eventLoopLagMs ? ` The daemon's event loop delay over that second and the request (ms): ${Object.entries(r.acceptance.whilePushing.eventLoopLagMs).map(([k, v]) => `${k} ${v}`).join(', ')}.` : ''),
+    ...(r.acceptance.whilePushing.apiOnlyMs != null ? [`- The same ${r.acceptance.whilePushing.machines} machines, at the same moment, to a second process of the deployment with the API role only (ROLES=api; the first one keeps pushing): ${r.acceptance.whilePushing.apiOnlyMs} ms.`] : []),
     `- The enable request that starts each measured wave (${r.settings.guests} machines): ${r.daemonWaves.map((w) => `${w.acceptMs} ms`).join(', ')}.`,
     '',
     ...costSections(r),
