@@ -9,7 +9,12 @@ cd "$(dirname "$0")/.."
 mode="${1:-start}"
 
 # 1. npm dependencies
-if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ] && [ -f node_modules/.package-lock.json ]; then
+  # A git worktree sharing another checkout's node_modules: npm ci would empty that checkout's too.
+  if [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "bootstrap: node_modules is a link to another checkout's; not reinstalling it (npm ci there if package-lock.json changed)" >&2
+  fi
+elif [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: installing npm dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund >&2
 fi
