@@ -7,6 +7,7 @@
 // Run: node --import tsx bench/fleet.ts [--guests 150] [--concurrency 16] [--rounds 2] [--jobs 1000]
 //      [--accept 1000] [--copy-mib 200] [--copy-rounds 5] [--pad-mib 4] [--trips-only]
 //      [--daemon-prof <dir>] (CPU profile of the daemon, written when it stops)
+//      [--guest-cpu] (only: the guest-side CPU of each step of a push, see fleet/guest-cpu.ts)
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +27,7 @@ import { commandStats, finalCount, startBenchDaemon, statsDelta, type BenchDaemo
 import { cpuPerPush, type CpuPerPush } from './fleet/cpu.ts';
 import { createGuests, leftovers, registeredCount, resetGuest } from './fleet/guests.ts';
 import { renderMarkdown, type FleetResult } from './fleet/report.ts';
+import { guestCpuPerStep } from './fleet/guest-cpu.ts';
 import { instrumentedPush } from './fleet/round-trips.ts';
 import { jobSteps, meanInFlight, medians } from './fleet/steps.ts';
 import { minimalPush, minimalPushSteps, openSshScript, rawSessions, scpOnce, type PathResult, type PushSpec } from './fleet/ssh-paths.ts';
@@ -313,6 +315,11 @@ async function main(): Promise<void> {
     const installerName = installerFileName(VERSION, TAG);
     copyFileSync(await buildLinuxInstaller(path.join(workDir, 'installer.tar.gz'), VERSION, { padMiB: PAD_MIB }), path.join(repo, installerName));
     const spec: PushSpec = { installer: path.join(repo, installerName), installerName, passphrase, csEndpoint: CS_ENDPOINT, concurrency: CONCURRENCY };
+    if (process.argv.includes('--guest-cpu')) {
+      guests = await createGuests(1, passphrase);
+      for (const [step, ms] of await guestCpuPerStep(guests[0]!, spec.installer)) console.log(`guest CPU, ${step}: ${ms} ms`);
+      return;
+    }
     const tripsOnly = process.argv.includes('--trips-only');
     const t0 = performance.now();
     guests = await createGuests(tripsOnly ? 1 : GUESTS, passphrase);
