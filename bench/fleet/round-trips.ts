@@ -33,7 +33,7 @@ function stepName(command: string): string {
   const first = /^printf '@@%s begin %s\\n' [0-9a-f]+ ([a-z0-9-]+);/.exec(command)?.[1];
   if (command === 'id -u') return 'exec: id -u (root check)';
   if (first === 'arch' || first === 'uid') return 'exec: probe (OS, arch, agent, staging folder, free space, GRUB)';
-  if (command.startsWith('h=$(sha256sum')) return 'exec: verify SHA-256 + extract';
+  if (/^h=\$\((openssl dgst|sha256sum)/.test(command)) return 'exec: verify SHA-256 + extract';
   if (command.includes('./install ')) return 'exec: install';
   if (first === 'write') return 'exec: passphrase + register + verify + clean-up';
   if (command.startsWith('rm -rf')) return 'exec: remove the staging folder';

@@ -174,7 +174,9 @@ export class PushWorker {
     try {
       await this.run(bullJob, token, record, outcome);
     } finally {
-      await leases.release(outcome.handedBack);
+      // Sent now, not waited for: BullMQ hands this slot its next job meanwhile (a job that finds a lease
+      // still held goes back to the queue for a moment; a lease a crash never gives back runs out).
+      void leases.release(outcome.handedBack);
     }
   }
 
