@@ -18,20 +18,17 @@ export function fieldPath(instancePath: string, extra?: string): string {
   return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '');
 }
 
+/** One ajv error as the field it names (`machines[0].port`, '' for the whole part) and what is wrong with it. */
+export function describeAjvError(e: AjvError): { field: string; problem: string } {
+  if (e.keyword === 'required') return { field: fieldPath(e.instancePath, String(e.params.missingProperty)), problem: 'is required' };
+  if (e.keyword === 'additionalProperties') return { field: fieldPath(e.instancePath, String(e.params.additionalProperty)), problem: 'is not allowed (unknown property)' };
+  const problem = e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` : e.message ?? 'is invalid';
+  return { field: fieldPath(e.instancePath), problem };
+}
+
 /** Turns ajv errors into one message that names the offending field. */
 export function describeValidation(errors: AjvError[], part: string): { field: string; message: string } {
-  const e = errors[0] as AjvError;
-  let field = fieldPath(e.instancePath);
-  let problem = e.message ?? 'is invalid';
-  if (e.keyword === 'required') {
-    field = fieldPath(e.instancePath, String(e.params.missingProperty));
-    problem = 'is required';
-  } else if (e.keyword === 'additionalProperties') {
-    field = fieldPath(e.instancePath, String(e.params.additionalProperty));
-    problem = 'is not allowed (unknown property)';
-  } else if (e.keyword === 'enum') {
-    problem = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-  }
+  const { field, problem } = describeAjvError(errors[0] as AjvError);
   const where = field === '' ? (part === 'body' ? 'body' : part) : field;
   return { field: where, message: `${part === 'body' ? '' : `${part} `}${where}: ${problem}` };
 }
