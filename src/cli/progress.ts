@@ -38,7 +38,7 @@ export async function watchJobs(client: ApiClient, options: WatchOptions): Promi
     const pump = (async () => { for await (const ev of events) await handle(ev); })();
     await Promise.race([open, pump]);
     if (controller.signal.aborted) return { progress: new Progress([]), interrupted };
-    const progress = await initial(client, options);
+    const { progress, changes } = await initial(client, options);
     const apply = async (ev: JobEvent, monotonic: boolean) => {
       if (!progress.has(ev.jobId)) return;
       // A final job is read once, for its error code (the global stream's events carry no errors).
@@ -46,7 +46,7 @@ export async function watchJobs(client: ApiClient, options: WatchOptions): Promi
       view.changed(progress, changes);
       if (progress.allFinal()) controller.abort();
     };
-    view.changed(progress, []);
+    view.changed(progress, changes);
     for (const ev of buffered.splice(0)) await apply(ev, true);
     handle = (ev) => apply(ev, false);
     if (progress.allFinal()) controller.abort();
@@ -60,13 +60,14 @@ export async function watchJobs(client: ApiClient, options: WatchOptions): Promi
 }
 
 /** The rows to start from: new jobs as submitted (their every event is still to come), others as read now. */
-async function initial(client: ApiClient, options: WatchOptions): Promise<Progress> {
+async function initial(client: ApiClient, options: WatchOptions): Promise<{ progress: Progress; changes: Change[] }> {
   const submitted = options.start ? await options.start() : null;
   const read = await Promise.all((submitted ? submitted.filter((j) => !j.created).map((j) => j.id) : options.jobIds ?? []).map((id) => client.getJob(id)));
   const rows = submitted ? submitted.map((j) => ({ jobId: j.id, machineId: j.machineId })) : read.map((j) => ({ jobId: j.id, machineId: j.machine.machineId }));
   const progress = new Progress(rows.map((r) => ({ ...r, state: 'NotStarted' })));
   for (const job of read) progress.fromJob(job);
-  return progress;
+  // The first line of each job: where it stands when the watch starts.
+  return { progress, changes: progress.list().map((row) => ({ row, state: row.state })) };
 }
 
 /** The output side: a frame redrawn in place (with a ticking clock) on a TTY, a line per change otherwise. */
