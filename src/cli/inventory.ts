@@ -9,7 +9,7 @@ import type { Machine } from '../client/contract.ts';
 import { CsvSyntaxError, parseCsv } from './csv.ts';
 
 /** The CSV columns (header names, case-insensitive); machineId, address and osFamily are required. */
-export const CSV_COLUMNS = ['machineId', 'address', 'osFamily', 'osName', 'osTag', 'port', 'windowsTransport', 'installLocation', 'displayName', 'processServerId'] as const;
+export const CSV_COLUMNS = ['machineId', 'address', 'osFamily', 'osName', 'osTag', 'port', 'smbPort', 'windowsTransport', 'installLocation', 'displayName', 'processServerId'] as const;
 type Column = (typeof CSV_COLUMNS)[number];
 const REQUIRED: readonly Column[] = ['machineId', 'address', 'osFamily'];
 
@@ -84,9 +84,11 @@ function csvRow(line: number, fields: string[], columns: Column[]): Row {
   columns.forEach((c, i) => { const f = fields[i]?.trim(); if (f) v[c] = f; });
   const machine: Record<string, unknown> = { machineId: v.machineId, address: v.address, os: { family: v.osFamily, name: v.osName, tag: v.osTag } };
   for (const k of ['windowsTransport', 'installLocation', 'displayName', 'processServerId'] as const) machine[k] = v[k];
-  if (v.port !== undefined) {
-    if (/^\d{1,5}$/.test(v.port)) machine.port = Number(v.port);
-    else problems.push({ field: 'port', message: `"${v.port}" is not a port number` });
+  for (const k of ['port', 'smbPort'] as const) {
+    const value = v[k];
+    if (value === undefined) continue;
+    if (/^\d{1,5}$/.test(value)) machine[k] = Number(value);
+    else problems.push({ field: k, message: `"${value}" is not a port number` });
   }
   return { where: `line ${line}`, machine: JSON.parse(JSON.stringify(machine)) as object, problems };
 }

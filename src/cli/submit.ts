@@ -21,7 +21,7 @@ Inventory:
   CSV (any file not ending in .json): a header row, then a machine per row; quoted fields ("a, b", "say ""hi""") allowed.
     Columns (any order, case-insensitive): ${CSV_COLUMNS.join(', ')}
     Required: machineId, address, osFamily (linux|windows). osName (e.g. "Ubuntu 20.04") or osTag (e.g. UBUNTU-20.04-64),
-    port (SSH, WinRM or OpenSSH port), windowsTransport (winrm-http|winrm-https|ssh), installLocation: optional.
+    port (SSH, WinRM or OpenSSH port), smbPort (Windows, default 445), windowsTransport (winrm-http|winrm-https|ssh), installLocation: optional.
   JSON (.json): an array of machine objects as the API takes them (api.md "Machine"); runAsAccountId may come from --account.
   Every row is checked first: bad rows are listed with their line (CSV) or item (JSON) and field, nothing is submitted, exit 2.
 `;
