@@ -64,6 +64,6 @@ describe('progress view', () => {
       '… and 2 more',
       '[##########..........] 2/4 final · NotStarted 1 · InProgress 1 · Succeeded 1 · Failed 1 · 0:00',
     ]);
-    assert.match(frame(p, 0, { colour: true })[2] as string, /\x1b\[31mFailed {4}\x1b\[0m/);
+    assert.ok((frame(p, 0, { colour: true })[2] as string).includes('\x1b[31mFailed    \x1b[0m'), 'Failed in red');
   });
 });
