@@ -35,7 +35,7 @@ async function startDemoDaemon(dir: string, passphrase: string): Promise<{ daemo
   const log = createWriteStream(logFile);
   cleanups.push(async () => log.end());
   const env = {
-    HOST: '127.0.0.1', DATA_DIR: path.join(dir, 'data'), REPOSITORY_DIR: path.join(dir, 'repository'), CS_ENDPOINT: '10.0.0.4',
+    HOST: '127.0.0.1', DATA_DIR: path.join(dir, 'data'), REPOSITORY_DIR: path.join(dir, 'repository'), CS_ENDPOINT: '10.0.0.4', CS_VERSION: '9.30.0.0',
     CS_PASSPHRASE_FILE: passphraseFile, REPOSITORY_SETTLE_MS: '200', LOG_FORMAT: 'json', CONNECT_TIMEOUT_MS: '5000',
   };
   const logger = createLogger('info', log, 'json');
