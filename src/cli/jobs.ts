@@ -47,8 +47,11 @@ export function jobsCommand(): Command {
       const job = await clientOf(cmd).getJob(id);
       show(cmd, job, () => describeJob(job));
     }), ['pushinstalld jobs get 3f0c…', 'pushinstalld jobs get 3f0c… --json | jq .tasks']);
-  examples(jobs.command('log').description("the job's log (secrets redacted)").argument('<id>')
-    .action(async (id: string, _o: unknown, cmd: Command) => { process.stdout.write(await clientOf(cmd).jobLog(id)); }), ['pushinstalld jobs log 3f0c…']);
+  examples(jobs.command('log').description("the job's log (secrets redacted)").argument('<id>').option('--json', 'as JSON ({id, log})')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const log = await clientOf(cmd).jobLog(id);
+      if (cmd.opts<{ json?: boolean }>().json) printJson({ id, log }); else process.stdout.write(log);
+    }), ['pushinstalld jobs log 3f0c…']);
   examples(jobs.command('watch').description('follow jobs live until all are final (the progress view)').argument('<ids...>').addHelpText('after', EXIT_CODES_HELP)
     .action(async (ids: string[], _o: unknown, cmd: Command) => followJobs(cmd, { jobIds: ids })), ['pushinstalld jobs watch 3f0c… 9a1b…']);
   examples(jobs.command('cancel').description('cancel a job (its current step is stopped; the job ends Cancelled)').argument('<id>')

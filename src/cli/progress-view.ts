@@ -59,7 +59,9 @@ export class Progress {
     const row = this.rows.get(job.id);
     if (!row) return [];
     const changes: Change[] = [];
-    const current = job.tasks.find((t) => t.state === 'InProgress') ?? [...job.tasks].reverse().find((t) => t.state !== 'NotStarted' && t.state !== 'Skipped');
+    // The running task, else the one that failed (a Warning's too), else the last that moved.
+    const current = job.tasks.find((t) => t.state === 'InProgress') ?? job.tasks.find((t) => t.state === 'Failed')
+      ?? [...job.tasks].reverse().find((t) => t.state !== 'NotStarted' && t.state !== 'Skipped');
     if (current && (row.task !== current.name || row.taskState !== current.state)) {
       Object.assign(row, { task: current.name, taskState: current.state });
       changes.push({ row, task: current.name, state: current.state });
