@@ -3,7 +3,7 @@
 // (CSV) or item number (JSON) and the field, and every bad row is listed.
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import { describeAjvError } from '../api/errors.ts';
+import { describeAjvError } from '../errors/ajv-error.ts';
 import { machineSchema } from '../api/schemas.ts';
 import type { Machine } from '../client/contract.ts';
 import { CsvSyntaxError, parseCsv } from './csv.ts';
