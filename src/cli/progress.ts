@@ -71,7 +71,7 @@ async function initial(client: ApiClient, options: WatchOptions): Promise<{ prog
 }
 
 /** The output side: a frame redrawn in place (with a ticking clock) on a TTY, a line per change otherwise. */
-class View {
+export class View {
   private readonly started = Date.now();
   private readonly tty: boolean;
   private drawn = 0;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Job, JobEvent } from '../../src/client/contract.ts';
 import { changeLine, frame, Progress } from '../../src/cli/progress-view.ts';
+import { View } from '../../src/cli/progress.ts';
 
 const ev = (jobId: string, kind: 'job' | 'task', state: string, task?: string): JobEvent => ({ cursor: '1-0', jobId, kind, state, at: '2026-01-01T00:00:00Z', ...(task ? { task } : {}) });
 
@@ -65,5 +66,34 @@ describe('progress view', () => {
       '[##########..........] 2/4 final · NotStarted 1 · InProgress 1 · Succeeded 1 · Failed 1 · 0:00',
     ]);
     assert.ok((frame(p, 0, { colour: true })[2] as string).includes('\x1b[31mFailed    \x1b[0m'), 'Failed in red');
+  });
+});
+
+describe('progress output', () => {
+  const stream = (isTTY: boolean) => {
+    const writes: string[] = [];
+    return { writes, s: { isTTY, rows: 24, write: (t: string) => { writes.push(t); return true; } } as unknown as NodeJS.WriteStream };
+  };
+
+  it('on a terminal: each frame goes back over the previous one (cursor up, clear below)', () => {
+    const { writes, s } = stream(true);
+    const p = new Progress([{ jobId: 'j1', machineId: 'vm-web', state: 'NotStarted' }]);
+    const view = new View(s);
+    view.changed(p, []);
+    view.changed(p, p.apply(ev('j1', 'job', 'Succeeded')));
+    view.close();
+    assert.equal(writes.length, 3);
+    assert.ok(!(writes[0] as string).includes('\x1b[2A'), 'the first frame is drawn where the cursor is');
+    assert.ok((writes[1] as string).startsWith('\x1b[2A\r\x1b[J'), 'the next one replaces its 2 lines');
+    assert.ok((writes[1] as string).includes('Succeeded'));
+  });
+
+  it('not on a terminal: a line per change, the summary at the end, no escape sequence', () => {
+    const { writes, s } = stream(false);
+    const p = new Progress([{ jobId: 'j1', machineId: 'vm-web', state: 'NotStarted' }]);
+    const view = new View(s);
+    view.changed(p, p.apply(ev('j1', 'job', 'Succeeded')));
+    view.close();
+    assert.match(writes.join(''), /^\+\d+:\d\d {2}vm-web {2}job Succeeded\n\[#{20}\] 1\/1 final · Succeeded 1 · \d+:\d\d\n$/);
   });
 });

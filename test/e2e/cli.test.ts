@@ -25,9 +25,9 @@ describe('operator CLI against lab guests', () => {
   let win: WindowsGuest;
 
   /** Runs the CLI; `onOut` sees stdout as it grows (e.g. to interrupt it at a point). */
-  const cli = (args: string[], o: { stdin?: string; onOut?: (out: string, kill: () => void) => void } = {}) => new Promise<Run>((resolve) => {
+  const cli = (args: string[], o: { stdin?: string; env?: Record<string, string>; onOut?: (out: string, kill: () => void) => void } = {}) => new Promise<Run>((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PUSHINSTALLD_URL: lab.daemon.url, PUSHINSTALLD_TOKEN: lab.daemon.tokens.admin, DATA_DIR: lab.daemon.dataDir },
+      cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PUSHINSTALLD_URL: lab.daemon.url, PUSHINSTALLD_TOKEN: lab.daemon.tokens.admin, DATA_DIR: lab.daemon.dataDir, ...o.env },
     });
     let out = '';
     let err = '';
@@ -115,6 +115,13 @@ describe('operator CLI against lab guests', () => {
     const id = (JSON.parse((await cli(['jobs', 'list', '--json', '--state', 'Warning'])).out) as { jobs: Array<{ id: string }> }).jobs[0]?.id as string;
     assert.equal((JSON.parse((await cli(['jobs', 'get', id, '--json'])).out) as { state: string }).state, 'Warning');
     assert.match((await cli(['jobs', 'get', id])).out, /error 99015: [\s\S]*action: /);
+    const env = { PUSHINSTALLD_URL: 'http://127.0.0.1:9', PUSHINSTALLD_TOKEN: 'not-a-token' };
+    const overridden = await cli(['--url', lab.daemon.url, '--token', lab.daemon.tokens.operator, 'jobs', 'get', id, '--json'], { env });
+    assert.equal(overridden.code, 0, `--url and --token win over the environment: ${overridden.err}`);
+    const denied = await cli(['--url', lab.daemon.url, 'jobs', 'get', id], { env });
+    assert.equal(denied.code, 1);
+    assert.match(denied.err, /^pushinstalld: GET \/api\/v1\/jobs\/\S+: 401 /);
+    assert.ok(!denied.err.includes('not-a-token'), 'the token is not echoed');
   });
 
   it('Ctrl-C during the progress view: the job keeps running, the CLI says how to watch it again, exit 130', async () => {
