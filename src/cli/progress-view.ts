@@ -116,9 +116,10 @@ const COLOURS: Partial<Record<JobState, string>> = { Succeeded: '\x1b[32m', Warn
 
 /**
  * The terminal frame: a line per job (machine, state, current task, error code) and the summary line.
- * With more jobs than `maxLines - 1`, the unfinished ones come first and the rest is counted.
+ * With more jobs than `maxLines - 1`, the unfinished ones come first and the rest is counted; lines are
+ * cut at `columns` (a wrapped line would throw the redraw off).
  */
-export function frame(p: Progress, elapsedMs: number, opts: { maxLines?: number; colour?: boolean } = {}): string[] {
+export function frame(p: Progress, elapsedMs: number, opts: { maxLines?: number; columns?: number; colour?: boolean } = {}): string[] {
   let rows = p.list();
   const max = Math.max(2, opts.maxLines ?? Infinity) - 1;
   let hidden = 0;
@@ -127,15 +128,17 @@ export function frame(p: Progress, elapsedMs: number, opts: { maxLines?: number;
     hidden = rows.length - (max - 1);
     rows = rows.slice(0, max - 1);
   }
+  const cut = (line: string) => (opts.columns && line.length > opts.columns ? `${line.slice(0, opts.columns - 1)}…` : line);
   const idWidth = Math.max(...rows.map((r) => r.machineId.length), 7);
   const taskWidth = Math.max(...rows.map((r) => (r.task ? r.task.length + (r.taskState ? r.taskState.length + 1 : 0) : 1)), 4);
   const lines = rows.map((r) => {
-    const state = r.state.padEnd(10);
-    const shown = opts.colour && COLOURS[r.state] ? `${COLOURS[r.state]}${state}\x1b[0m` : state;
     const task = r.task ? `${r.task} ${r.taskState ?? ''}`.trim() : '-';
-    return `${r.machineId.padEnd(idWidth)}  ${shown}  ${task.padEnd(taskWidth)}${r.error !== undefined ? `  error ${r.error}` : ''}`.trimEnd();
+    const line = cut(`${r.machineId.padEnd(idWidth)}  ${r.state.padEnd(10)}  ${task.padEnd(taskWidth)}${r.error !== undefined ? `  error ${r.error}` : ''}`.trimEnd());
+    const colour = opts.colour ? COLOURS[r.state] : undefined;
+    const at = idWidth + 2;
+    return colour && line.length >= at + 10 ? `${line.slice(0, at)}${colour}${line.slice(at, at + 10)}\x1b[0m${line.slice(at + 10)}` : line;
   });
   if (hidden > 0) lines.push(`… and ${hidden} more`);
-  lines.push(summaryLine(p, elapsedMs));
+  lines.push(cut(summaryLine(p, elapsedMs)));
   return lines;
 }

@@ -98,7 +98,7 @@ export class View {
   }
 
   private draw(progress: Progress): void {
-    const lines = frame(progress, Date.now() - this.started, { maxLines: (this.output.rows || 24) - 1, colour: true });
+    const lines = frame(progress, Date.now() - this.started, { maxLines: (this.output.rows || 24) - 1, columns: this.output.columns || 80, colour: true });
     // Back to the top of the previous frame, clear below, draw the new one.
     const up = this.drawn > 0 ? `\x1b[${this.drawn}A\r\x1b[J` : '';
     this.output.write(`${up}${lines.map((l) => `${l}\x1b[K`).join('\n')}\n`);

@@ -97,3 +97,12 @@ describe('progress output', () => {
     assert.match(writes.join(''), /^\+\d+:\d\d {2}vm-web {2}job Succeeded\n\[#{20}\] 1\/1 final · Succeeded 1 · \d+:\d\d\n$/);
   });
 });
+
+describe('progress frame width', () => {
+  it('cuts lines at the terminal width so none wraps', () => {
+    const p = new Progress([{ jobId: 'j1', machineId: 'a-machine-with-a-long-name', state: 'Failed', task: 'RegisterWithConfigurationServer', taskState: 'Failed', error: 99012 }]);
+    const lines = frame(p, 0, { columns: 40, colour: true });
+    assert.equal(lines[0], 'a-machine-with-a-long-name  \x1b[31mFailed    \x1b[0m …');
+    assert.ok(lines.every((l) => l.replaceAll('\x1b[31m', '').replaceAll('\x1b[0m', '').length <= 40), JSON.stringify(lines));
+  });
+});
