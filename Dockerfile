@@ -5,6 +5,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY src ./src
+COPY bin ./bin
 COPY repository/README.md ./repository/README.md
 ENV HOST=0.0.0.0 DATA_DIR=/data REPOSITORY_DIR=/repository
 VOLUME ["/data", "/repository"]

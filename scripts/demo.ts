@@ -2,7 +2,7 @@
 // Builds demo installers that follow the guest contract, starts three Linux guests (healthy, a failing
 // prerequisite, a slow install) and a simulated Windows guest whose VSS step fails (→ Warning), starts
 // the daemon with its own embedded redis-server, creates the run-as accounts, submits the pushes, prints
-// the dashboard URL and a token, and prints each change of the jobs until all are final. Ctrl-C stops
+// the dashboard URL and a token, and shows the CLI's progress view until all jobs are final. Ctrl-C stops
 // and removes everything it started. DEMO_PORT (default 8080), DEMO_EXIT=1: exit once all are final.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { TokenStore } from '../src/api/tokens.ts';
 import { loadConfig } from '../src/config.ts';
 import { startDaemon, type Daemon } from '../src/daemon.ts';
-import type { JobRecord } from '../src/domain/job.ts';
+import { watchJobs } from '../src/cli/progress.ts';
+import { ApiClient } from '../src/client/api-client.ts';
 import { createLogger } from '../src/logging/logger.ts';
 
-type Job = JobRecord & { allowedActions: string[] };
 const cleanups: Array<() => Promise<unknown>> = [];
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -35,7 +35,7 @@ async function startDemoDaemon(dir: string, passphrase: string): Promise<{ daemo
   const log = createWriteStream(logFile);
   cleanups.push(async () => log.end());
   const env = {
-    HOST: '127.0.0.1', DATA_DIR: path.join(dir, 'data'), REPOSITORY_DIR: path.join(dir, 'repository'), CS_ENDPOINT: '10.0.0.4',
+    HOST: '127.0.0.1', DATA_DIR: path.join(dir, 'data'), REPOSITORY_DIR: path.join(dir, 'repository'), CS_ENDPOINT: '10.0.0.4', CS_VERSION: '9.30.0.0',
     CS_PASSPHRASE_FILE: passphraseFile, REPOSITORY_SETTLE_MS: '200', LOG_FORMAT: 'json', CONNECT_TIMEOUT_MS: '5000',
   };
   const logger = createLogger('info', log, 'json');
@@ -45,39 +45,6 @@ async function startDemoDaemon(dir: string, passphrase: string): Promise<{ daemo
     if (!/EADDRINUSE/.test((e as Error).message) || process.env.DEMO_PORT) throw e;
     say('  port 8080 is taken: using a free port');
     return { daemon: await startDaemon(loadConfig({ ...env, PORT: '0' }, dir, false), logger), logFile };
-  }
-}
-
-async function call<T>(url: string, token: string, method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(url + route, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-/** Line per change: each job's state and each task's state as they move (read from the API every 500 ms). */
-async function watch(url: string, token: string, ids: Map<string, string>): Promise<Job[]> {
-  const seen = new Map<string, string>();
-  const started = Date.now();
-  const width = Math.max(...[...ids.values()].map((n) => n.length));
-  for (;;) {
-    const jobs = await Promise.all([...ids.keys()].map((id) => call<Job>(url, token, 'GET', `/api/v1/jobs/${id}`)));
-    for (const job of jobs) {
-      const name = (ids.get(job.id) ?? job.id).padEnd(width);
-      const at = `+${String(Math.round((Date.now() - started) / 1000)).padStart(3)} s`;
-      for (const t of job.tasks) {
-        const key = `${job.id}/${t.name}`;
-        if (seen.get(key) !== t.state && !(t.state === 'NotStarted' && !seen.has(key))) say(`  ${at}  ${name}  ${t.name} → ${t.state}`);
-        seen.set(key, t.state);
-      }
-      if (seen.get(job.id) !== job.state) say(`  ${at}  ${name}  job → ${job.state}`);
-      seen.set(job.id, job.state);
-    }
-    if (jobs.every((j) => ['Succeeded', 'Warning', 'Failed', 'Cancelled'].includes(j.state))) return jobs;
-    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
@@ -107,18 +74,17 @@ async function startLab(dir: string, passphrase: string) {
   return { web, db, app, win };
 }
 
-/** The run-as accounts and the four pushes, through the API; returns job id → machine id. */
-async function submit(url: string, admin: string, guests: Awaited<ReturnType<typeof startLab>>): Promise<Map<string, string>> {
+/** The run-as accounts and the four pushes, through the typed API client; returns the job ids. */
+async function submit(client: ApiClient, guests: Awaited<ReturnType<typeof startLab>>): Promise<string[]> {
   const { web, db, app, win } = guests;
-  const linuxAccount = await call<{ id: string }>(url, admin, 'POST', '/api/v1/run-as-accounts', { name: 'lab root', osFamily: 'linux', username: web.users.root.name, password: web.users.root.password });
-  const windowsAccount = await call<{ id: string }>(url, admin, 'POST', '/api/v1/run-as-accounts', { name: 'lab administrator', osFamily: 'windows', domain: '.', ...win.account });
-  const linux = (machineId: string, g: typeof web) => ({ machineId, address: g.address, port: g.port, os: { family: 'linux' }, runAsAccountId: linuxAccount.id });
+  const linuxAccount = await client.createAccount({ name: 'lab root', osFamily: 'linux', username: web.users.root.name, password: web.users.root.password });
+  const windowsAccount = await client.createAccount({ name: 'lab administrator', osFamily: 'windows', domain: '.', ...win.account });
+  const linux = (machineId: string, g: typeof web) => ({ machineId, address: g.address, port: g.port, os: { family: 'linux' as const }, runAsAccountId: linuxAccount.id });
   const machines = [
     linux('web-01', web), linux('db-01', db), linux('app-01', app),
-    { machineId: 'win-01', address: win.address, port: win.winrmPort, smbPort: win.smbPort, os: { family: 'windows', name: 'Microsoft Windows Server 2016 (64-bit)' }, runAsAccountId: windowsAccount.id },
+    { machineId: 'win-01', address: win.address, port: win.winrmPort, smbPort: win.smbPort, os: { family: 'windows' as const, name: 'Microsoft Windows Server 2016 (64-bit)' }, runAsAccountId: windowsAccount.id },
   ];
-  const submitted = await call<{ jobs: Array<{ id: string; machineId: string }> }>(url, admin, 'POST', '/api/v1/replication/enable', { machines });
-  return new Map(submitted.jobs.map((j) => [j.id, j.machineId]));
+  return (await client.enableReplication(machines)).map((j) => j.id);
 }
 
 async function main(): Promise<void> {
@@ -133,7 +99,8 @@ async function main(): Promise<void> {
   const url = daemon.url as string;
   const admin = daemon.firstAdminToken as string;
   const operator = new TokenStore(path.join(dir, 'data', 'tokens.json')).add('demo-operator', 'operator');
-  const ids = await submit(url, admin, guests);
+  const client = new ApiClient({ baseUrl: url, token: admin });
+  const ids = await submit(client, guests);
 
   say('');
   say(`  Dashboard:       ${url}/ui`);
@@ -144,7 +111,9 @@ async function main(): Promise<void> {
   say('');
   say('  web-01 healthy · db-01 fails its prerequisite check (GRUB device names) · app-01 installs slowly · win-01 VSS fails (Warning)');
   say('');
-  const jobs = await watch(url, admin, ids);
+  // The CLI's progress view (pushinstalld jobs watch), on the event stream, until every job is final.
+  if ((await watchJobs(client, { jobIds: ids })).interrupted) return;
+  const jobs = await Promise.all(ids.map((id) => client.getJob(id)));
   say('');
   for (const job of jobs) {
     const e = job.errors[0];

@@ -1,37 +1,13 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { KeyAgreementError } from '../accounts/key-agreement.ts';
+import { describeAjvError, type AjvError } from '../errors/ajv-error.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/validation-error.ts';
 import { redactor } from '../logging/redactor.ts';
 
-interface AjvError {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
-
-/** `/machines/0/address` → `machines[0].address` */
-export function fieldPath(instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').filter((p) => p !== '').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  if (extra) parts.push(extra);
-  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '');
-}
-
 /** Turns ajv errors into one message that names the offending field. */
 export function describeValidation(errors: AjvError[], part: string): { field: string; message: string } {
-  const e = errors[0] as AjvError;
-  let field = fieldPath(e.instancePath);
-  let problem = e.message ?? 'is invalid';
-  if (e.keyword === 'required') {
-    field = fieldPath(e.instancePath, String(e.params.missingProperty));
-    problem = 'is required';
-  } else if (e.keyword === 'additionalProperties') {
-    field = fieldPath(e.instancePath, String(e.params.additionalProperty));
-    problem = 'is not allowed (unknown property)';
-  } else if (e.keyword === 'enum') {
-    problem = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-  }
+  const { field, problem } = describeAjvError(errors[0] as AjvError);
   const where = field === '' ? (part === 'body' ? 'body' : part) : field;
   return { field: where, message: `${part === 'body' ? '' : `${part} `}${where}: ${problem}` };
 }

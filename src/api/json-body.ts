@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ValidationError } from '../errors/validation-error.ts';
-import { fieldPath } from './errors.ts';
+import { fieldPath } from '../errors/ajv-error.ts';
 
 /** Where a parsed body carries a key that could poison prototypes (`__proto__`, `constructor.prototype`), as an instance path. */
 export function forbiddenKeyPath(value: unknown, at = ''): string | null {

@@ -39,6 +39,8 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Consecutive reconnections without a new event before giving up (default 10). */
   maxReconnects?: number;
+  /** Called each time the stream is (re)connected, e.g. to read a snapshot that later events update. */
+  onOpen?: () => void;
 }
 
 export type { AccountCreate } from './contract.ts';
@@ -193,6 +195,7 @@ export class ApiClient {
       options.signal?.addEventListener('abort', stop);
       try {
         const res = await this.openStream(path, cursor, controller.signal);
+        options.onOpen?.();
         for await (const message of readSse(res.body as AsyncIterable<Uint8Array>)) {
           if (message.retry !== undefined) delayMs = message.retry;
           if (message.event === 'error') break;

@@ -1,5 +1,5 @@
 // The operator CLI over the typed client, against the in-process app: output formats and the error
-// line (method, path, status, message) with exit code 2.
+// line (method, path, status, message) with exit code 1; a usage error exits 2.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,26 +44,27 @@ describe('operator CLI', () => {
     const list = await cli(['jobs', 'list', '--state', 'NotStarted']);
     assert.equal(list.code, 0, list.err);
     assert.equal(list.out, `${id}  NotStarted enable-replication   vm-cli (10.2.3.4)\n`);
-    const get = await cli(['jobs', 'get', id]);
+    const get = await cli(['jobs', 'get', id, '--json']);
     assert.equal(JSON.parse(get.out).id, id);
     const watching = cli(['jobs', 'watch', id]);
     // Whenever the CLI connects, the stream replays the job's events from the first and ends with the final one.
     assert.equal((await api.call('POST', `/api/v1/jobs/${id}/cancel`)).status, 202);
     const watch = await watching;
-    assert.equal(watch.code, 0, watch.err);
-    assert.match(watch.out, /^\S+ {2}task CopyInstaller: NotStarted$/m);
-    assert.match(watch.out, /job: Cancelled\n$/);
+    // Non-TTY: a line per change, then the summary; a Cancelled job makes the exit code 1.
+    assert.equal(watch.code, 1, watch.err);
+    assert.match(watch.out, /^\+0:\d\d {2}vm-cli {2}job Cancelled$/m);
+    assert.match(watch.out, /\] 1\/1 final · Cancelled 1 · \d+:\d\d\n$/);
   });
 
-  it('an API error is one line naming the request, the status and the message (exit 2)', async () => {
+  it('an API error is one line naming the request, the status and the message (exit 1); a usage error exits 2', async () => {
     const res = await cli(['jobs', 'get', '00000000-0000-0000-0000-000000000000']);
-    assert.equal(res.code, 2);
-    assert.equal(res.err, 'pushinstalld-cli: GET /api/v1/jobs/00000000-0000-0000-0000-000000000000: 404 job 00000000-0000-0000-0000-000000000000 does not exist\n');
+    assert.equal(res.code, 1);
+    assert.equal(res.err, 'pushinstalld: GET /api/v1/jobs/00000000-0000-0000-0000-000000000000: 404 job 00000000-0000-0000-0000-000000000000 does not exist\n');
     const forbidden = await cli(['host-keys', 'forget', '192.0.2.9'], api.tokens.operator);
-    assert.equal(forbidden.code, 2);
-    assert.match(forbidden.err, /^pushinstalld-cli: DELETE \/api\/v1\/host-keys\/192\.0\.2\.9%3A22: 403 role operator may not DELETE/);
+    assert.equal(forbidden.code, 1);
+    assert.match(forbidden.err, /^pushinstalld: DELETE \/api\/v1\/host-keys\/192\.0\.2\.9%3A22: 403 role operator may not DELETE/);
     const usage = await cli(['jobs', 'frobnicate']);
     assert.equal(usage.code, 2);
-    assert.match(usage.err, /commands: tokens add\|list\|revoke/);
+    assert.match(usage.err, /unknown command 'frobnicate'/);
   });
 });

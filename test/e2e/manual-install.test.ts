@@ -147,7 +147,7 @@ describe('manual install from the repository', () => {
       const dl = await cli('repository', 'download', WIN, '--out', out);
       assert.deepEqual(readFileSync(out), readFileSync(path.join(lab.repo, WIN)));
       assert.match(dl.stdout, /sha256 [0-9a-f]{64}/);
-      const lines = JSON.parse((await cli('repository', 'manual-install', '--os-tag', 'Windows')).stdout) as Lines;
+      const lines = JSON.parse((await cli('repository', 'manual-install', '--os-tag', 'Windows', '--json')).stdout) as Lines;
       assert.equal(lines.installer.file, WIN);
       await assert.rejects(cli('repository', 'download', 'notes.txt'), /404/);
     } finally {

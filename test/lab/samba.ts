@@ -5,12 +5,13 @@
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync, rmSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { portOwner } from './port-owner.ts';
 
 const execFileP = promisify(execFile);
 
@@ -64,22 +65,50 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Why smbd may be started again on another port. */
+class PortTaken extends Error {}
+
+/**
+ * Waits until smbd itself listens on `port`. A connect alone is not proof: another test process may
+ * have taken the port freePort() chose (smbd then fails to bind and exits, while the connect reached the
+ * other server), so the listening socket must be one of smbd's (portOwner, from /proc).
+ */
 async function waitForPort(port: number, child: ChildProcess, logPath: string, timeoutMs = 15000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       const log = await readFile(logPath, 'utf8').catch(() => '');
-      throw new Error(`smbd exited with ${child.exitCode}:\n${log.slice(-2000)}`);
+      const message = `smbd exited with ${child.exitCode}:\n${log.slice(-2000)}`;
+      throw /Address already in use|No sockets available/i.test(log) ? new PortTaken(message) : new Error(message);
     }
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port });
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    const owner = child.pid === undefined ? 'none' : portOwner(child.pid, port);
+    if (owner === 'ours') return;
+    if (owner === 'foreign') throw new PortTaken(`port ${port} is taken by another process`);
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`smbd did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+/** Starts smbd on the configured port; on a port taken meanwhile (and none imposed), on another one. */
+async function spawnSmbd(confPath: string, logPath: string, port: number, fixedPort: boolean): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const out = openSync(logPath, 'a');
+    const child = spawn('smbd', ['--foreground', '--debug-stdout', '-s', confPath], { stdio: ['ignore', out, out] });
+    closeSync(out);
+    try {
+      await waitForPort(port, child, logPath);
+      return { child, port };
+    } catch (e) {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      if (!(e instanceof PortTaken) || fixedPort || attempt >= 5) throw e;
+      port = await freePort();
+      await writeFile(confPath, (await readFile(confPath, 'utf8')).replace(/^ {2}smb ports = \d+$/m, `  smb ports = ${port}`));
+    }
+  }
 }
 
 async function run(cmd: string, args: string[], input?: string): Promise<void> {
@@ -169,8 +198,8 @@ function stopper(proc: ChildProcess, users: SambaUser[], base: string, removeUse
 export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaServer> {
   const base = await mkdtemp(join(tmpdir(), 'pitest-smb-'));
   await chmod(base, 0o755); // the share owners (unprivileged test users) must traverse it
-  const port = opts.port ?? (await freePort());
-  const { confPath, shareDirs } = await writeConfig(base, port, opts);
+  const chosenPort = opts.port ?? (await freePort());
+  const { confPath, shareDirs } = await writeConfig(base, chosenPort, opts);
   const logPath = join(base, 'smbd.log');
 
   const users: SambaUser[] = [];
@@ -186,18 +215,16 @@ export async function startSamba(opts: StartSambaOptions = {}): Promise<SambaSer
     for (const u of users.splice(0)) await execFileP('userdel', [u.name]).catch(() => undefined);
   };
 
-  let child: ChildProcess | undefined;
+  let started: { child: ChildProcess; port: number };
   try {
     for (const u of opts.users ?? [{ password: `Pw-${randomBytes(6).toString('hex')}` }]) await addUser(u.password);
-    const out = openSync(logPath, 'a');
-    child = spawn('smbd', ['--foreground', '--debug-stdout', '-s', confPath], { stdio: ['ignore', out, out] });
-    await waitForPort(port, child, logPath);
+    started = await spawnSmbd(confPath, logPath, chosenPort, opts.port !== undefined);
   } catch (e) {
-    if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
     await removeUsers();
     await rm(base, { recursive: true, force: true });
     throw e;
   }
+  const { child, port } = started;
   const stop = stopper(child, users, base, removeUsers);
   return {
     host: '127.0.0.1',
