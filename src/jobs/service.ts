@@ -22,6 +22,9 @@ export interface SubmitResult {
   created: boolean;
 }
 
+/** Records stored (and then queued) per step of a submit: big enough to amortise a round trip, small enough to overlap. */
+const SUBMIT_CHUNK = 250;
+
 /** Submits, reads, cancels and restarts jobs; what the API calls (the API knows nothing of BullMQ). */
 export class JobService {
   constructor(
@@ -37,16 +40,44 @@ export class JobService {
 
   /**
    * Validates every machine first, so a bad entry rejects the whole request and nothing is half-submitted;
-   * then stores every record in one pipelined step and queues the new ones in one step per process server.
+   * then stores the records and queues the new ones, SUBMIT_CHUNK at a time: a chunk's records in one
+   * pipelined step, then its queue entries in one step per process server, sent while the next chunk's
+   * records are stored (the store and the queues use different Redis connections, so the two overlap).
    */
   async submit(type: JobType, machines: MachineRequest[], options: { restartOf?: string } = {}): Promise<SubmitResult[]> {
     await this.validate(machines);
     const records = machines.map((m) => newJob({ type, machine: m, processServerId: m.processServerId ?? this.deps.defaultProcessServerId, restartOf: options.restartOf }));
     // Records first, queue entries second, never the other way round: when Redis drops in between (or
-    // half-way through the pipeline), the records stored so far are active and have no queue entry; the
+    // half-way through a pipeline), the records stored so far are active and have no queue entry; the
     // worker's orphan re-queue (PushWorker.requeueOrphans, every 60 s, for records older than 30 s)
     // queues them, and a client that retries the request gets those jobs back (created: false).
-    const stored = await this.deps.store.createMany(records);
+    const stored: Array<{ created: boolean; id: string }> = [];
+    const queued: Array<Promise<void>> = [];
+    let failure: { error: unknown } | undefined;
+    for (let at = 0; at < records.length && !failure; at += SUBMIT_CHUNK) {
+      const chunk = records.slice(at, at + SUBMIT_CHUNK);
+      try {
+        const res = await this.deps.store.createMany(chunk);
+        stored.push(...res);
+        queued.push(this.enqueueCreated(chunk, res));
+      } catch (error) {
+        failure = { error };
+      }
+    }
+    // Every queue step started is waited for, whatever happened to a later chunk (none goes unobserved).
+    const queueFailure = (await Promise.allSettled(queued)).find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failure) throw failure.error;
+    if (queueFailure) throw queueFailure.reason;
+    return Promise.all(stored.map(async (res, i) => {
+      const machineId = (machines[i] as MachineRequest).machineId;
+      if (res.created) return { id: res.id, machineId, state: 'NotStarted' as const, created: true };
+      const existing = await this.deps.store.get(res.id);
+      return { id: res.id, machineId, state: existing?.state ?? 'NotStarted', created: false };
+    }));
+  }
+
+  /** Queues the records `stored` says were created (not those of machines that already had an active job). */
+  private async enqueueCreated(records: JobRecord[], stored: Array<{ created: boolean; id: string }>): Promise<void> {
     const fresh = new Map<string, string[]>();
     for (const [i, res] of stored.entries()) {
       if (!res.created) continue;
@@ -54,12 +85,6 @@ export class JobService {
       fresh.set(ps, [...(fresh.get(ps) ?? []), res.id]);
     }
     await Promise.all([...fresh].map(([ps, ids]) => this.deps.queues.enqueueMany(ps, ids)));
-    return Promise.all(stored.map(async (res, i) => {
-      const machineId = (machines[i] as MachineRequest).machineId;
-      if (res.created) return { id: res.id, machineId, state: 'NotStarted' as const, created: true };
-      const existing = await this.deps.store.get(res.id);
-      return { id: res.id, machineId, state: existing?.state ?? 'NotStarted', created: false };
-    }));
   }
 
   /** Every check of a request, in machine order; each distinct account and process server is looked up once. */
