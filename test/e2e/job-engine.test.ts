@@ -110,9 +110,10 @@ describe('job engine', () => {
     try {
       const subs = await enable(lab.daemon, capGuests.map((g) => machineFor(g, account)));
       const ids = subs.map((s) => s.id);
-      // With GLOBAL_CONCURRENCY=2, at least one job is still queued: cancel it.
+      // With GLOBAL_CONCURRENCY=2, at least one job is still queued: cancel it. The last one queued is
+      // asked first: it waits for two installs to end, so a worker cannot take it between read and cancel.
       const queued = await until('a queued job', async () => {
-        for (const id of ids) {
+        for (const id of [...ids].reverse()) {
           const j = await lab.daemon.client.getJob(id);
           if (j.state === 'NotStarted') return j;
         }
