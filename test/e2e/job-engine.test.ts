@@ -111,10 +111,11 @@ describe('job engine', () => {
       const subs = await enable(lab.daemon, capGuests.map((g) => machineFor(g, account)));
       const ids = subs.map((s) => s.id);
       // With GLOBAL_CONCURRENCY=2, once two run the others are still queued: cancel one of those (right
-      // after the submit every job is NotStarted, and the first ones are about to start).
+      // after the submit every job is NotStarted, and the first ones are about to start). The last one
+      // queued is taken: it waits for two installs to end, so a worker cannot take it between read and cancel.
       const queued = await until('two jobs running and one queued', async () => {
         const jobs = await Promise.all(ids.map(async (id) => lab.daemon.client.getJob(id)));
-        return jobs.filter((j) => j.state === 'InProgress').length === 2 && jobs.find((j) => j.state === 'NotStarted');
+        return jobs.filter((j) => j.state === 'InProgress').length === 2 && [...jobs].reverse().find((j) => j.state === 'NotStarted');
       });
       const cancelled = await lab.daemon.api<JobBody>('POST', `/api/v1/jobs/${queued.id}/cancel`);
       assert.equal(cancelled.status, 202);
