@@ -12,6 +12,8 @@ export async function readStdin(): Promise<string> {
 /** Reads a line from the terminal in raw mode, echoing nothing; Ctrl-C aborts (exit 130). */
 export function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
+  // Raw mode (no echo) before the prompt shows: what is typed as soon as it shows must not be echoed.
+  stdin.setRawMode(true);
   process.stderr.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
@@ -30,7 +32,6 @@ export function promptHidden(question: string): Promise<string> {
         else if (ch >= ' ') value += ch;
       }
     };
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });
