@@ -28,7 +28,9 @@ describe('vault key agreement across hosts', () => {
   let keyFileA: string;
 
   before(async () => {
-    lab = await startClusterLab({ name: 'ka', guests: 6, installSleep: 2, env: { WORKER_CONCURRENCY: '2', SHUTDOWN_GRACE_SEC: '20' } });
+    // Installs of 4 s: host A must still have jobs to run (and some left queued) when it is stopped after
+    // the rotation, or nothing is left to show that the paused worker takes no job.
+    lab = await startClusterLab({ name: 'ka', guests: 6, installSleep: 4, env: { WORKER_CONCURRENCY: '2', SHUTDOWN_GRACE_SEC: '20' } });
     cluster = lab.cluster;
     keyFileA = path.join(cluster.dataDir, 'vault.key');
   });
