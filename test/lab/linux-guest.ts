@@ -4,7 +4,7 @@
 // use the lab's uid-0 alias, and everything the installer writes lands inside the chroot.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync, symlinkSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, chmodSync, symlinkSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -326,9 +326,22 @@ export async function createLinuxGuest(options: LinuxGuestOptions = {}): Promise
   }
 }
 
+/**
+ * Kills what still runs chrooted in a guest (an installer a test left sleeping, a session's orphans):
+ * stopping sshd does not end them, and after the lazy unmount they would keep the guest's tmpfs alive.
+ */
+function killGuestProcesses(root: string): void {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    const where = ((): string => { try { return readlinkSync(`/proc/${pid}/root`); } catch { return ''; } })();
+    if (where !== root) continue;
+    try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone meanwhile */ }
+  }
+}
+
 /** Unmounts and removes a guest's directory (also used to sweep leftovers of a crashed run). */
 export async function teardownRoot(base: string): Promise<void> {
   const root = path.join(base, 'root');
+  killGuestProcesses(root);
   for (let i = 0; i < 20; i++) {
     await run('umount', ['-l', path.join(root, 'proc')]);
     const res = await run('umount', ['-l', root]);
