@@ -142,6 +142,9 @@ type DaemonWaveResult = {
 /** What the daemon paths share: the daemon, its account, the guests, and the RSS samples taken on every poll. */
 interface DaemonBench { d: BenchDaemon; accountId: string; guests: LinuxGuest[]; spec: PushSpec; workDir: string; samples: Sample[]; apiOnly?: BenchDaemon }
 
+/** Each guest's sshd listener pid file (the lab writes it next to the guest's root). */
+const sshdPidFiles = (guests: readonly LinuxGuest[]): string[] => guests.map((g) => path.join(path.dirname(g.hostPath('/')), 'sshd', 'sshd.pid'));
+
 function resetAll(guests: readonly LinuxGuest[]): void {
   for (const g of guests) resetGuest(g);
 }
@@ -169,18 +172,18 @@ async function setUpDaemon(d: BenchDaemon, guests: LinuxGuest[]): Promise<string
 async function compareRound(b: DaemonBench, r: number, runs: PathRun[], waves: DaemonWaveResult[]): Promise<void> {
   const { d, guests } = b;
   resetAll(guests);
-  const raw = await cpuPerPush(guests.length, process.pid, () => rawSessions(guests, CONCURRENCY));
+  const raw = await cpuPerPush(guests.length, process.pid, () => rawSessions(guests, CONCURRENCY), { guestPidFiles: sshdPidFiles(guests) });
   runs.push(finish('raw ssh2 session', r, raw.result, guests, false, raw.cpu));
   resetAll(guests);
   const minimalSteps: Array<Map<string, number>> = [];
-  const minimal = await cpuPerPush(guests.length, process.pid, () => minimalPush(guests, b.spec, minimalSteps));
+  const minimal = await cpuPerPush(guests.length, process.pid, () => minimalPush(guests, b.spec, minimalSteps), { guestPidFiles: sshdPidFiles(guests) });
   runs.push(finish('minimal ssh2 push', r, minimal.result, guests, true, minimal.cpu));
   resetAll(guests);
-  const script = await cpuPerPush(guests.length, process.pid, () => openSshScript(guests, b.spec, b.workDir));
+  const script = await cpuPerPush(guests.length, process.pid, () => openSshScript(guests, b.spec, b.workDir), { guestPidFiles: sshdPidFiles(guests) });
   runs.push(finish('sshpass + scp/ssh, xargs -P', r, script.result, guests, true, script.cpu));
   resetAll(guests);
   const before = await commandStats(d.redis);
-  const { result: wave, cpu } = await cpuPerPush(guests.length, d.child.pid ?? 0, () => daemonWave(d, guests, b.accountId, `round${r}`, (final) => sample(b, final)), d.redis);
+  const { result: wave, cpu } = await cpuPerPush(guests.length, d.child.pid ?? 0, () => daemonWave(d, guests, b.accountId, `round${r}`, (final) => sample(b, final)), { redis: d.redis, guestPidFiles: sshdPidFiles(guests) });
   const delta = statsDelta(before, await commandStats(d.redis));
   delete delta.info;
   delta.hgetall = (delta.hgetall ?? 0) - wave.polls; // the bench's own polling

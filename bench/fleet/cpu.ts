@@ -26,6 +26,20 @@ export async function redisCpuMs(redis: Redis): Promise<number> {
   return (get('used_cpu_user') + get('used_cpu_sys')) * 1000;
 }
 
+/**
+ * CPU of the guests' sshd listeners with their reaped children (ms): every connection's sshd, shell and
+ * command lands in its listener's cutime/cstime once it exits, so this is the guest side of the pushes.
+ */
+export function sshdTreeCpuMs(pidFiles: readonly string[]): number {
+  let ms = 0;
+  for (const file of pidFiles) {
+    const stat = readFileSync(`/proc/${readFileSync(file, 'utf8').trim()}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    ms += ((f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0)) * TICK_MS;
+  }
+  return ms;
+}
+
 export interface CpuPerPush {
   /** The whole machine's busy time per push (includes the guests' sshd and whatever else runs). */
   machineMs: number;
@@ -33,16 +47,32 @@ export interface CpuPerPush {
   pusherMs: number;
   /** redis-server's (pushinstalld only). */
   redisMs?: number;
+  /** The guests' side: their sshd listeners with every connection's processes (see sshdTreeCpuMs). */
+  guestsMs?: number;
+  /** The bench process itself, when it is not the pusher (it polls Redis and reads the daemon's output). */
+  benchMs?: number;
+  /** What is left of the machine's: the kernel's own work (loopback traffic, softirqs) and anything else. */
+  otherMs?: number;
 }
 
-/** Runs `work` and returns the CPU it cost per push. */
-export async function cpuPerPush<T>(pushes: number, pusherPid: number, work: () => Promise<T>, redis?: Redis): Promise<{ result: T; cpu: CpuPerPush }> {
+/** Runs `work` and returns the CPU it cost per push, split by who spent it. */
+export async function cpuPerPush<T>(pushes: number, pusherPid: number, work: () => Promise<T>, opts: { redis?: Redis; guestPidFiles?: readonly string[] } = {}): Promise<{ result: T; cpu: CpuPerPush }> {
+  const { redis, guestPidFiles } = opts;
+  const separateBench = pusherPid !== process.pid;
   const m0 = machineBusyMs();
   const p0 = processCpuMs(pusherPid);
+  const b0 = separateBench ? processCpuMs(process.pid) : 0;
+  const g0 = guestPidFiles ? sshdTreeCpuMs(guestPidFiles) : 0;
   const r0 = redis ? await redisCpuMs(redis) : 0;
   const result = await work();
   const per = (ms: number) => Math.round(ms / pushes);
-  const cpu: CpuPerPush = { machineMs: per(machineBusyMs() - m0), pusherMs: per(processCpuMs(pusherPid) - p0) };
-  if (redis) cpu.redisMs = per((await redisCpuMs(redis)) - r0);
+  const machine = machineBusyMs() - m0;
+  const pusher = processCpuMs(pusherPid) - p0;
+  const cpu: CpuPerPush = { machineMs: per(machine), pusherMs: per(pusher) };
+  let known = pusher;
+  if (redis) { const ms = (await redisCpuMs(redis)) - r0; cpu.redisMs = per(ms); known += ms; }
+  if (guestPidFiles) { const ms = sshdTreeCpuMs(guestPidFiles) - g0; cpu.guestsMs = per(ms); known += ms; }
+  if (separateBench) { const ms = processCpuMs(process.pid) - b0; cpu.benchMs = per(ms); known += ms; }
+  if (guestPidFiles) cpu.otherMs = per(machine - known);
   return { result, cpu };
 }

@@ -1,6 +1,6 @@
 // Renders the fleet benchmark's results as bench/results/fleet.md.
 
-interface Run { path: string; round: number; pushesPerSec: number; seconds: number; ok: number; registered: number; leftovers: number; load1: number; cpu?: { machineMs: number; pusherMs: number; redisMs?: number } }
+interface Run { path: string; round: number; pushesPerSec: number; seconds: number; ok: number; registered: number; leftovers: number; load1: number; cpu?: { machineMs: number; pusherMs: number; redisMs?: number; guestsMs?: number; benchMs?: number; otherMs?: number } }
 interface Wave {
   round: number; acceptMs: number; redisCommandsPerJob: number; commands: Record<string, number>; costs: { recordWrites: number; events: number; logLines: number };
   stepsMs: Array<[string, number, number]>; minimalStepsMs: Array<[string, number, number]>; meanInFlight: number;
@@ -98,11 +98,11 @@ function cpuTable(r: FleetResult): string[] {
   const runs = r.runs.filter((x) => x.round === last && x.cpu);
   if (runs.length === 0) return [];
   return [
-    `CPU time per push, round ${last} (ms; the machine's: every core's busy time over the wave, guests' sshd and the other work on the machine included):`,
+    `CPU time per push, round ${last} (ms; the machine's: every core's busy time over the wave; then who spent it: the pushing process, redis-server, the guests' sshd with every connection's processes, the bench process when it is not the pusher, and the rest: the kernel's own work such as loopback traffic, and anything else running):`,
     '',
-    '| path | machine | the pushing process (bench or daemon) | redis-server |',
-    '|---|---|---|---|',
-    ...runs.map((x) => `| ${x.path} | ${x.cpu?.machineMs} | ${x.cpu?.pusherMs} | ${x.cpu?.redisMs ?? ''} |`),
+    '| path | machine | the pushing process (bench or daemon) | redis-server | guests | bench | rest |',
+    '|---|---|---|---|---|---|---|',
+    ...runs.map((x) => `| ${x.path} | ${x.cpu?.machineMs} | ${x.cpu?.pusherMs} | ${x.cpu?.redisMs ?? ''} | ${x.cpu?.guestsMs ?? ''} | ${x.cpu?.benchMs ?? ''} | ${x.cpu?.otherMs ?? ''} |`),
     '',
   ];
 }
