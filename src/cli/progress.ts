@@ -34,7 +34,12 @@ export async function watchJobs(client: ApiClient, options: WatchOptions): Promi
     const open = new Promise<void>((r) => { opened = r; });
     const buffered: JobEvent[] = [];
     let handle: (ev: JobEvent) => Promise<void> = async (ev) => { buffered.push(ev); };
-    const events = client.events({ signal: controller.signal, onOpen: () => opened() });
+    // A stream that dropped before its first event resumes from "now" (it has no cursor yet): after
+    // every reopen, the unfinished jobs are read again, so a change in the gap is not lost.
+    let opens = 0;
+    let resync = async (): Promise<void> => undefined;
+    const onOpen = () => { if (++opens === 1) opened(); else void resync().catch(() => undefined); };
+    const events = client.events({ signal: controller.signal, onOpen });
     const pump = (async () => { for await (const ev of events) await handle(ev); })();
     await Promise.race([open, pump]);
     if (controller.signal.aborted) return { progress: new Progress([]), interrupted };
@@ -44,6 +49,10 @@ export async function watchJobs(client: ApiClient, options: WatchOptions): Promi
       // A final job is read once, for its error code (the global stream's events carry no errors).
       const changes = ev.kind === 'job' && FINAL_STATES.has(ev.state as JobState) ? progress.fromJob(await client.getJob(ev.jobId)) : progress.apply(ev, monotonic);
       view.changed(progress, changes);
+      if (progress.allFinal()) controller.abort();
+    };
+    resync = async () => {
+      for (const row of progress.list().filter((r) => !FINAL_STATES.has(r.state))) view.changed(progress, progress.fromJob(await client.getJob(row.jobId)));
       if (progress.allFinal()) controller.abort();
     };
     view.changed(progress, changes);
