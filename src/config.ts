@@ -23,6 +23,8 @@ export interface RedisSentinelTarget {
 export interface Config {
   host: string;
   port: number;
+  /** Where a process without the api role serves /metrics, /healthz and /readyz on HOST (null: nowhere). */
+  metricsPort: number | null;
   roles: Role[];
   redisUrl: string | undefined;
   /** Set when REDIS_SENTINELS is: every connection then finds the primary through the sentinels. */
@@ -184,6 +186,13 @@ function parseCsEndpoint(env: Env): string | undefined {
   return csEndpoint;
 }
 
+/** METRICS_PORT: for processes without the api role only (the API serves /metrics itself). */
+function parseMetricsPort(env: Env, roles: Role[]): number | null {
+  if (optional(env, 'METRICS_PORT') === undefined) return null;
+  if (roles.includes('api')) throw new ConfigError('METRICS_PORT', 'is for processes without the api role (ROLES=worker): the API serves /metrics on PORT itself');
+  return integer(env, 'METRICS_PORT', 0, 0, 65535);
+}
+
 /** Builds the one validated configuration object; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(processEnv: Env = process.env, cwd = process.cwd(), stdoutIsTty = process.stdout.isTTY === true): Config {
   const env: Env = { ...readDotEnv(path.join(cwd, '.env')), ...processEnv };
@@ -213,6 +222,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd(), s
   return {
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
+    metricsPort: parseMetricsPort(env, roles),
     roles,
     redisUrl,
     redisSentinel: parseSentinel(env, redisUrl),

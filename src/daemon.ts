@@ -12,6 +12,7 @@ import { ProcessServerRegistry } from './jobs/process-servers.ts';
 import { ProcessServerAdmin } from './jobs/process-server-admin.ts';
 import { Queues } from './jobs/queues.ts';
 import { JobMetrics } from './jobs/metrics.ts';
+import { buildMetricsServer } from './api/metrics-server.ts';
 import { JobService } from './jobs/service.ts';
 import { LeaseSet } from './jobs/leases.ts';
 import { RetentionSweeper } from './jobs/retention.ts';
@@ -270,6 +271,15 @@ async function startApi(
   return { app, url };
 }
 
+/** A process without the api role: /metrics, /healthz and /readyz on HOST:METRICS_PORT. */
+async function startMetricsListener(w: Wiring, redis: Redis, repository: InstallerRepository, keyAgreement: KeyAgreementMonitor): Promise<void> {
+  const { config, logger } = w;
+  const app = buildMetricsServer({ registry: w.metrics.registry, redis, repository, keyAgreement, missingSettings: missingPushSettings(config), redisState: w.redisState });
+  w.cleanups.push(() => app.close());
+  const url = await app.listen({ host: config.host, port: config.metricsPort ?? 0 });
+  logger.info({ url }, 'metrics listening');
+}
+
 /** The composition root: config → vault → redis → repository → worker and/or api, as the roles say. */
 export async function startDaemon(config: Config, logger: Logger): Promise<Daemon> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -287,6 +297,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     const queues = createQueues(w, redis.worker);
     const worker = config.roles.includes('worker') ? await startWorker(w, redis, queues, keyring, repository, keyAgreement) : null;
     const api = config.roles.includes('api') ? await startApi(w, redis, queues, keyring, repository, tokens, keyAgreement) : null;
+    if (config.metricsPort !== null) await startMetricsListener(w, redis.worker, repository, keyAgreement);
     return { url: api?.url ?? null, redisUrl: typeof redis.target === 'string' ? redis.target : describeTarget(redis.target), app: api?.app ?? null, worker, firstAdminToken, stop };
   } catch (e) {
     await stop();

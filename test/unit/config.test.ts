@@ -74,6 +74,9 @@ describe('configuration', () => {
     [{ REDIS_SENTINELS: '10.0.0.1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_URL: 'redis://r:6379' }, 'REDIS_SENTINELS', /cannot be combined with REDIS_URL/],
     [{ JOB_RETENTION_DAYS: 'a month' }, 'JOB_RETENTION_DAYS', /number of days/],
     [{ JOB_RETENTION_DAYS: '-1' }, 'JOB_RETENTION_DAYS', /number of days/],
+    [{ METRICS_PORT: '9464' }, 'METRICS_PORT', /without the api role/],
+    [{ METRICS_PORT: 'ninety', ROLES: 'worker' }, 'METRICS_PORT', /integer/],
+    [{ METRICS_PORT: '70000', ROLES: 'worker' }, 'METRICS_PORT', /between 0 and 65535/],
   ];
   for (const [env, variable, problem] of bad) {
     it(`refuses ${JSON.stringify(env)} naming ${variable}`, () => {
@@ -86,6 +89,11 @@ describe('configuration', () => {
       });
     });
   }
+
+  it('METRICS_PORT: unset means no listener; a worker-only process takes a port', () => {
+    assert.equal(loadConfig({ ROLES: 'worker' }, dir()).metricsPort, null);
+    assert.equal(loadConfig({ ROLES: 'worker', METRICS_PORT: '9464' }, dir()).metricsPort, 9464);
+  });
 
   it('CS_ENDPOINT takes an IPv4 or IPv6 address; PROCESS_SERVER_VERSION is optional', () => {
     assert.equal(loadConfig({ CS_ENDPOINT: 'fd00::4' }, dir()).csEndpoint, 'fd00::4');

@@ -1,6 +1,6 @@
 import type { ApiRoutes } from '../deps.ts';
 import { ref } from '../openapi.ts';
-import type { Readiness } from '../views.ts';
+import { readiness } from '../readiness.ts';
 
 export const healthRoutes: ApiRoutes = async (app, { deps }) => {
   app.get('/healthz', {
@@ -17,23 +17,7 @@ export const healthRoutes: ApiRoutes = async (app, { deps }) => {
       response: { 200: { description: 'Ready.', ...ref('Readiness') }, 503: { description: 'Not ready: a check failed.', ...ref('Readiness') } },
     },
   }, async (_req, reply) => {
-    const checks: Record<string, string> = {};
-    try {
-      await deps.redis.ping();
-      checks.redis = 'ok';
-    } catch (e) {
-      checks.redis = `unreachable: ${(e as Error).message}`;
-    }
-    checks.repository = (await deps.repository.readable()) ? 'ok' : 'unreadable';
-    const agreement = deps.keyAgreement?.current();
-    if (agreement) checks.vaultKey = agreement.agreed ? 'ok' : `mismatch: ${agreement.reason}`;
-    const ok = Object.values(checks).every((v) => v === 'ok');
-    const missing = [...(deps.missingSettings ?? [])];
-    // The API itself is ready without them; the detail says why pushes will fail (99016) until they are set.
-    const settings = missing.length === 0
-      ? { missing, detail: 'ok' }
-      : { missing, detail: `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set: jobs that push an agent fail with 99016 until ${missing.length === 1 ? 'it is' : 'they are'} set` };
-    const body: Readiness = { status: ok ? 'ready' : 'not ready', checks, settings };
+    const { ok, body } = await readiness(deps);
     return reply.code(ok ? 200 : 503).send(body);
   });
 };

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { JOB_STATES } from '../../domain/job.ts';
 import type { ApiDeps } from '../deps.ts';
+import { registerProcessGauges } from '../process-gauges.ts';
 import { TOKEN_ROLES } from '../tokens.ts';
 
 /** The gauges read at scrape time from Redis and the repository (what every API process sees alike). */
@@ -30,22 +31,7 @@ function registerGauges(registry: Registry, deps: ApiDeps): void {
       for (const ps of await deps.processServers.list()) this.set({ process_server: ps.id }, Math.max(0, (Date.now() - Date.parse(ps.lastSeen)) / 1000));
     },
   });
-  const agreement = deps.keyAgreement;
-  if (agreement) {
-    new Gauge({
-      name: 'pushinstalld_vault_key_agreement', registers,
-      help: 'Whether this process holds the cluster\'s active vault key (1), or not (0: it takes no job until its key file does).',
-      collect() { this.set(agreement.current()?.agreed === false ? 0 : 1); },
-    });
-  }
-  const redis = deps.redisState;
-  if (redis) {
-    new Gauge({ name: 'pushinstalld_redis_up', help: 'Whether this process reaches Redis.', registers, collect() { this.set(redis.up ? 1 : 0); } });
-    new Gauge({
-      name: 'pushinstalld_redis_connection_changes', help: 'Times this process lost or regained Redis since it started.', registers,
-      collect() { this.set(redis.changes); },
-    });
-  }
+  registerProcessGauges(registry, deps);
   new Gauge({
     name: 'pushinstalld_repository_installers', help: 'Installers offered by this process\'s repository.', registers,
     collect() { this.set(deps.repository.installers().length); },
