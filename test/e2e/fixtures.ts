@@ -125,7 +125,8 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
 export { waitForJob };
 export { dumpRedis } from '../lab/redis-dump.ts';
 
-const FINAL_STATES = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
+/** The final job states. */
+export const FINAL = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
 
 /** A run-as account for the guest's root user, created through a cluster's API process. */
 export async function createClusterAccount(cluster: Cluster, guest: LinuxGuest): Promise<string> {
@@ -136,6 +137,6 @@ export async function createClusterAccount(cluster: Cluster, guest: LinuxGuest):
 export function clusterJobsEnded<J extends { state: string }>(cluster: Cluster, ids: string[], timeoutMs: number): Promise<J[]> {
   return until(`all ${ids.length} jobs to end`, async () => {
     const all = await Promise.all(ids.map(async (id) => (await cluster.client.getJob(id)) as unknown as J));
-    return all.every((j) => FINAL_STATES.includes(j.state)) ? all : undefined;
+    return all.every((j) => FINAL.includes(j.state)) ? all : undefined;
   }, timeoutMs);
 }

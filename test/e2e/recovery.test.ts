@@ -5,39 +5,29 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, type Cluster } from '../lab/cluster.ts';
+import type { Cluster } from '../lab/cluster.ts';
 import { startFaultProxy } from '../lab/fault-proxy.ts';
 import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
-import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { clusterJobsEnded, createClusterAccount, createLinuxAccount, enable, newRepository, machineFor, startLab, type JobBody, until, waitForJob } from './fixtures.ts';
+import { startClusterLab, type ClusterLab } from './cluster-lab.ts';
+import { clusterJobsEnded, createLinuxAccount, enable, FINAL, newRepository, machineFor, startLab, type JobBody, until, waitForJob } from './fixtures.ts';
 
 interface Job extends JobBody { attemptLog?: Array<{ attempt: number; endedAt?: string; error?: { code: number; message: string } }> }
 
 
-const FINAL = ['Succeeded', 'Warning', 'Failed', 'Cancelled'];
-
 describe('recovery across worker processes', () => {
-  let redis: LabRedis;
+  let lab: ClusterLab;
   let cluster: Cluster;
   let repo: string;
   let account: string;
-  const guests: LinuxGuest[] = [];
+  let guests: LinuxGuest[];
 
   before(async () => {
-    redis = await startLabRedis();
-    repo = await newRepository('rec', [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0', padMiB: 16 }]);
-    cluster = await startCluster({ redisUrl: redis.url, env: { JOB_LOCK_MS: '3000', SHUTDOWN_GRACE_SEC: '2', WORKER_CONCURRENCY: '16' } });
-    // The account is created through the API process (the workers decrypt it with the shared vault key).
-    const g = await createLinuxGuest({ name: 'rec', behaviour: { passphrase: cluster.passphrase } });
-    guests.push(g);
-    account = await createClusterAccount(cluster, g);
+    lab = await startClusterLab({ name: 'rec', guests: 1, installSleep: 0, padMiB: 16, env: { JOB_LOCK_MS: '3000', SHUTDOWN_GRACE_SEC: '2', WORKER_CONCURRENCY: '16' } });
+    ({ cluster, repo, account, guests } = lab);
   });
 
-  after(async () => {
-    await cluster?.stop();
-    await Promise.all(guests.map((g) => g.destroy()));
-    await redis?.stop();
-  });
+  // Guests a test adds to `guests` go with the lab too.
+  after(async () => { await lab?.stop(); });
 
   const get = async (id: string): Promise<Job> => cluster.client.getJob(id);
   const waitFinal = (id: string, timeoutMs = 90_000) => until(`job ${id} to end`, async () => { const j = await get(id); return FINAL.includes(j.state) ? j : undefined; }, timeoutMs);

@@ -5,11 +5,12 @@
 // having written one structured warning, no raw error dumps).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, type Cluster } from '../lab/cluster.ts';
+import type { Cluster } from '../lab/cluster.ts';
 import type { DaemonProcess } from '../lab/daemon-process.ts';
-import { createLinuxGuest, type LinuxGuest } from '../lab/linux-guest.ts';
-import { startLabRedis, type LabRedis } from '../lab/redis.ts';
-import { clusterJobsEnded, createClusterAccount, newRepository, machineFor, type JobBody, until } from './fixtures.ts';
+import type { LinuxGuest } from '../lab/linux-guest.ts';
+import type { LabRedis } from '../lab/redis.ts';
+import { startClusterLab, type ClusterLab } from './cluster-lab.ts';
+import { clusterJobsEnded, machineFor, type JobBody, until } from './fixtures.ts';
 
 interface Job extends JobBody { attemptLog?: Array<{ attempt: number; endedAt?: string; handedBack?: string }> }
 
@@ -17,26 +18,19 @@ const GRACE_SEC = 5;
 const INSTALL_SEC = 20;
 
 describe('rolling restart and shutdown', () => {
+  let lab: ClusterLab;
   let redis: LabRedis;
   let cluster: Cluster;
   let repo: string;
   let account: string;
-  const guests: LinuxGuest[] = [];
+  let guests: LinuxGuest[];
 
   before(async () => {
-    redis = await startLabRedis();
-    repo = await newRepository('roll', [{ tag: 'UBUNTU-20.04-64', version: '9.30.0.0' }]);
-    cluster = await startCluster({ redisUrl: redis.url, env: { JOB_LOCK_MS: '3000', SHUTDOWN_GRACE_SEC: String(GRACE_SEC), WORKER_CONCURRENCY: '8' } });
-    guests.push(...await Promise.all(Array.from({ length: 4 }, (_, i) => createLinuxGuest({ name: `roll${i}`, behaviour: { passphrase: cluster.passphrase, installSleep: INSTALL_SEC } }))));
-    const g = guests[0] as LinuxGuest;
-    account = await createClusterAccount(cluster, g);
+    lab = await startClusterLab({ name: 'roll', guests: 4, installSleep: INSTALL_SEC, env: { JOB_LOCK_MS: '3000', SHUTDOWN_GRACE_SEC: String(GRACE_SEC), WORKER_CONCURRENCY: '8' } });
+    ({ redis, cluster, repo, account, guests } = lab);
   });
 
-  after(async () => {
-    await cluster?.stop();
-    await Promise.all(guests.map((g) => g.destroy()));
-    await redis?.stop();
-  });
+  after(async () => { await lab?.stop(); });
 
   const get = async (id: string) => (await cluster.client.raw<Job>('GET', `/api/v1/jobs/${id}`)).body;
   const installing = async (ids: string[]) => (await Promise.all(ids.map(get))).filter((j) => j.tasks.find((t) => t.name === 'InstallMobilityService')?.state === 'InProgress').length;
