@@ -30,7 +30,10 @@ export interface WorkerOptions {
 }
 
 export interface WorkerDeps {
+  /** Leases and the worker's own reads and writes. */
   connection: Redis;
+  /** BullMQ's worker (default: `connection`); the daemon keeps BullMQ's scripts off the store's connection (see daemon.ts). */
+  queueConnection?: Redis;
   subscriber: Redis;
   store: JobStore;
   /** The one producer of queue entries (orphans are queued again through it). */
@@ -113,7 +116,7 @@ export class PushWorker {
   private createWorker(): Worker<QueueJobData> {
     const { processServerId, concurrency, lockDurationMs } = this.options;
     const worker = new Worker<QueueJobData>(queueName(processServerId), (job, token) => this.process(job, token), {
-      connection: this.deps.connection,
+      connection: this.deps.queueConnection ?? this.deps.connection,
       prefix: BULL_PREFIX,
       concurrency,
       lockDuration: lockDurationMs,
