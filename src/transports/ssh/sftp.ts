@@ -2,6 +2,7 @@
 import type { SFTPWrapper } from 'ssh2';
 import { isWindowsPath, splitWindowsPath } from '../windows-path.ts';
 import { mapSshError } from './errors.ts';
+import { sftpPut } from './sftp-put.ts';
 
 const NO_SUCH_FILE = 2;
 
@@ -64,12 +65,9 @@ export class SftpSession {
     await this.call(`delete ${p}`, (cb) => this.sftp.rmdir(p, cb), true);
   }
 
-  /** Parallel copy of a local file (mode 0600); errors are left to the caller to map. */
-  fastPut(localPath: string, p: string, step: (transferred: number) => void): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.sftp.fastPut(localPath, p, { concurrency: 16, chunkSize: 261_120, mode: 0o600, step },
-        (err) => (err ? reject(err) : resolve()));
-    });
+  /** Parallel copy of a local file (mode 0600, see sftpPut); errors are left to the caller to map. */
+  put(localPath: string, p: string, step: (transferred: number) => void): Promise<void> {
+    return sftpPut(this.sftp, localPath, p, step);
   }
 
   /** Writes a small file (mode 0600); errors are left to the caller to map. */

@@ -147,7 +147,7 @@ export class SshChannel implements CommandChannel, FileChannel {
     return this.guard(options.signal, options.timeoutMs, 'copy', async () => {
       const sftp = await this.session();
       const total = (await stat(localPath)).size;
-      await sftp.fastPut(localPath, sftpPath(remotePath), (transferred) => options.onProgress?.(transferred, total));
+      await sftp.put(localPath, sftpPath(remotePath), (transferred) => options.onProgress?.(transferred, total));
     });
   }
 
