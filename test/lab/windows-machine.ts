@@ -65,7 +65,14 @@ export interface WindowsBehaviour extends GuidanceBehaviour {
   installDelayMs?: number;
 }
 
-export interface CommandRecord { user: string; commandLine: string; exitCode: number; refused?: string }
+export interface CommandRecord {
+  user: string;
+  commandLine: string;
+  exitCode: number;
+  refused?: string;
+  /** The commands of the line cmd.exe ran, in order (those an `&&` or `||` skipped left out). */
+  ran: string[];
+}
 
 interface Result { exitCode: number; stdout: string; stderr: string }
 
@@ -106,7 +113,7 @@ export class SimulatedWindows {
 
   /** Runs one command line as cmd.exe /c would, for the WinRM server and the OpenSSH shell. */
   execute = async (commandLine: string, ctx: { username: string; domain?: string; signal?: AbortSignal }): Promise<Result> => {
-    const record: CommandRecord = { user: ctx.username, commandLine, exitCode: 0 };
+    const record: CommandRecord = { user: ctx.username, commandLine, exitCode: 0, ran: [] };
     this.commands.push(record);
     const delay = this.behaviour.installDelayMs ?? 0;
     if (delay > 0 && /\\UnifiedAgent\.exe"/i.test(commandLine)) {
@@ -119,7 +126,7 @@ export class SimulatedWindows {
     }
     let result: Result;
     try {
-      result = this.runLine(commandLine);
+      result = this.runLine(commandLine, record.ran);
     } catch (e) {
       if (!(e instanceof CommandLineError) && !(e instanceof WindowsPathError)) throw e;
       record.refused = e.message;
@@ -130,7 +137,7 @@ export class SimulatedWindows {
     return result;
   };
 
-  private runLine(line: string): Result {
+  private runLine(line: string, ran: string[]): Result {
     const steps = parseCmdLine(line);
     let cwd = 'C:\\';
     let last: Result = ok();
@@ -139,6 +146,7 @@ export class SimulatedWindows {
     for (const step of steps) {
       if (step.op === '&&' && last.exitCode !== 0) continue;
       if (step.op === '||' && last.exitCode === 0) continue;
+      ran.push(step.command.text);
       const res = this.run(step.command, cwd, (next) => { cwd = next; });
       out.push(res.stdout);
       err.push(res.stderr);
@@ -169,6 +177,7 @@ export class SimulatedWindows {
 
   private internal(name: string, args: string[], cwd: string, chdir: (dir: string) => void): Result {
     switch (name) {
+      case 'echo': return ok(`${args[0] ?? ''}\r\n`);
       case 'cd': case 'chdir': {
         const target = args[0]?.toLowerCase() === '/d' ? args[1] : args[0];
         if (target === undefined || args.length > (args[0]?.toLowerCase() === '/d' ? 2 : 1)) return fail(1, 'The syntax of the command is incorrect.');

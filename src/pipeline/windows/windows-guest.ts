@@ -38,9 +38,13 @@ export class WindowsGuest extends Guest {
   /** Bytes available on the volume holding `path`: from the file channel, else from `dir` (SFTP cannot tell). */
   async freeBytes(path: string): Promise<number> {
     if (this.files.freeBytes) return this.files.freeBytes(path, this.fileOptions);
-    const res = await this.run(windowsCommands.freeBytes(`${splitWindowsPath(path).drive}:`));
-    const free = res.code === 0 ? parseDirFreeBytes(res.stdout) : null;
-    if (free === null) throw new PushError(Codes.CommandFailed, { what: `free space of ${path}`, exitCode: res.code, stdout: tail(res.stdout, 5), stderr: tail(res.stderr, 5) });
-    return free;
+    return dirFreeBytes(path, await this.run(windowsCommands.freeBytes(`${splitWindowsPath(path).drive}:`)));
   }
+}
+
+/** Free bytes from `dir /-c <drive>:` (run alone, or a part of a batch: code 'non-zero'); else 99020 naming the path. */
+export function dirFreeBytes(path: string, res: { code: number | null | 'non-zero'; stdout: string; stderr: string }): number {
+  const free = res.code === 0 ? parseDirFreeBytes(res.stdout) : null;
+  if (free === null) throw new PushError(Codes.CommandFailed, { what: `free space of ${path}`, exitCode: res.code, stdout: tail(res.stdout, 5), stderr: tail(res.stderr, 5) });
+  return free;
 }
