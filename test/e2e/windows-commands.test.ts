@@ -1,7 +1,9 @@
 // How many commands a Windows push sends (issue #12, item 2): each command is a WinRM Command, one or
 // more Receives and a Signal (at least three sealed HTTP exchanges) or an OpenSSH exec, so the count is
 // what a fleet push pays per machine. The reads that can run together go in one cmd.exe line whose
-// output is split by nonce-marked sections (src/pipeline/windows/batch.ts); these tests pin the counts.
+// output is split by nonce-marked parts (src/pipeline/windows/batch.ts), and extraction and install
+// share one line; these tests pin the counts. Before the batching a fresh enable sent 11 commands over
+// WinRM (35 sealed HTTP requests) and 13 over OpenSSH, a readiness check 7.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createWindowsGuest, type WindowsGuest } from '../lab/windows-guest.ts';
@@ -37,9 +39,13 @@ describe('commands per Windows push', () => {
     assert.equal(job.state, 'Succeeded', JSON.stringify(job, null, 2));
     const sent = lines(winrm, from);
     const now = winrm.winrmStats();
-    const exchanges = now.encryptedMessages - stats.encryptedMessages;
-    console.log(`WinRM enable: ${sent.length} commands, ${now.commands - stats.commands} WinRM Commands, ${now.receives - stats.receives} Receives, ${now.signals - stats.signals} Signals, ${exchanges} sealed HTTP requests\n${sent.join('\n')}`);
-    assert.equal(sent.length, -1, sent.join('\n'));
+    // agent state + staging free space | SHA-256 + prerequisite reads | extract + install | register | read back
+    assert.equal(sent.length, 5, sent.join('\n'));
+    assert.equal(now.shells - stats.shells, 1, 'one WinRM shell for the job');
+    assert.equal(now.commands - stats.commands, 5);
+    assert.equal(now.signals - stats.signals, 5);
+    // Create, then Command + Receive (more Receives only when a command outlasts the OperationTimeout) + Signal per command, then Delete.
+    assert.equal(now.encryptedMessages - stats.encryptedMessages, 2 + 2 * 5 + (now.receives - stats.receives));
     assertNoRefusals(winrm.machine);
   });
 
@@ -51,8 +57,9 @@ describe('commands per Windows push', () => {
     });
     assert.equal(job.state, 'Succeeded', JSON.stringify(job, null, 2));
     const sent = lines(ssh, from);
-    console.log(`SSH enable: ${sent.length} commands\n${sent.join('\n')}`);
-    assert.equal(sent.length, -1, sent.join('\n'));
+    // The same five: free space (dir) rides along in the first two.
+    assert.equal(sent.length, 5, sent.join('\n'));
+    assert.ok(sent[0]?.includes('dir /-c "C:"') && sent[1]?.includes('dir /-c "C:"'), 'staging volume before the copy, install volume after it');
     assertNoRefusals(ssh.machine);
   });
 
@@ -63,7 +70,13 @@ describe('commands per Windows push', () => {
     const job = await waitForJob<JobBody>(lab.daemon, res.body.jobs[0]?.id as string);
     assert.equal(job.state, 'Succeeded', JSON.stringify(job, null, 2));
     const sent = lines(winrm, from);
-    console.log(`readiness: ${sent.length} commands\n${sent.join('\n')}`);
-    assert.equal(sent.length, -1, sent.join('\n'));
+    assert.equal(sent.length, 1, sent.join('\n'));
+  });
+
+  it('a push to a machine whose agent is current and registered: one command', async () => {
+    const from = winrm.machine.commands.length;
+    const job = await push(lab.daemon, windowsMachineFor(winrm, winrmAccount));
+    assert.equal(job.state, 'Succeeded', JSON.stringify(job, null, 2));
+    assert.equal(lines(winrm, from).length, 1, lines(winrm, from).join('\n'));
   });
 });

@@ -45,6 +45,10 @@ export interface WindowsBehaviour extends GuidanceBehaviour {
   msi32?: boolean;
   /** whoami's display language (default en-US). */
   language?: DisplayLanguage;
+  /** The self-extractor's exit code (a damaged package when not 0: it lays down nothing). */
+  extractExit?: number;
+  /** The self-extractor exits 0 but lays down no UnifiedAgent.exe. */
+  extractNothing?: boolean;
   /** UnifiedAgent.exe's exit code: 0, 3010, a VSS code (511, 512, 517, 806, 802) or a failure. */
   installExit?: number;
   /** The line a failing installer writes to its log. */
@@ -258,8 +262,10 @@ export class SimulatedWindows {
     if (args.length !== 2 || !q || !x) return fail(1, `extractor: expected /q /x:<folder>, got ${JSON.stringify(args)}`);
     const into = x.slice(3);
     if (!/^[A-Za-z]:\\/.test(into)) return fail(1, `extractor: /x needs an absolute folder, got ${into}`);
+    const exit = this.behaviour.extractExit ?? 0;
+    if (exit !== 0) return fail(exit, 'The archive is either in unknown format or damaged.');
     this.drive.mkdirp(into, cwd);
-    this.drive.write(`${into}\\UnifiedAgent.exe`, standIn('unified-agent', version));
+    if (!this.behaviour.extractNothing) this.drive.write(`${into}\\UnifiedAgent.exe`, standIn('unified-agent', version));
     this.drive.write(`${into}\\MobilityServiceSetup.msi.txt`, `Mobility Service ${version} (simulated payload)\r\n`);
     return ok();
   }

@@ -12,6 +12,11 @@ export interface BatchPart { name: string; command: string }
 /** What a part printed on stdout, and whether it exited 0. */
 export interface PartResult { output: string; ok: boolean }
 
+/** A marker no program prints by chance (24 hex digits, new for every command line). */
+export function newNonce(): string {
+  return randomBytes(12).toString('hex');
+}
+
 /** cmd.exe's limit for a command line (8191 characters); a longer line would be cut, not run. */
 const CMD_LINE_MAX = 8191;
 
@@ -99,7 +104,7 @@ export function partFailed(p: PartResult, what: string, stderr: string): PushErr
 
 /** Runs the parts as one command line; markers that are missing or do not parse fail it (99020). */
 export async function runBatch(guest: WindowsGuest, parts: readonly BatchPart[], label: string): Promise<BatchResult> {
-  const nonce = randomBytes(12).toString('hex');
+  const nonce = newNonce();
   const res = await guest.run(batchLine(nonce, parts), { label: `${label}: ${parts.map((p) => p.command).join(' ; ')}` });
   let sections: Map<string, PartResult>;
   try {
