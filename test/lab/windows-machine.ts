@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { CommandLineError, INTERNAL_COMMANDS, parseCmdLine, type ParsedCommand } from './windows-cmdline.ts';
 import { WindowsPathError, type WindowsDrive } from './windows-fs.ts';
+import { fail, internalCommand, ok, type Result } from './windows-internal.ts';
 import { seedDefenderExclusions, wmic, type GuidanceBehaviour } from './windows-guidance.ts';
 import { parseStandIn, standIn } from './windows-installer.ts';
 import { Registry } from './windows-registry.ts';
@@ -78,10 +79,6 @@ export interface CommandRecord {
   ran: string[];
 }
 
-interface Result { exitCode: number; stdout: string; stderr: string }
-
-const ok = (stdout = ''): Result => ({ exitCode: 0, stdout, stderr: '' });
-const fail = (exitCode: number, stderr: string, stdout = ''): Result => ({ exitCode, stdout, stderr: stderr.endsWith('\r\n') ? stderr : `${stderr}\r\n` });
 
 function timestamp(): string {
   return new Date().toISOString().replace('T', ' ').replace('Z', '');
@@ -162,7 +159,7 @@ export class SimulatedWindows {
   private run(c: ParsedCommand, cwd: string, chdir: (dir: string) => void): Result {
     const name = c.program.toLowerCase();
     const bare = name.replace(/\.exe$/, '');
-    if (INTERNAL_COMMANDS.has(bare)) return this.internal(bare, c.args, cwd, chdir);
+    if (INTERNAL_COMMANDS.has(bare)) return internalCommand(this.drive, bare, c.args, { cwd, chdir, freeBytes: this.behaviour.freeBytes });
     const isPath = c.program.includes('\\') || c.program.includes(':');
     if (!isPath && this.drive.exists(c.program, cwd) && !this.drive.isDirectory(c.program, cwd)) return this.runFile(`${cwd.replace(/\\+$/, '')}\\${c.program}`, c.args, cwd);
     if (!isPath) {
@@ -177,44 +174,6 @@ export class SimulatedWindows {
     }
     if (!this.drive.exists(c.program, cwd)) return fail(9009, `'${c.program}' is not recognized as an internal or external command,\r\noperable program or batch file.`);
     return this.runFile(c.program, c.args, cwd);
-  }
-
-  private internal(name: string, args: string[], cwd: string, chdir: (dir: string) => void): Result {
-    switch (name) {
-      case 'echo': return ok(`${args[0] ?? ''}\r\n`);
-      case 'cd': case 'chdir': {
-        const target = args[0]?.toLowerCase() === '/d' ? args[1] : args[0];
-        if (target === undefined || args.length > (args[0]?.toLowerCase() === '/d' ? 2 : 1)) return fail(1, 'The syntax of the command is incorrect.');
-        if (!this.drive.isDirectory(target, cwd)) return fail(1, 'The system cannot find the path specified.');
-        chdir(this.drive.toWindows(this.drive.resolve(target, cwd)));
-        return ok();
-      }
-      case 'dir': {
-        const paths = args.filter((a) => !a.startsWith('/'));
-        if (args.some((a) => a.startsWith('/') && a.toLowerCase() !== '/-c') || paths.length > 1) return fail(1, 'The parameter is incorrect.');
-        const target = paths[0] ?? cwd;
-        if (!this.drive.isDirectory(target, cwd)) return fail(1, 'File Not Found');
-        const entries = this.drive.list(target, cwd);
-        const free = this.behaviour.freeBytes ?? this.drive.freeBytes();
-        const lines = [` Directory of ${this.drive.toWindows(this.drive.resolve(target, cwd))}`, '', ...entries.map((e) => `01/01/2024  12:00 PM    ${e}`),
-          `               ${entries.length} File(s)`, `               0 Dir(s)  ${free} bytes free`];
-        return ok(lines.join('\r\n') + '\r\n');
-      }
-      case 'mkdir': case 'md': {
-        if (args.length !== 1) return fail(1, 'The syntax of the command is incorrect.');
-        if (this.drive.exists(args[0] as string, cwd)) return fail(1, `A subdirectory or file ${args[0]} already exists.`);
-        this.drive.mkdirp(args[0] as string, cwd);
-        return ok();
-      }
-      default: { // rmdir / rd
-        const target = args.filter((a) => !a.startsWith('/'));
-        if (target.length !== 1) return fail(1, 'The syntax of the command is incorrect.');
-        if (!this.drive.exists(target[0] as string, cwd)) return fail(2, 'The system cannot find the file specified.');
-        if (!args.some((a) => a.toLowerCase() === '/s') && this.drive.list(target[0] as string, cwd).length > 0) return fail(145, 'The directory is not empty.');
-        this.drive.remove(target[0] as string, cwd);
-        return ok();
-      }
-    }
   }
 
   private reg(args: string[]): Result {
