@@ -133,15 +133,8 @@ export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<W
     winrm = await startWinrm();
     const sambaServer = samba;
     const guest: WindowsGuest = {
-      name: o.name ?? computerName,
-      address: '127.0.0.1',
-      computerName,
-      smbPort: samba.port,
-      winrmPort: winrm.port,
-      account: { username: user.name, password },
-      machine,
-      drive,
-      certificateFingerprint: cert?.fingerprint ?? null,
+      name: o.name ?? computerName, address: '127.0.0.1', computerName, smbPort: samba.port, winrmPort: winrm.port,
+      account: { username: user.name, password }, machine, drive, certificateFingerprint: cert?.fingerprint ?? null,
       winrmStats: () => (winrm as WinrmServer).stats(),
       setBehaviour: (b) => { machine.behaviour = b; filtered.set(b); },
       setFreeMiB,
