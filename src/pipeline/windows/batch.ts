@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { tail } from '../output.ts';
+import { commandFailed, tail } from '../output.ts';
 import type { WindowsGuest } from './windows-guest.ts';
 
 /** One command of a batch; `name` keys its section (lower-case letters, digits, dashes). */
@@ -89,17 +89,15 @@ export class BatchResult {
     return p;
   }
 
-  /** A part that had to succeed, as a command that had to exit 0 fails (99020 with its output). */
+  /**
+   * A part that had to succeed, failing as a command that had to exit 0 fails (99020 with its output; the
+   * stderr is the whole line's, as cmd.exe gives the parts one stream).
+   */
   ok(name: string, what: string): string {
     const p = this.part(name, what);
-    if (!p.ok) throw partFailed(p, what, this.stderr);
+    if (!p.ok) throw commandFailed({ code: 'non-zero', stdout: p.output, stderr: this.stderr }, what);
     return p.output;
   }
-}
-
-/** 99020 for a part that exited non-zero; stderr is the whole line's (cmd.exe gives the parts one stream). */
-export function partFailed(p: PartResult, what: string, stderr: string): PushError {
-  return new PushError(Codes.CommandFailed, { what, exitCode: 'non-zero', stderr: tail(stderr, 5), stdout: tail(p.output, 5) });
 }
 
 /** Runs the parts as one command line; markers that are missing or do not parse fail it (99020). */
