@@ -10,8 +10,11 @@ export function tail(text: string, lines = 40): string {
   return all.slice(-lines).join('\n');
 }
 
+/** A command's exit code; 'non-zero' for a part of a batched Windows command line, which tells success or failure only. */
+export type ExitCode = ExecResult['code'] | 'non-zero';
+
 /** A command that had to exit 0 and did not: `code` (default: command failed) with its exit code and output. */
-export function commandFailed(res: Pick<ExecResult, 'code' | 'stdout' | 'stderr'>, what: string, code: number = Codes.CommandFailed): PushError {
+export function commandFailed(res: { code: ExitCode; stdout: string; stderr: string }, what: string, code: number = Codes.CommandFailed): PushError {
   return new PushError(code, { what, exitCode: res.code, stderr: tail(res.stderr), stdout: tail(res.stdout) });
 }
 

@@ -71,10 +71,13 @@ describe('enable replication on Windows (SMB + WinRM, agent 9.30)', () => {
     assertNoRefusals(g.machine);
     assertSecretNotOnGuest(g.machine, lab.daemon.passphrase);
     assertSecretNotOnGuest(g.machine, g.account.password);
-    // The exact contract command lines (guest-contract.md, Windows steps 4-6).
+    // The exact contract command lines (guest-contract.md, Windows steps 4-6); extract and install are one
+    // line, the installer run only after the extraction exited 0 and printed its marker.
     const lines = g.machine.commands.map((c) => c.commandLine);
-    assert.ok(lines.some((l) => /&& "C:\\Windows\\Temp\\pushinstall-[0-9a-f-]+\\Microsoft-ASR_UA_9\.30\.0\.0_Windows_GA_22Oct2019_release\.exe" \/q \/x:"C:\\Windows\\Temp\\pushinstall-[0-9a-f-]+\\Extracted"$/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => l.endsWith(`\\Extracted\\UnifiedAgent.exe" /Role "MS" /InstallLocation "${DIR}" /Platform "VmWare" /Silent`)), lines.join('\n'));
+    const stage = String.raw`C:\\Windows\\Temp\\pushinstall-[0-9a-f-]+`;
+    const extractThenInstall = new RegExp(String.raw`^cd /d "(${stage})" && "\1\\Microsoft-ASR_UA_9\.30\.0\.0_Windows_GA_22Oct2019_release\.exe" /q /x:"\1\\Extracted"`
+      + String.raw` && echo [0-9a-f]{24} extracted && cd /d "\1\\Extracted" && "\1\\Extracted\\UnifiedAgent\.exe" /Role "MS" /InstallLocation "([^"]+)" /Platform "VmWare" /Silent$`);
+    assert.ok(lines.some((l) => extractThenInstall.exec(l)?.[2] === DIR), lines.join('\n'));
     assert.ok(lines.some((l) => /\\agent\\UnifiedAgentConfigurator\.exe" \/CSEndPoint 10\.0\.0\.4 \/PassphraseFilePath "C:\\Windows\\Temp\\pushinstall-[0-9a-f-]+\\passphrase\.txt"$/.test(l)), lines.join('\n'));
   });
 

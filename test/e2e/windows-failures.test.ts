@@ -1,7 +1,7 @@
 // Windows connection and space failures, end to end: wrong password (95107, counted by the lockout
 // guard), an account locked out on the guest (95520: smbd answers STATUS_ACCOUNT_LOCKED_OUT after
 // `pdbedit -c [L]`), SMB port closed (95105), WinRM port closed (95103), too little space to copy
-// (95524) or to install (99012).
+// (95524) or to install (99012), a package that does not extract (99013), a cancelled install.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { closedPort, createWindowsGuest, type WindowsGuest } from '../lab/windows-guest.ts';
@@ -15,21 +15,23 @@ describe('Windows connection and prerequisite failures', () => {
   let locked: WindowsGuest;
   let small: WindowsGuest;
   let slow: WindowsGuest;
+  let damaged: WindowsGuest;
 
   before(async () => {
     lab = await startWindowsLab(['9.30.0.0']);
     const passphrase = lab.daemon.passphrase;
-    [guest, locked, small, slow] = await Promise.all([
+    [guest, locked, small, slow, damaged] = await Promise.all([
       createWindowsGuest({ name: 'guest', behaviour: { passphrase } }),
       createWindowsGuest({ name: 'locked', behaviour: { passphrase } }),
       createWindowsGuest({ name: 'small', behaviour: { passphrase }, freeMiB: 60 }),
       createWindowsGuest({ name: 'slow', behaviour: { passphrase, installDelayMs: 20_000 } }),
+      createWindowsGuest({ name: 'damaged', behaviour: { passphrase, extractExit: 2 } }),
     ]);
     await locked.lockAccount();
   });
 
   after(async () => {
-    await Promise.all([guest, locked, small, slow].map((g) => g?.stop()));
+    await Promise.all([guest, locked, small, slow, damaged].map((g) => g?.stop()));
     await lab?.stop();
   });
 
@@ -88,6 +90,29 @@ describe('Windows connection and prerequisite failures', () => {
     assert.equal(tight.errors[0]?.details?.requiredMiB, 500);
     assert.ok(!small.machine.registry.hasKey(UNINSTALL_KEY));
     assert.deepEqual(stagingFolders(small.machine), []);
+  });
+
+  it('a package that does not extract: 99013 with the extractor\'s exit code, UnifiedAgent.exe never run; an extraction without UnifiedAgent.exe: 99013 naming it', async () => {
+    const id = await createWindowsAccount(lab.daemon, damaged.account);
+    const job = await push(lab.daemon, windowsMachineFor(damaged, id));
+    assert.equal(job.state, 'Failed', JSON.stringify(job, null, 2));
+    assert.deepEqual(job.tasks.map((t) => [t.name, t.state]).slice(0, 3), [['CopyInstaller', 'Succeeded'], ['PrerequisiteCheck', 'Succeeded'], ['InstallMobilityService', 'Failed']]);
+    assert.equal(job.errors[0]?.code, 99013);
+    assert.equal(job.errors[0]?.details?.exitCode, 2);
+    assert.match(job.errors[0]?.message ?? '', /could not be extracted on the machine \(exit code 2\)/);
+    assert.equal(job.attempts, 1);
+    assert.ok(!damaged.machine.commands.some((c) => c.ran.some((r) => /UnifiedAgent\.exe"/.test(r))), 'UnifiedAgent.exe never ran');
+    assert.ok(!damaged.machine.registry.hasKey(UNINSTALL_KEY));
+    assert.deepEqual(stagingFolders(damaged.machine), []);
+
+    damaged.setBehaviour({ passphrase: lab.daemon.passphrase, extractNothing: true });
+    const empty = await push(lab.daemon, windowsMachineFor(damaged, id));
+    assert.equal(empty.state, 'Failed', JSON.stringify(empty, null, 2));
+    assert.equal(task(empty, 'InstallMobilityService').state, 'Failed');
+    assert.equal(empty.errors[0]?.code, 99013);
+    assert.match(String(empty.errors[0]?.details?.reason), /^UnifiedAgent\.exe is not in C:\\Windows\\Temp\\pushinstall-[0-9a-f-]+\\Extracted after extraction$/);
+    assert.ok(!damaged.machine.registry.hasKey(UNINSTALL_KEY));
+    assert.deepEqual(stagingFolders(damaged.machine), []);
   });
 
   it('cancel during the install: the installer is terminated, the job ends Cancelled, the staging folder is removed', async () => {

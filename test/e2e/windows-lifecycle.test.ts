@@ -32,6 +32,8 @@ async function submit(lab: Lab, what: keyof typeof ENDPOINTS, guest: WindowsGues
 
 const states = (job: JobBody) => job.tasks.map((t) => [t.name, t.state]);
 const lines = (g: WindowsGuest, from = 0) => g.machine.commands.slice(from).map((c) => c.commandLine);
+/** The commands cmd.exe ran, each part of a batched line on its own. */
+const commandsRan = (g: WindowsGuest, from = 0) => g.machine.commands.slice(from).flatMap((c) => c.ran);
 
 describe('Windows agent lifecycle (agents 9.22, 9.26, 9.30 in the repository)', () => {
   let lab: Lab;
@@ -138,7 +140,7 @@ describe('Windows agent lifecycle (agents 9.22, 9.26, 9.30 in the repository)', 
     assert.deepEqual(states(job), [['ConnectivityCheck', 'Succeeded'], ['PrerequisiteCheck', 'Succeeded']]);
     assert.match(task(job, 'ConnectivityCheck').message ?? '', /reachable over SMB and WinRM \(HTTP\) as .*Microsoft-ASR_UA_9\.30\.0\.0_Windows_GA_22Oct2019_release\.exe would be pushed/);
     assert.equal(job.agentVersion, '9.30.0.0');
-    const ran = lines(g, from);
+    const ran = commandsRan(g, from);
     assert.ok(ran.some((l) => l.startsWith('whoami /groups')), 'admin check');
     assert.ok(ran.some((l) => /PROCESSOR_ARCHITECTURE/.test(l)), '64-bit check');
     assert.ok(ran.some((l) => /Windows NT\\CurrentVersion/.test(l)), 'Windows version check');

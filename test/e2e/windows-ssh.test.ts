@@ -41,7 +41,7 @@ describe('enable replication on Windows over OpenSSH', () => {
     assert.equal(guest.machine.registry.get(UNINSTALL_KEY, 'DisplayVersion'), '9.30.0.0');
     assert.equal(guest.machine.registry.get(AGENT_KEY, 'AgentConfigurationStatus'), 'Succeeded');
     assert.ok(guest.machine.commands.every((c) => c.user === guest.account.username), 'commands ran as the run-as account');
-    assert.ok(guest.machine.commands.some((c) => c.commandLine === 'dir /-c "C:"'), 'free space read with dir (no SMB)');
+    assert.ok(guest.machine.commands.some((c) => c.ran.includes('dir /-c "C:"')), 'free space read with dir (no SMB)');
     const log = await lab.daemon.api('GET', `/api/v1/jobs/${job.id}/log`);
     apiBodies.push(log.text);
     assert.match(log.text, /over OpenSSH/);

@@ -9,8 +9,12 @@
 //   - for programs (C runtime rules): an odd run of backslashes before a quote (a literal quote), `""`
 //     inside quotes (a literal quote), an empty argument;
 //   - for internal commands (cd, dir, mkdir, rmdir): any backslash right before a quote (cmd does not
-//     unescape, so a doubled trailing backslash stays doubled).
-// Operators between commands: `&&`, `||` and `&`.
+//     unescape, so a doubled trailing backslash stays doubled);
+//   - echo of anything but letters, digits, spaces, dots and dashes (quotes, `echo.`, `echo on` differ).
+// Operators between commands: `&&`, `||` and `&`. `&&` and `||` bind tighter than `&` and equally among
+// themselves, left to right, and are decided when they run (on the previous command's exit code): so
+// running the commands in order, each `&&` / `||` looking at the last exit code, is what cmd.exe does.
+// echo prints what follows `echo ` up to the operator, the spaces before the operator included.
 
 export class CommandLineError extends Error {
   constructor(message: string, readonly line: string) {
@@ -34,7 +38,7 @@ export interface CommandStep {
   op?: '&&' | '||' | '&';
 }
 
-export const INTERNAL_COMMANDS = new Set(['cd', 'chdir', 'dir', 'mkdir', 'md', 'rmdir', 'rd']);
+export const INTERNAL_COMMANDS = new Set(['cd', 'chdir', 'dir', 'mkdir', 'md', 'rmdir', 'rd', 'echo']);
 
 /** Splits a line into commands at unquoted `&&`, `||`, `&`, refusing what cmd would treat specially. */
 export function parseCmdLine(line: string): CommandStep[] {
@@ -51,7 +55,8 @@ export function parseCmdLine(line: string): CommandStep[] {
   const flush = (next: CommandStep['op']) => {
     const text = current.trim();
     if (text === '') throw new CommandLineError(`empty command ${next ? `before ${next}` : 'at the end'}`, line);
-    steps.push(op === undefined ? { command: parseCommand(text, line) } : { command: parseCommand(text, line), op });
+    const command = /^echo\s/i.test(text) ? echoCommand(current.trimStart(), line) : parseCommand(text, line);
+    steps.push(op === undefined ? { command } : { command, op });
     op = next;
     current = '';
   };
@@ -75,6 +80,15 @@ export function parseCmdLine(line: string): CommandStep[] {
   if (quoted) throw new CommandLineError('unbalanced double quotes', line);
   flush(undefined);
   return steps;
+}
+
+/** `echo <text>`: one argument, the text as echo prints it (trailing spaces before an operator kept). */
+function echoCommand(untrimmed: string, line: string): ParsedCommand {
+  const printed = untrimmed.slice('echo '.length);
+  if (!/^[A-Za-z0-9._-][A-Za-z0-9 ._-]*$/.test(printed) || /^(on|off)\s*$/i.test(printed)) {
+    throw new CommandLineError(`echo ${JSON.stringify(printed)}: the simulator models plain words only`, line);
+  }
+  return { text: untrimmed.trim(), program: untrimmed.slice(0, 4), args: [printed] };
 }
 
 function parseCommand(text: string, line: string): ParsedCommand {

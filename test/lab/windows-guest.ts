@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { startSamba, type SambaServer } from './samba.ts';
 import { WindowsDrive } from './windows-fs.ts';
 import { SimulatedWindows, type WindowsBehaviour, type WindowsVersion } from './windows-machine.ts';
-import { startWinrmServer, type WinrmServer } from './winrm-server.ts';
+import { startWinrmServer, type WinrmServer, type WinrmServerStats } from './winrm-server.ts';
 
 const execFileP = promisify(execFile);
 
@@ -41,6 +41,8 @@ export interface WindowsGuest {
   drive: WindowsDrive;
   /** SHA-256 fingerprint of the HTTPS certificate (upper-case hex pairs), when https. */
   certificateFingerprint: string | null;
+  /** The WinRM listener's counters (shells, commands, receives, signals, sealed requests), to count round trips. */
+  winrmStats(): WinrmServerStats;
   setBehaviour(b: WindowsBehaviour): void;
   setFreeMiB(mib: number): void;
   /** Locks the account out (Samba then answers STATUS_ACCOUNT_LOCKED_OUT). */
@@ -131,15 +133,9 @@ export async function createWindowsGuest(o: WindowsGuestOptions = {}): Promise<W
     winrm = await startWinrm();
     const sambaServer = samba;
     const guest: WindowsGuest = {
-      name: o.name ?? computerName,
-      address: '127.0.0.1',
-      computerName,
-      smbPort: samba.port,
-      winrmPort: winrm.port,
-      account: { username: user.name, password },
-      machine,
-      drive,
-      certificateFingerprint: cert?.fingerprint ?? null,
+      name: o.name ?? computerName, address: '127.0.0.1', computerName, smbPort: samba.port, winrmPort: winrm.port,
+      account: { username: user.name, password }, machine, drive, certificateFingerprint: cert?.fingerprint ?? null,
+      winrmStats: () => (winrm as WinrmServer).stats(),
       setBehaviour: (b) => { machine.behaviour = b; filtered.set(b); },
       setFreeMiB,
       lockAccount: async () => { await execFileP('pdbedit', ['-s', sambaServer.confPath, '-u', user.name, '-c', '[L]']); },

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { CommandLineError, INTERNAL_COMMANDS, parseCmdLine, type ParsedCommand } from './windows-cmdline.ts';
 import { WindowsPathError, type WindowsDrive } from './windows-fs.ts';
+import { fail, internalCommand, ok, type Result } from './windows-internal.ts';
 import { seedDefenderExclusions, wmic, type GuidanceBehaviour } from './windows-guidance.ts';
 import { parseStandIn, standIn } from './windows-installer.ts';
 import { Registry } from './windows-registry.ts';
@@ -45,6 +46,10 @@ export interface WindowsBehaviour extends GuidanceBehaviour {
   msi32?: boolean;
   /** whoami's display language (default en-US). */
   language?: DisplayLanguage;
+  /** The self-extractor's exit code (a damaged package when not 0: it lays down nothing). */
+  extractExit?: number;
+  /** The self-extractor exits 0 but lays down no UnifiedAgent.exe. */
+  extractNothing?: boolean;
   /** UnifiedAgent.exe's exit code: 0, 3010, a VSS code (511, 512, 517, 806, 802) or a failure. */
   installExit?: number;
   /** The line a failing installer writes to its log. */
@@ -65,12 +70,15 @@ export interface WindowsBehaviour extends GuidanceBehaviour {
   installDelayMs?: number;
 }
 
-export interface CommandRecord { user: string; commandLine: string; exitCode: number; refused?: string }
+export interface CommandRecord {
+  user: string;
+  commandLine: string;
+  exitCode: number;
+  refused?: string;
+  /** The commands of the line cmd.exe ran, in order (those an `&&` or `||` skipped left out). */
+  ran: string[];
+}
 
-interface Result { exitCode: number; stdout: string; stderr: string }
-
-const ok = (stdout = ''): Result => ({ exitCode: 0, stdout, stderr: '' });
-const fail = (exitCode: number, stderr: string, stdout = ''): Result => ({ exitCode, stdout, stderr: stderr.endsWith('\r\n') ? stderr : `${stderr}\r\n` });
 
 function timestamp(): string {
   return new Date().toISOString().replace('T', ' ').replace('Z', '');
@@ -106,7 +114,7 @@ export class SimulatedWindows {
 
   /** Runs one command line as cmd.exe /c would, for the WinRM server and the OpenSSH shell. */
   execute = async (commandLine: string, ctx: { username: string; domain?: string; signal?: AbortSignal }): Promise<Result> => {
-    const record: CommandRecord = { user: ctx.username, commandLine, exitCode: 0 };
+    const record: CommandRecord = { user: ctx.username, commandLine, exitCode: 0, ran: [] };
     this.commands.push(record);
     const delay = this.behaviour.installDelayMs ?? 0;
     if (delay > 0 && /\\UnifiedAgent\.exe"/i.test(commandLine)) {
@@ -119,7 +127,7 @@ export class SimulatedWindows {
     }
     let result: Result;
     try {
-      result = this.runLine(commandLine);
+      result = this.runLine(commandLine, record.ran);
     } catch (e) {
       if (!(e instanceof CommandLineError) && !(e instanceof WindowsPathError)) throw e;
       record.refused = e.message;
@@ -130,7 +138,7 @@ export class SimulatedWindows {
     return result;
   };
 
-  private runLine(line: string): Result {
+  private runLine(line: string, ran: string[]): Result {
     const steps = parseCmdLine(line);
     let cwd = 'C:\\';
     let last: Result = ok();
@@ -139,6 +147,7 @@ export class SimulatedWindows {
     for (const step of steps) {
       if (step.op === '&&' && last.exitCode !== 0) continue;
       if (step.op === '||' && last.exitCode === 0) continue;
+      ran.push(step.command.text);
       const res = this.run(step.command, cwd, (next) => { cwd = next; });
       out.push(res.stdout);
       err.push(res.stderr);
@@ -150,7 +159,7 @@ export class SimulatedWindows {
   private run(c: ParsedCommand, cwd: string, chdir: (dir: string) => void): Result {
     const name = c.program.toLowerCase();
     const bare = name.replace(/\.exe$/, '');
-    if (INTERNAL_COMMANDS.has(bare)) return this.internal(bare, c.args, cwd, chdir);
+    if (INTERNAL_COMMANDS.has(bare)) return internalCommand(this.drive, bare, c.args, { cwd, chdir, freeBytes: this.behaviour.freeBytes });
     const isPath = c.program.includes('\\') || c.program.includes(':');
     if (!isPath && this.drive.exists(c.program, cwd) && !this.drive.isDirectory(c.program, cwd)) return this.runFile(`${cwd.replace(/\\+$/, '')}\\${c.program}`, c.args, cwd);
     if (!isPath) {
@@ -165,43 +174,6 @@ export class SimulatedWindows {
     }
     if (!this.drive.exists(c.program, cwd)) return fail(9009, `'${c.program}' is not recognized as an internal or external command,\r\noperable program or batch file.`);
     return this.runFile(c.program, c.args, cwd);
-  }
-
-  private internal(name: string, args: string[], cwd: string, chdir: (dir: string) => void): Result {
-    switch (name) {
-      case 'cd': case 'chdir': {
-        const target = args[0]?.toLowerCase() === '/d' ? args[1] : args[0];
-        if (target === undefined || args.length > (args[0]?.toLowerCase() === '/d' ? 2 : 1)) return fail(1, 'The syntax of the command is incorrect.');
-        if (!this.drive.isDirectory(target, cwd)) return fail(1, 'The system cannot find the path specified.');
-        chdir(this.drive.toWindows(this.drive.resolve(target, cwd)));
-        return ok();
-      }
-      case 'dir': {
-        const paths = args.filter((a) => !a.startsWith('/'));
-        if (args.some((a) => a.startsWith('/') && a.toLowerCase() !== '/-c') || paths.length > 1) return fail(1, 'The parameter is incorrect.');
-        const target = paths[0] ?? cwd;
-        if (!this.drive.isDirectory(target, cwd)) return fail(1, 'File Not Found');
-        const entries = this.drive.list(target, cwd);
-        const free = this.behaviour.freeBytes ?? this.drive.freeBytes();
-        const lines = [` Directory of ${this.drive.toWindows(this.drive.resolve(target, cwd))}`, '', ...entries.map((e) => `01/01/2024  12:00 PM    ${e}`),
-          `               ${entries.length} File(s)`, `               0 Dir(s)  ${free} bytes free`];
-        return ok(lines.join('\r\n') + '\r\n');
-      }
-      case 'mkdir': case 'md': {
-        if (args.length !== 1) return fail(1, 'The syntax of the command is incorrect.');
-        if (this.drive.exists(args[0] as string, cwd)) return fail(1, `A subdirectory or file ${args[0]} already exists.`);
-        this.drive.mkdirp(args[0] as string, cwd);
-        return ok();
-      }
-      default: { // rmdir / rd
-        const target = args.filter((a) => !a.startsWith('/'));
-        if (target.length !== 1) return fail(1, 'The syntax of the command is incorrect.');
-        if (!this.drive.exists(target[0] as string, cwd)) return fail(2, 'The system cannot find the file specified.');
-        if (!args.some((a) => a.toLowerCase() === '/s') && this.drive.list(target[0] as string, cwd).length > 0) return fail(145, 'The directory is not empty.');
-        this.drive.remove(target[0] as string, cwd);
-        return ok();
-      }
-    }
   }
 
   private reg(args: string[]): Result {
@@ -249,8 +221,10 @@ export class SimulatedWindows {
     if (args.length !== 2 || !q || !x) return fail(1, `extractor: expected /q /x:<folder>, got ${JSON.stringify(args)}`);
     const into = x.slice(3);
     if (!/^[A-Za-z]:\\/.test(into)) return fail(1, `extractor: /x needs an absolute folder, got ${into}`);
+    const exit = this.behaviour.extractExit ?? 0;
+    if (exit !== 0) return fail(exit, 'The archive is either in unknown format or damaged.');
     this.drive.mkdirp(into, cwd);
-    this.drive.write(`${into}\\UnifiedAgent.exe`, standIn('unified-agent', version));
+    if (!this.behaviour.extractNothing) this.drive.write(`${into}\\UnifiedAgent.exe`, standIn('unified-agent', version));
     this.drive.write(`${into}\\MobilityServiceSetup.msi.txt`, `Mobility Service ${version} (simulated payload)\r\n`);
     return ok();
   }

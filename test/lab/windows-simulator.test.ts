@@ -47,6 +47,14 @@ describe('cmd.exe / C runtime command-line rules', () => {
     assert.deepEqual(crtArgs('a\\\\b "c\\\\d" \\\\'), ['a\\\\b', 'c\\\\d', '\\\\'], 'backslashes not before a quote are literal');
   });
 
+  it('echo prints up to the operator, the spaces before it included; only plain words are modelled', () => {
+    const steps = parseCmdLine('echo abc begin x-1 & reg query HKLM\\X && echo abc end x-1 ok || echo abc end x-1 failed');
+    assert.deepEqual(steps.map((s) => [s.op, s.command.program, s.command.args]), [
+      [undefined, 'echo', ['abc begin x-1 ']], ['&', 'reg', ['query', 'HKLM\\X']], ['&&', 'echo', ['abc end x-1 ok ']], ['||', 'echo', ['abc end x-1 failed']],
+    ]);
+    for (const line of ['echo "quoted"', 'echo on', 'echo a:b', 'echo  two spaces']) assert.throws(() => parseCmdLine(line), CommandLineError, line);
+  });
+
   it('accepts every command the pipeline builds, and reads the arguments the pipeline meant', () => {
     const exe = `${STAGE}\\Microsoft-ASR_UA_9.30.0.0_Windows_GA_22Oct2019_release.exe`;
     const extract = parseCmdLine(windowsCommands.extract(exe, `${STAGE}\\Extracted`));
@@ -59,6 +67,7 @@ describe('cmd.exe / C runtime command-line rules', () => {
     for (const line of [
       windowsCommands.whoamiGroups(), windowsCommands.regQuery(AGENT_KEY), windowsCommands.regQuery(UNINSTALL_KEY, 'DisplayVersion'),
       windowsCommands.sha256(exe), windowsCommands.freeBytes('C:'), windowsCommands.uninstall(), windowsCommands.vssInstall(DIR), windowsCommands.vssUninstall(DIR),
+      windowsCommands.extractAndInstall(exe, `${STAGE}\\Extracted`, DIR, '0123456789abcdef01234567 extracted'),
     ]) assert.doesNotThrow(() => parseCmdLine(line), line);
     assert.throws(() => cmdQuote('C:\\100%'), /cannot be passed safely/);
   });

@@ -1,5 +1,5 @@
-import { AGENT_KEY, parseRegQuery, regString, UNINSTALL_KEYS, windowsCommands, type RegValue } from './commands.ts';
-import type { WindowsGuest } from './windows-guest.ts';
+import type { PartResult } from './batch.ts';
+import { parseRegQuery, regString } from './commands.ts';
 
 export interface WindowsAgentState {
   installed: boolean;
@@ -12,28 +12,19 @@ export interface WindowsAgentState {
   uninstallKey?: string;
 }
 
-/** The MSI's Uninstall key in the 64-bit view, else in the 32-bit view; undefined when in neither. */
-async function readUninstallKey(guest: WindowsGuest): Promise<{ key: string; values: Map<string, RegValue> } | undefined> {
-  for (const key of UNINSTALL_KEYS) {
-    const res = await guest.run(windowsCommands.regQuery(key));
-    if (res.code === 0) return { key, values: parseRegQuery(res.stdout) };
-  }
-  return undefined;
-}
-
 /**
- * What the registry says about the agent (asr-facts.md §6): installed when the MSI's Uninstall key
- * exists in either registry view (DisplayVersion: the agent's build, e.g. 9.30.5407.1); registered
- * when the InMage key's AgentConfigurationStatus says Succeeded. `reg query` of a missing key exits 1; that is "not there", not a failure.
+ * What the registry says about the agent (asr-facts.md §6), from `reg query` of the MSI's Uninstall key in
+ * both views (64-bit first) and of the InMage key: installed when the Uninstall key exists in either view
+ * (DisplayVersion: the agent's build, e.g. 9.30.5407.1); registered when the InMage key's
+ * AgentConfigurationStatus says Succeeded. `reg query` of a missing key fails; that is "not there", not a failure.
  */
-export async function readWindowsAgentState(guest: WindowsGuest): Promise<WindowsAgentState> {
-  const uninstall = await readUninstallKey(guest);
-  if (uninstall === undefined) return { installed: false, registered: false };
-  const product = uninstall.values;
-  const agent = await guest.run(windowsCommands.regQuery(AGENT_KEY));
-  const inmage = agent.code === 0 ? parseRegQuery(agent.stdout) : new Map();
+export function agentStateOf(uninstall: ReadonlyArray<{ key: string; read: PartResult }>, inmageKey: PartResult): WindowsAgentState {
+  const found = uninstall.find((u) => u.read.ok);
+  if (found === undefined) return { installed: false, registered: false };
+  const product = parseRegQuery(found.read.output);
+  const inmage = inmageKey.ok ? parseRegQuery(inmageKey.output) : new Map();
   const status = regString(inmage, 'AgentConfigurationStatus');
-  const state: WindowsAgentState = { installed: true, registered: status !== undefined && /Succeeded/i.test(status), uninstallKey: uninstall.key };
+  const state: WindowsAgentState = { installed: true, registered: status !== undefined && /Succeeded/i.test(status), uninstallKey: found.key };
   const version = regString(product, 'DisplayVersion');
   if (version) state.version = version;
   const dir = regString(inmage, 'InstallDirectory') ?? regString(product, 'InstallLocation');

@@ -63,6 +63,14 @@ export const windowsArgs = {
   register: (csEndpoint: string, passphraseFile: string) => `/CSEndPoint ${csEndpoint} /PassphraseFilePath ${passphraseFile}`,
 };
 
+function extractLine(installerExe: string, into: string): string {
+  return inFolder(windowsDirname(installerExe), installerExe, windowsArgs.extract(into));
+}
+
+function installLine(extracted: string, installDir: string): string {
+  return inFolder(extracted, `${extracted}\\UnifiedAgent.exe`, windowsArgs.install(installDir));
+}
+
 export const windowsCommands = {
   /** The token's groups and integrity level: an elevated administrator has Administrators and High integrity. */
   whoamiGroups: () => 'whoami /groups /fo csv /nh',
@@ -72,8 +80,14 @@ export const windowsCommands = {
   freeBytes: (dir: string) => `dir /-c ${quotePath(dir)}`,
   // No property list: commas are argument separators to cmd.exe; /value prints Name=Value lines.
   memory: () => 'wmic OS get /value',
-  extract: (installerExe: string, into: string) => inFolder(windowsDirname(installerExe), installerExe, windowsArgs.extract(into)),
-  install: (extracted: string, installDir: string) => inFolder(extracted, `${extracted}\\UnifiedAgent.exe`, windowsArgs.install(installDir)),
+  extract: extractLine,
+  install: installLine,
+  /**
+   * Both in one line: `&&` ends it at the first command that fails, so the line exits with the
+   * extraction's code when `echo <marker>` did not run, and with UnifiedAgent.exe's when it did.
+   */
+  extractAndInstall: (installerExe: string, extracted: string, installDir: string, marker: string) =>
+    `${extractLine(installerExe, extracted)} && echo ${marker} && ${installLine(extracted, installDir)}`,
   register: (installDir: string, csEndpoint: string, passphraseFile: string) =>
     inFolder(agentDir(installDir), `${agentDir(installDir)}\\UnifiedAgentConfigurator.exe`, windowsArgs.register(cmdQuote(csEndpoint), quotePath(passphraseFile))),
   uninstall: () => `MsiExec.exe /qn /x ${PRODUCT_CODE} /L+*V ${quotePath(UNINSTALL_LOG)}`,

@@ -3,7 +3,8 @@ import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
-import { readWindowsAgentState, type WindowsAgentState } from './agent-state.ts';
+import type { WindowsAgentState } from './agent-state.ts';
+import { readWindows, type WindowsFacts } from './facts.ts';
 import { installAgent } from './install.ts';
 import { checkWindowsPrerequisites } from './prerequisites.ts';
 import { registerWindowsAgent } from './register.ts';
@@ -22,6 +23,7 @@ export async function enableReplicationWindows(ctx: JobContext, deps: PipelineDe
   return withWindowsSession(ctx, deps, stage, async (session) => {
     let installer!: SelectedInstaller;
     let state!: WindowsAgentState;
+    let facts!: WindowsFacts;
     let remote = '';
     let nothingToInstall = false;
     const warnings: JobError[] = [];
@@ -30,14 +32,16 @@ export async function enableReplicationWindows(ctx: JobContext, deps: PipelineDe
       installer = await deps.repository.select('Windows');
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
       ctx.log(`selected ${installer.file} (agent ${installer.version}, SHA-256 ${installer.sha256})`);
-      state = await readWindowsAgentState(guest);
+      const before = await readWindows(guest, { agentState: true, freeSpace: [stage] });
+      state = before.agentState();
       if (state.installed) ctx.log(`agent ${state.version ?? '(unknown version)'} is installed${state.registered ? ' and registered' : ', not registered'}`);
       if (state.installed && state.version && compareReleases(state.version, installer.version) >= 0) {
         nothingToInstall = true;
         await ctx.setInstalledBuild(state.version);
         return;
       }
-      remote = await copyInstaller(ctx, guest, installer, stage);
+      // The command that verifies the copy also reads what the prerequisite check needs.
+      ({ remote, facts } = await copyInstaller(ctx, guest, installer, stage, before, { prerequisites: true, freeSpace: [installDir] }));
     });
     const g = session.guest;
     if (nothingToInstall) {
@@ -47,7 +51,7 @@ export async function enableReplicationWindows(ctx: JobContext, deps: PipelineDe
       await ctx.skip('InstallMobilityService', what);
       await ctx.skip('InstallVssProvider', what);
     } else {
-      await ctx.task('PrerequisiteCheck', () => checkWindowsPrerequisites(ctx, g, installer, installDir, g.account));
+      await ctx.task('PrerequisiteCheck', () => checkWindowsPrerequisites(ctx, facts, installer, installDir, g.account));
       warnings.push(...(await installAgent(ctx, g, installer, remote, stage, installDir)).warnings);
     }
     const version = nothingToInstall ? (state.version as string) : installer.version;

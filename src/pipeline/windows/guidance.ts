@@ -1,8 +1,8 @@
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import { memoryFinding, memoryUnknown, type Finding } from '../guidance.ts';
-import { parseRegQuery, windowsCommands } from './commands.ts';
-import type { WindowsGuest } from './windows-guest.ts';
+import type { PartResult } from './batch.ts';
+import { parseRegQuery } from './commands.ts';
 
 /** The folder the documentation says to exclude from antivirus scanning. */
 export const AGENT_DATA_DIR = 'C:\\ProgramData\\ASR\\agent';
@@ -15,17 +15,16 @@ function covers(excluded: string, folder: string): boolean {
   return f === e || f.startsWith(`${e}\\`);
 }
 
-/** Whether Defender's exclusion list names the agent folder (or a folder above it). */
-export async function defenderExclusionFinding(guest: WindowsGuest): Promise<Finding> {
-  const res = await guest.run(windowsCommands.regQuery(DEFENDER_EXCLUSIONS_KEY));
+/** Whether Defender's exclusion list (`reg query` of its key) names the agent folder (or a folder above it). */
+export function defenderExclusionFinding(res: PartResult): Finding {
   const details = { folder: AGENT_DATA_DIR, registryKey: DEFENDER_EXCLUSIONS_KEY };
-  if (res.code !== 0) {
+  if (!res.ok) {
     return {
       note: `antivirus: Microsoft Defender's exclusion list could not be read, so it is not known whether ${AGENT_DATA_DIR} is excluded`,
       warning: new PushError(Codes.AntivirusExclusionMissing, { ...details, excluded: null, reason: 'the exclusion key is missing or unreadable (no path exclusions, Defender not installed, or another antivirus)' }),
     };
   }
-  const covering = [...parseRegQuery(res.stdout).keys()].find((p) => covers(p, AGENT_DATA_DIR));
+  const covering = [...parseRegQuery(res.output).keys()].find((p) => covers(p, AGENT_DATA_DIR));
   if (covering !== undefined) return { note: `antivirus: ${AGENT_DATA_DIR} is excluded from Microsoft Defender scanning` };
   return {
     note: `antivirus: ${AGENT_DATA_DIR} is not in Microsoft Defender's exclusion list`,
@@ -33,11 +32,10 @@ export async function defenderExclusionFinding(guest: WindowsGuest): Promise<Fin
   };
 }
 
-/** Total and free physical memory as wmic reports them (KiB). */
-export async function windowsMemoryFinding(guest: WindowsGuest): Promise<Finding> {
-  const res = await guest.run(windowsCommands.memory());
-  const total = /TotalVisibleMemorySize=(\d+)/i.exec(res.stdout)?.[1];
-  const free = /FreePhysicalMemory=(\d+)/i.exec(res.stdout)?.[1];
-  if (res.code !== 0 || total === undefined || free === undefined) return memoryUnknown(`wmic OS get exited ${res.code}`);
+/** Total and free physical memory as `wmic OS get /value` reports them (KiB). */
+export function windowsMemoryFinding(res: PartResult): Finding {
+  const total = /TotalVisibleMemorySize=(\d+)/i.exec(res.output)?.[1];
+  const free = /FreePhysicalMemory=(\d+)/i.exec(res.output)?.[1];
+  if (!res.ok || total === undefined || free === undefined) return memoryUnknown(`wmic OS get exited ${res.ok ? 0 : 'non-zero'}`);
   return memoryFinding(Number(total) * 1024, Number(free) * 1024);
 }

@@ -4,6 +4,7 @@ import { PushError } from '../../errors/push-error.ts';
 import type { JobContext } from '../context.ts';
 import type { SelectedInstaller } from '../deps.ts';
 import { tail } from '../output.ts';
+import { newNonce } from './batch.ts';
 import { INSTALLER_LOG, windowsCommands } from './commands.ts';
 import { isVssExitCode, vssError, vssFailureIsWarning } from './vss.ts';
 import type { WindowsGuest } from './windows-guest.ts';
@@ -24,20 +25,6 @@ export async function readLogTail(guest: WindowsGuest, path: string, lines = 50)
   }
 }
 
-/** `"<stage>\<file>.exe" /q /x:"<stage>\Extracted"` (guest-contract.md, Windows step 4); any exit but 0 is 99013. */
-export async function extractInstaller(ctx: JobContext, guest: WindowsGuest, installerPath: string, extracted: string): Promise<void> {
-  await guest.removeTree(extracted); // a previous attempt may have left a partial extraction
-  const res = await guest.run(windowsCommands.extract(installerPath, extracted));
-  if (res.code !== 0) {
-    throw new PushError(Codes.ExtractFailed, { exitCode: res.code, stdout: tail(res.stdout, 20), stderr: tail(res.stderr, 20) },
-      { message: `The installer package could not be extracted on the machine (exit code ${res.code}).` });
-  }
-  if (!(await guest.exists(`${extracted}\\UnifiedAgent.exe`))) {
-    throw new PushError(Codes.ExtractFailed, { reason: `UnifiedAgent.exe is not in ${extracted} after extraction`, stdout: tail(res.stdout, 20) });
-  }
-  ctx.log(`extracted the installer into ${extracted}`);
-}
-
 export interface InstallOutcome {
   exitCode: number;
   /** 3010: installed, a reboot loads the filter driver (95265). */
@@ -47,13 +34,40 @@ export interface InstallOutcome {
 }
 
 /**
- * Runs UnifiedAgent.exe and reads its exit code (guest-contract.md, Windows step 5): 0 installed;
- * 3010 installed, reboot pending; the VSS codes: agent installed, VSS provider failed (what that means
- * for the job depends on the agent version, decided by the caller); anything else: 99003 with the tail
- * of the installer log, read over the file channel.
+ * Extracts the installer, `"<stage>\<file>.exe" /q /x:"<stage>\Extracted"` (guest-contract.md, Windows
+ * step 4), and runs `"<stage>\Extracted\UnifiedAgent.exe" /Role "MS" …` (step 5): one command line whose
+ * `&&` stops at the extraction when it fails, and prints a marker between the two when it does not. No
+ * marker: the line's exit code is the extraction's, 99013. Then UnifiedAgent.exe's exit code: 0 installed;
+ * 3010 installed, reboot pending; the VSS codes: agent installed, VSS provider failed (what that means for
+ * the job depends on the agent version, decided by the caller); anything else: 99013 when UnifiedAgent.exe
+ * is not in the extracted folder (cmd.exe could not run it), else 99003 with the tail of the installer
+ * log, read over the file channel.
  */
-export async function runUnifiedAgent(ctx: JobContext, guest: WindowsGuest, extracted: string, installDir: string, agentVersion: string): Promise<InstallOutcome> {
-  const res = await guest.run(windowsCommands.install(extracted, installDir));
+export async function extractAndInstall(
+  ctx: JobContext, guest: WindowsGuest, installerPath: string, extracted: string, installDir: string, agentVersion: string,
+): Promise<InstallOutcome> {
+  await guest.removeTree(extracted); // a previous attempt may have left a partial extraction
+  const marker = `${newNonce()} extracted`;
+  const res = await guest.run(windowsCommands.extractAndInstall(installerPath, extracted, installDir, marker));
+  const lines = res.stdout.split(/\r?\n/);
+  const at = lines.findIndex((l) => l.trimEnd() === marker);
+  if (at < 0 && res.code === 0) {
+    throw new PushError(Codes.CommandFailed, { what: 'extract and install', reason: 'the command line exited 0 without the marker that ends the extraction', stdout: tail(res.stdout, 20) });
+  }
+  if (at < 0) {
+    throw new PushError(Codes.ExtractFailed, { exitCode: res.code, stdout: tail(res.stdout, 20), stderr: tail(res.stderr, 20) },
+      { message: `The installer package could not be extracted on the machine (exit code ${res.code}).` });
+  }
+  ctx.log(`extracted the installer into ${extracted}`);
+  const installer = { code: res.code, stdout: lines.slice(at + 1).join('\n'), stderr: res.stderr };
+  return installOutcome(ctx, guest, installer, { extracted, extractOutput: lines.slice(0, at).join('\n'), installDir, agentVersion });
+}
+
+async function installOutcome(
+  ctx: JobContext, guest: WindowsGuest, res: { code: number | null; stdout: string; stderr: string },
+  o: { extracted: string; extractOutput: string; installDir: string; agentVersion: string },
+): Promise<InstallOutcome> {
+  const { installDir } = o;
   if (res.code === 0) {
     ctx.log(`installed the Mobility Service and the VSS provider in ${installDir}`);
     return { exitCode: 0, rebootRequired: false };
@@ -64,7 +78,11 @@ export async function runUnifiedAgent(ctx: JobContext, guest: WindowsGuest, extr
   }
   if (isVssExitCode(res.code)) {
     ctx.log(`installed the Mobility Service in ${installDir}, but the VSS provider failed (exit code ${res.code})`);
-    return { exitCode: res.code, rebootRequired: false, vssFailure: vssError(res.code, agentVersion, installDir) };
+    return { exitCode: res.code, rebootRequired: false, vssFailure: vssError(res.code, o.agentVersion, installDir) };
+  }
+  // When the file channel cannot tell, the installer's failure is what is reported.
+  if (!(await guest.exists(`${o.extracted}\\UnifiedAgent.exe`).catch(() => true))) {
+    throw new PushError(Codes.ExtractFailed, { reason: `UnifiedAgent.exe is not in ${o.extracted} after extraction`, stdout: tail(o.extractOutput, 20) });
   }
   const logTail = await readLogTail(guest, INSTALLER_LOG);
   throw new PushError(Codes.InstallFailed, {
@@ -101,8 +119,7 @@ export async function installAgent(
   let outcome: InstallOutcome | undefined;
   try {
     await ctx.task(step.task, async () => {
-      await extractInstaller(ctx, guest, remote, `${stage}\\Extracted`);
-      outcome = await runUnifiedAgent(ctx, guest, `${stage}\\Extracted`, installDir, installer.version);
+      outcome = await extractAndInstall(ctx, guest, remote, `${stage}\\Extracted`, installDir, installer.version);
       // Agent 9.22 and earlier: a VSS provider failure fails the agent install, and so the job.
       if (outcome.vssFailure && !vssFailureIsWarning(installer.version)) throw outcome.vssFailure;
       if (outcome.rebootRequired) {

@@ -7,8 +7,8 @@ import { compareVersions } from '../../repository/versions.ts';
 import type { JobContext } from '../context.ts';
 import type { SelectedInstaller } from '../deps.ts';
 import { tail } from '../output.ts';
-import { ENVIRONMENT_KEY, OS_VERSION_KEY, parseRegQuery, parseWhoamiGroups, regString, TOKEN_FILTER_POLICY, windowsCommands } from './commands.ts';
-import type { WindowsGuest } from './windows-guest.ts';
+import { parseRegQuery, parseWhoamiGroups, regString, TOKEN_FILTER_POLICY } from './commands.ts';
+import type { WindowsFacts } from './facts.ts';
 
 const MiB = 1024 * 1024;
 export const STAGING_MIN_BYTES = 100 * MiB;
@@ -19,8 +19,8 @@ const BUILDS: Record<string, string> = { 7601: '2008R2', 9200: '2012', 9600: '20
 
 export interface WindowsOsInfo { productName: string; build: string; installationType: string; windowsVersion: string | undefined }
 
-export async function readWindowsOs(guest: WindowsGuest): Promise<WindowsOsInfo> {
-  const values = parseRegQuery(await guest.must(windowsCommands.regQuery(OS_VERSION_KEY), { what: 'read the Windows version' }));
+export function windowsOsOf(facts: WindowsFacts): WindowsOsInfo {
+  const values = parseRegQuery(facts.windowsVersion());
   const productName = regString(values, 'ProductName') ?? '';
   const build = regString(values, 'CurrentBuildNumber') ?? regString(values, 'CurrentBuild') ?? '';
   const installationType = regString(values, 'InstallationType') ?? 'Server';
@@ -32,8 +32,8 @@ export async function readWindowsOs(guest: WindowsGuest): Promise<WindowsOsInfo>
   return { productName, build, installationType, windowsVersion };
 }
 
-async function checkAdmin(guest: WindowsGuest, username: string): Promise<void> {
-  const groups = parseWhoamiGroups(await guest.must(windowsCommands.whoamiGroups(), { what: 'read the account\'s groups' }));
+function checkAdmin(facts: WindowsFacts, username: string): void {
+  const groups = parseWhoamiGroups(facts.groups());
   if (groups.admin) return;
   const seen = { administratorsGroup: groups.administratorsAttributes, integrityLevel: groups.integrity, integritySid: groups.integritySid };
   if (!groups.administratorsMember) {
@@ -49,11 +49,11 @@ async function checkAdmin(guest: WindowsGuest, username: string): Promise<void> 
   }, { message: 'The run-as account does not have administrator rights on the machine.' });
 }
 
-async function checkArchitecture(guest: WindowsGuest): Promise<void> {
-  const res = await guest.run(windowsCommands.regQuery(ENVIRONMENT_KEY, 'PROCESSOR_ARCHITECTURE'));
-  const arch = regString(parseRegQuery(res.stdout), 'PROCESSOR_ARCHITECTURE');
-  if (res.code !== 0 || arch === undefined) {
-    throw new PushError(Codes.CommandFailed, { what: 'read PROCESSOR_ARCHITECTURE', exitCode: res.code, stderr: tail(res.stderr, 5) });
+function checkArchitecture(facts: WindowsFacts): void {
+  const res = facts.architecture();
+  const arch = regString(parseRegQuery(res.output), 'PROCESSOR_ARCHITECTURE');
+  if (!res.ok || arch === undefined) {
+    throw new PushError(Codes.CommandFailed, { what: 'read PROCESSOR_ARCHITECTURE', exitCode: res.ok ? 0 : 'non-zero', stderr: tail(facts.stderr, 5) });
   }
   if (arch.toUpperCase() !== 'AMD64') {
     throw new PushError(Codes.UnsupportedArch, { PROCESSOR_ARCHITECTURE: arch }, { message: `The machine runs ${arch} Windows; the Mobility Service needs 64-bit x64 (AMD64) Windows.` });
@@ -93,14 +93,15 @@ function checkVersion(ctx: JobContext, os: WindowsOsInfo, installer: SelectedIns
 /**
  * The prerequisite check (guest-contract.md, Windows step 3), each failing check its own error:
  * administrator rights (95107), 64-bit (99010), Windows version for the agent version (99023),
- * 500 MB free on the install volume (99012).
+ * 500 MB free on the install volume (99012). `facts`: a read with `prerequisites` and the install folder
+ * in `freeSpace` (facts.ts).
  */
-export async function checkWindowsPrerequisites(ctx: JobContext, guest: WindowsGuest, installer: SelectedInstaller, installDir: string, username: string): Promise<void> {
-  await checkAdmin(guest, username);
-  await checkArchitecture(guest);
-  const os = await readWindowsOs(guest);
+export async function checkWindowsPrerequisites(ctx: JobContext, facts: WindowsFacts, installer: SelectedInstaller, installDir: string, username: string): Promise<void> {
+  checkAdmin(facts, username);
+  checkArchitecture(facts);
+  const os = windowsOsOf(facts);
   checkVersion(ctx, os, installer);
-  const free = await guest.freeBytes(installDir);
+  const free = await facts.freeBytes(installDir);
   if (free < INSTALL_VOLUME_MIN_BYTES) {
     throw new PushError(Codes.InstallSpace, { path: installDir, freeMiB: Math.floor(free / MiB), requiredMiB: INSTALL_VOLUME_MIN_BYTES / MiB });
   }

@@ -2,9 +2,9 @@ import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import { readCsSettings } from '../cs-settings.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
-import { readWindowsAgentState } from './agent-state.ts';
 import { STAGING_PARENT } from './commands.ts';
 import { reportFindings } from '../guidance.ts';
+import { readWindows, type WindowsFacts } from './facts.ts';
 import { defenderExclusionFinding, windowsMemoryFinding } from './guidance.ts';
 import { checkWindowsPrerequisites } from './prerequisites.ts';
 import { checkRequestedOs, checkStagingSpace, windowsInstallDir, withWindowsSession } from './steps.ts';
@@ -27,14 +27,17 @@ export async function readinessCheckWindows(ctx: JobContext, deps: PipelineDeps)
   const installDir = windowsInstallDir(ctx.job.request.installLocation);
   return withWindowsSession(ctx, deps, null, async (session) => {
     let installer!: SelectedInstaller;
+    let facts!: WindowsFacts;
     await ctx.task('ConnectivityCheck', async () => {
       await readCsSettings(deps.settings);
       checkRequestedOs(ctx);
       const guest = await session.connect();
-      const state = await readWindowsAgentState(guest); // also proves that commands run
+      // Everything both tasks read, in one command (which also proves that commands run); checked below in order.
+      facts = await readWindows(guest, { agentState: true, prerequisites: true, guidance: true, freeSpace: [STAGING_PARENT, installDir] });
+      const state = facts.agentState();
       installer = await deps.repository.select('Windows');
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
-      await checkStagingSpace(guest, STAGING_PARENT);
+      await checkStagingSpace(facts, STAGING_PARENT);
       let agent = '';
       if (state.installed) {
         const current = state.version !== undefined && compareReleases(state.version, installer.version) >= 0;
@@ -43,8 +46,8 @@ export async function readinessCheckWindows(ctx: JobContext, deps: PipelineDeps)
       await ctx.note('ConnectivityCheck', `reachable over ${CHANNELS[guest.transport]} as ${guest.account}; ${installer.file} would be pushed${agent}`);
     });
     const warnings = await ctx.task('PrerequisiteCheck', async () => {
-      await checkWindowsPrerequisites(ctx, session.guest, installer, installDir, session.guest.account);
-      return reportFindings(ctx, 'PrerequisiteCheck', [await defenderExclusionFinding(session.guest), await windowsMemoryFinding(session.guest)]);
+      await checkWindowsPrerequisites(ctx, facts, installer, installDir, session.guest.account);
+      return reportFindings(ctx, 'PrerequisiteCheck', [defenderExclusionFinding(facts.defenderExclusions()), windowsMemoryFinding(facts.memory())]);
     });
     return { state: warnings.length > 0 ? 'Warning' : 'Succeeded', warnings };
   });

@@ -10,8 +10,9 @@ import type { JobContext } from '../context.ts';
 import { withGuestSession, type GuestAccess, type GuestSession } from '../guest-session.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { logCopyProgress } from '../output.ts';
-import { parseCertutilSha256, STAGING_PARENT, windowsCommands } from './commands.ts';
+import { STAGING_PARENT } from './commands.ts';
 import { connectWindowsGuest } from './connect.ts';
+import { readWindows, type WindowsFacts, type WindowsReads } from './facts.ts';
 import { STAGING_MIN_BYTES } from './prerequisites.ts';
 import type { WindowsGuest } from './windows-guest.ts';
 
@@ -50,38 +51,44 @@ export function checkRequestedOs(ctx: JobContext): void {
   }
 }
 
-async function sha256OnGuest(guest: WindowsGuest, file: string): Promise<string | null> {
-  const res = await guest.run(windowsCommands.sha256(file));
-  return res.code === 0 ? parseCertutilSha256(res.stdout) : null;
-}
-
-/** ≥100 MB free where the installer is copied to (95524). */
-export async function checkStagingSpace(guest: WindowsGuest, stage: string): Promise<number> {
-  const free = await guest.freeBytes(stage);
+/** ≥100 MB free where the installer is copied to (95524); `facts`: a read with `stage` in freeSpace. */
+export async function checkStagingSpace(facts: WindowsFacts, stage: string): Promise<number> {
+  const free = await facts.freeBytes(stage);
   if (free < STAGING_MIN_BYTES) {
     throw new PushError(Codes.CopySpace, { path: stage, freeMiB: Math.floor(free / MiB), requiredMiB: STAGING_MIN_BYTES / MiB });
   }
   return free;
 }
 
-/** Copies the installer into the staging folder unless the same bytes are already there (a retried job). */
-export async function copyInstaller(ctx: JobContext, guest: WindowsGuest, installer: SelectedInstaller, stage: string): Promise<string> {
-  await checkStagingSpace(guest, stage);
+/**
+ * Copies the installer into the staging folder unless the same bytes are already there (a retried job),
+ * and verifies it. `before`: a read with `stage` in freeSpace. The command that hashes the installer also
+ * makes `next`, the reads the checks after the copy need (made after the copy, so free space counts it);
+ * returns the installer's path and those facts.
+ */
+export async function copyInstaller(
+  ctx: JobContext, guest: WindowsGuest, installer: SelectedInstaller, stage: string, before: WindowsFacts, next: WindowsReads,
+): Promise<{ remote: string; facts: WindowsFacts }> {
+  await checkStagingSpace(before, stage);
   await guest.mkdirp(stage);
   const remote = `${stage}\\${installer.file}`;
-  if (await guest.exists(remote) && (await sha256OnGuest(guest, remote)) === installer.sha256) {
-    await ctx.note('CopyInstaller', `copy skipped: ${installer.file} with the same SHA-256 is already on the machine`);
-    ctx.log(`copy skipped: ${remote} already has SHA-256 ${installer.sha256}`);
-    return remote;
+  if (await guest.exists(remote)) {
+    const staged = await readWindows(guest, { ...next, sha256: remote });
+    if (staged.sha256() === installer.sha256) {
+      await ctx.note('CopyInstaller', `copy skipped: ${installer.file} with the same SHA-256 is already on the machine`);
+      ctx.log(`copy skipped: ${remote} already has SHA-256 ${installer.sha256}`);
+      return { remote, facts: staged };
+    }
   }
   ctx.log(`copying ${installer.file} (${installer.size} bytes) to ${remote} over ${guest.files.protocol.toUpperCase()}`);
   const copyStart = performance.now();
   await guest.put(installer.path, remote, logCopyProgress((l) => ctx.log(l)));
   ctx.copied?.(installer.size, (performance.now() - copyStart) / 1000);
-  const copied = await sha256OnGuest(guest, remote);
+  const facts = await readWindows(guest, { ...next, sha256: remote });
+  const copied = facts.sha256();
   if (copied !== installer.sha256) throw new PushError(Codes.CopyCorrupt, { file: remote, expected: installer.sha256, actual: copied });
   ctx.log(`verified SHA-256 ${installer.sha256} on the machine (certutil)`);
-  return remote;
+  return { remote, facts };
 }
 
 /** How a job reaches a Windows guest (SMB for files, WinRM or OpenSSH for commands), for the shared session and clean-up logic. */

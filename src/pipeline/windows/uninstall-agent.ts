@@ -3,7 +3,7 @@ import { PushError } from '../../errors/push-error.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import type { PipelineDeps } from '../deps.ts';
 import { tail } from '../output.ts';
-import { readWindowsAgentState } from './agent-state.ts';
+import { readWindowsAgentState } from './facts.ts';
 import { UNINSTALL_LOG, windowsCommands } from './commands.ts';
 import { readLogTail } from './install.ts';
 import { withWindowsSession } from './steps.ts';

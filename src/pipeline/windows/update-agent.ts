@@ -5,7 +5,8 @@ import { compareReleases } from '../../repository/versions.ts';
 import type { JobContext, PipelineOutcome } from '../context.ts';
 import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { selectUpdateTarget } from '../upgrade-path.ts';
-import { readWindowsAgentState, type WindowsAgentState } from './agent-state.ts';
+import type { WindowsAgentState } from './agent-state.ts';
+import { readWindows, type WindowsFacts } from './facts.ts';
 import { installAgent, UPDATE_STEP, type InstallOutcome } from './install.ts';
 import { checkWindowsPrerequisites } from './prerequisites.ts';
 import { registerWindowsAgent, verifyWindowsAgent } from './register.ts';
@@ -34,13 +35,15 @@ export async function updateAgentWindows(ctx: JobContext, deps: PipelineDeps): P
   return withWindowsSession(ctx, deps, stage, async (session) => {
     let installer!: SelectedInstaller;
     let state!: WindowsAgentState;
+    let facts!: WindowsFacts;
     let installDir = requestedDir;
     let finalTarget = '';
     let remote = '';
     let upToDate = false;
     await ctx.task('CopyInstaller', async () => {
       const guest = await session.connect();
-      state = await readWindowsAgentState(guest);
+      const before = await readWindows(guest, { agentState: true, freeSpace: [stage] });
+      state = before.agentState();
       if (!state.installed || !state.version) {
         throw new PushError(Codes.AgentNotInstalled, { machine: ctx.job.machine.address, ...(state.installed ? { reason: 'the registry shows no agent version (DisplayVersion)' } : {}) });
       }
@@ -49,7 +52,7 @@ export async function updateAgentWindows(ctx: JobContext, deps: PipelineDeps): P
       await ctx.setInstaller({ file: installer.file, sha256: installer.sha256 }, installer.version);
       if (compareReleases(state.version, installer.version) >= 0) { upToDate = true; return; }
       ctx.log(`updating agent ${state.version} in ${installDir} to ${installer.version}${finalTarget !== installer.version ? ` (a step towards ${finalTarget})` : ''}`);
-      remote = await copyInstaller(ctx, guest, installer, stage);
+      ({ remote, facts } = await copyInstaller(ctx, guest, installer, stage, before, { prerequisites: true, freeSpace: [installDir] }));
     });
     const g = session.guest;
     const from = state.version as string;
@@ -61,7 +64,7 @@ export async function updateAgentWindows(ctx: JobContext, deps: PipelineDeps): P
       await ctx.skip('UpdateMobilityService', what);
       await ctx.skip('InstallVssProvider', what);
     } else {
-      await ctx.task('PrerequisiteCheck', () => checkWindowsPrerequisites(ctx, g, installer, installDir, g.account));
+      await ctx.task('PrerequisiteCheck', () => checkWindowsPrerequisites(ctx, facts, installer, installDir, g.account));
       const done = await installAgent(ctx, g, installer, remote, stage, installDir, UPDATE_STEP);
       warnings.push(...done.warnings);
       await ctx.note('UpdateMobilityService', updateMessage(done.outcome, from, installer.version, finalTarget));

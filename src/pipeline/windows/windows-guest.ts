@@ -4,7 +4,7 @@ import { PushError } from '../../errors/push-error.ts';
 import type { CommandChannel, FileChannel } from '../../transports/transport.ts';
 import { splitWindowsPath } from '../../transports/windows-path.ts';
 import { Guest, type GuestOptions } from '../guest.ts';
-import { commandFailed, tail } from '../output.ts';
+import { tail, type ExitCode } from '../output.ts';
 import { parseDirFreeBytes, windowsCommands } from './commands.ts';
 
 export interface WindowsExecResult { code: number | null; stdout: string; stderr: string }
@@ -28,19 +28,16 @@ export class WindowsGuest extends Guest {
     return { code: res.code, stdout: res.stdout, stderr: res.stderr };
   }
 
-  /** Runs a command that must exit 0; otherwise `code` (default 99020) with its output. */
-  async must(command: string, options: { code?: number; what?: string } = {}): Promise<string> {
-    const res = await this.run(command);
-    if (res.code !== 0) throw commandFailed(res, options.what ?? command, options.code);
-    return res.stdout;
-  }
-
   /** Bytes available on the volume holding `path`: from the file channel, else from `dir` (SFTP cannot tell). */
   async freeBytes(path: string): Promise<number> {
     if (this.files.freeBytes) return this.files.freeBytes(path, this.fileOptions);
-    const res = await this.run(windowsCommands.freeBytes(`${splitWindowsPath(path).drive}:`));
-    const free = res.code === 0 ? parseDirFreeBytes(res.stdout) : null;
-    if (free === null) throw new PushError(Codes.CommandFailed, { what: `free space of ${path}`, exitCode: res.code, stdout: tail(res.stdout, 5), stderr: tail(res.stderr, 5) });
-    return free;
+    return dirFreeBytes(path, await this.run(windowsCommands.freeBytes(`${splitWindowsPath(path).drive}:`)));
   }
+}
+
+/** Free bytes from `dir /-c <drive>:` (run alone, or a part of a batch: code 'non-zero'); else 99020 naming the path. */
+export function dirFreeBytes(path: string, res: { code: ExitCode; stdout: string; stderr: string }): number {
+  const free = res.code === 0 ? parseDirFreeBytes(res.stdout) : null;
+  if (free === null) throw new PushError(Codes.CommandFailed, { what: `free space of ${path}`, exitCode: res.code, stdout: tail(res.stdout, 5), stderr: tail(res.stderr, 5) });
+  return free;
 }
