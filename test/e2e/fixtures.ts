@@ -133,10 +133,19 @@ export async function createClusterAccount(cluster: Cluster, guest: LinuxGuest):
   return (await cluster.client.createAccount({ name: 'root', osFamily: 'linux', username: guest.users.root.name, password: guest.users.root.password })).id;
 }
 
-/** Waits until every job (read through the cluster's API) has ended; returns them. */
+/**
+ * Waits until every job (read through the cluster's API) has ended; returns them. A 503 ("the job store
+ * is unreachable; retry shortly", as while Redis fails over or restarts) is read again, as a client would.
+ */
 export function clusterJobsEnded<J extends { state: string }>(cluster: Cluster, ids: string[], timeoutMs: number): Promise<J[]> {
   return until(`all ${ids.length} jobs to end`, async () => {
-    const all = await Promise.all(ids.map(async (id) => (await cluster.client.getJob(id)) as unknown as J));
+    let all: J[];
+    try {
+      all = await Promise.all(ids.map(async (id) => (await cluster.client.getJob(id)) as unknown as J));
+    } catch (e) {
+      if ((e as { status?: number }).status === 503) return undefined;
+      throw e;
+    }
     return all.every((j) => FINAL.includes(j.state)) ? all : undefined;
   }, timeoutMs);
 }

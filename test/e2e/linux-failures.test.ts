@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { OPENSSL_CALLS } from '../lab/guest-binaries.ts';
 import { createLinuxGuest, type LinuxGuest, type LinuxGuestOptions } from '../lab/linux-guest.ts';
 import { installerFileName } from '../lab/installers.ts';
 import { createLinuxAccount, machineFor, push, startLab, task, waitForInstallers, type JobBody, type Lab } from './fixtures.ts';
@@ -82,6 +83,29 @@ describe('Linux push failures', () => {
     const err = assertFailure(job, 95320, 'PrerequisiteCheck');
     assert.match(JSON.stringify(err.details), /root=\/dev\/sda2/);
     assert.match(err.recommendedAction, /UUID/);
+  });
+
+  it('a copy whose SHA-256 on the guest is not the repository\'s: 99009 on every attempt (retried: a copy may be damaged once), nothing extracted or installed', async () => {
+    const g = await guest({ name: 'badsum', openssl: 'wrong-sha256' });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    assert.equal(job.state, 'Failed', JSON.stringify(job, null, 2));
+    assert.equal(job.errors[0]?.code, 99009);
+    assert.equal(job.errors[0]?.retryable, true);
+    assert.equal(job.attempts, 4, 'JOB_RETRIES 3: four attempts');
+    assert.equal(job.errors[0]?.details?.actual, '0'.repeat(64));
+    assert.equal(task(job, 'CopyInstaller').state, 'Failed');
+    assert.equal(task(job, 'InstallMobilityService').state, 'NotStarted');
+    assert.equal(g.exists('/usr/local/.vx_version'), false);
+    assert.deepEqual(staged(g), [], 'staging folder removed after a failure');
+  });
+
+  it('a guest with openssl verifies the copy with openssl dgst (as real distributions have it) and succeeds', async () => {
+    const g = await guest({ name: 'openssl', openssl: true });
+    const job = await push(lab.daemon, machineFor(g, rootAccount));
+    assert.equal(job.state, 'Succeeded', JSON.stringify(job.errors));
+    assert.equal(job.attempts, 1);
+    assert.match(g.read(OPENSSL_CALLS), /^dgst -sha256 -r \/tmp\/pushinstall-[0-9a-f-]+\/Microsoft-ASR_UA_9\.30\.0\.0_UBUNTU-20\.04-64_GA_\S+_release\.tar\.gz$/m);
+    assert.match(g.read('/usr/local/.vx_version'), /AGENT_CONFIGURATION_STATUS=Succeeded/);
   });
 
   it('less than 100 MB free for the copy: 95524 before copying', async () => {

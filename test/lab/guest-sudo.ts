@@ -2,9 +2,9 @@
 // `sudo` binary with its libraries, plugins and PAM modules copied into the guest root, and a sudoers
 // file that makes the lab user pilab-sudo a sudoer, with or without a password. Nothing outside the
 // guest root is changed: the test machine's own /etc/sudoers and root account are never touched.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { must } from './exec.ts';
+import { copyIn, libraries } from './guest-binaries.ts';
 
 /**
  * `nopasswd`: password-less for every command; `password`: must type a password; `true-only`:
@@ -20,27 +20,6 @@ function hostFile(candidates: string[], what: string): string {
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`lab guest sudo: ${what} not found (looked in ${candidates.join(', ')}); install the sudo package: apt-get install -y sudo`);
   return found;
-}
-
-/** Copies a host file into the guest at the same path (its content: symlinks are followed). */
-function copyIn(root: string, file: string, mode?: number): void {
-  const target = path.join(root, file);
-  mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
-  // Never write through a busybox applet symlink that may sit at that path.
-  rmSync(target, { force: true });
-  copyFileSync(realpathSync(file), target);
-  if (mode !== undefined) chmodSync(target, mode);
-}
-
-/** The shared libraries a binary or plugin needs, as ldd resolves them on the host. */
-async function libraries(file: string): Promise<string[]> {
-  const out = await must('ldd', [file]);
-  const libs: string[] = [];
-  for (const line of out.split('\n')) {
-    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
-    if (m) libs.push(m[1] as string);
-  }
-  return libs;
 }
 
 /** Installs sudo into the guest root for `user` (a sudoer: NOPASSWD or asking for a password). */

@@ -94,6 +94,27 @@ describe('SFTP put with pooled read buffers', () => {
     }
   });
 
+  it('a connection closed under a copy whose replies stopped coming ends the copy at once (it does not wait forever)', async () => {
+    const { Client } = (await import('ssh2')).default;
+    const client = new Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve()).once('error', reject)
+        .connect({ host: guest.address, port: guest.port, username: guest.users.root.name, password: guest.users.root.password });
+    });
+    try {
+      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((e, s) => (e ? reject(e) : resolve(s))));
+      const closed = new AbortController();
+      const socket = (client as unknown as { _sock: { pause(): void } })._sock;
+      let paused = false;
+      const copy = sftpPut(sftp, files.at(-1)!.local, '/tmp/stalled', () => {
+        if (!paused) { paused = true; socket.pause(); setTimeout(() => closed.abort(), 100); } // no reply is read any more
+      }, closed.signal);
+      await assert.rejects(copy, /closed during the copy/);
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('a remote folder that does not exist, and a local file that cannot be read, fail the copy', async () => {
     const ch = await connect();
     try {

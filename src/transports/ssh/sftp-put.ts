@@ -38,31 +38,46 @@ function call<T = void>(fn: (cb: (err: Error | null | undefined, value?: T) => v
   return new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
 }
 
+/** Races every wait on the server with `closed`: a connection dropped without a reply must not leave the copy (and its open file) waiting forever. */
+type Until = <T>(p: Promise<T>) => Promise<T>;
+
+function until(closed: AbortSignal | undefined): Until {
+  if (!closed) return (p) => p;
+  const stop = new Promise<never>((_, reject) => {
+    const fail = () => reject(Object.assign(new Error('the SSH connection was closed during the copy'), { code: 'ECONNRESET' }));
+    if (closed.aborted) fail();
+    else closed.addEventListener('abort', fail, { once: true });
+  });
+  stop.catch(() => undefined);
+  return (p) => Promise.race([p, stop]);
+}
+
 /**
  * Writes `localPath` to `remotePath` (created or truncated, mode 0600 even when it existed): OPEN,
- * FSETSTAT, the writes, CLOSE. `step` hears the bytes acknowledged so far. Errors are the raw ssh2 or fs
- * ones, left to the caller to map.
+ * FSETSTAT, the writes, CLOSE. `step` hears the bytes acknowledged so far; `closed` ends the copy when
+ * the connection is closed under it. Errors are the raw ssh2 or fs ones, left to the caller to map.
  */
-export async function sftpPut(sftp: SFTPWrapper, localPath: string, remotePath: string, step: (transferred: number) => void): Promise<void> {
+export async function sftpPut(sftp: SFTPWrapper, localPath: string, remotePath: string, step: (transferred: number) => void, closed?: AbortSignal): Promise<void> {
+  const wait = until(closed);
   const file = await open(localPath, 'r');
   try {
     const size = (await file.stat()).size;
-    const handle = await call<Handle>((cb) => sftp.open(remotePath, 'w', { mode: 0o600 }, cb));
+    const handle = await wait(call<Handle>((cb) => sftp.open(remotePath, 'w', { mode: 0o600 }, cb)));
     try {
-      await call((cb) => sftp.fchmod(handle, 0o600, cb));
-      await writeAll(sftp, handle, file, size, step);
+      await wait(call((cb) => sftp.fchmod(handle, 0o600, cb)));
+      await writeAll(sftp, handle, file, size, step, wait);
     } catch (e) {
-      await call((cb) => sftp.close(handle, cb)).catch(() => undefined);
+      await wait(call((cb) => sftp.close(handle, cb))).catch(() => undefined);
       throw e;
     }
-    await call((cb) => sftp.close(handle, cb));
+    await wait(call((cb) => sftp.close(handle, cb)));
   } finally {
     await file.close();
   }
 }
 
 /** Reads chunk after chunk and keeps up to WRITES_IN_FLIGHT writes outstanding; the first failure ends the copy. */
-async function writeAll(sftp: SFTPWrapper, handle: Handle, file: Awaited<ReturnType<typeof open>>, size: number, step: (n: number) => void): Promise<void> {
+async function writeAll(sftp: SFTPWrapper, handle: Handle, file: Awaited<ReturnType<typeof open>>, size: number, step: (n: number) => void, wait: Until): Promise<void> {
   const chunk = writeLimit(sftp);
   const inFlight = new Set<Promise<void>>();
   let failed: Error | null = null;
@@ -84,8 +99,8 @@ async function writeAll(sftp: SFTPWrapper, handle: Handle, file: Awaited<ReturnT
       give(buf); // write() has copied it into its packet (or was not called)
     }
     position += n;
-    if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+    if (inFlight.size >= WRITES_IN_FLIGHT) await wait(Promise.race(inFlight));
   }
-  await Promise.all(inFlight);
+  await wait(Promise.all(inFlight));
   if (failed) throw failed;
 }

@@ -66,8 +66,8 @@ export class SftpSession {
   }
 
   /** Parallel copy of a local file (mode 0600, see sftpPut); errors are left to the caller to map. */
-  put(localPath: string, p: string, step: (transferred: number) => void): Promise<void> {
-    return sftpPut(this.sftp, localPath, p, step);
+  put(localPath: string, p: string, step: (transferred: number) => void, closed?: AbortSignal): Promise<void> {
+    return sftpPut(this.sftp, localPath, p, step, closed);
   }
 
   /** Writes a small file (mode 0600); errors are left to the caller to map. */

@@ -29,6 +29,8 @@ export class SshChannel implements CommandChannel, FileChannel {
   readonly description = '';
   private sftpSession: SftpSession | null = null;
   private closed = false;
+  /** Aborted when the connection is closed (a copy in flight must not wait for replies that cannot come). */
+  private readonly lifetime = new AbortController();
 
   private constructor(private readonly ssh: NodeSSH, private readonly options: SshConnectOptions) {}
 
@@ -147,7 +149,7 @@ export class SshChannel implements CommandChannel, FileChannel {
     return this.guard(options.signal, options.timeoutMs, 'copy', async () => {
       const sftp = await this.session();
       const total = (await stat(localPath)).size;
-      await sftp.put(localPath, sftpPath(remotePath), (transferred) => options.onProgress?.(transferred, total));
+      await sftp.put(localPath, sftpPath(remotePath), (transferred) => options.onProgress?.(transferred, total), this.lifetime.signal);
     });
   }
 
@@ -186,12 +188,14 @@ export class SshChannel implements CommandChannel, FileChannel {
 
   private dispose(): void {
     this.closed = true;
+    this.lifetime.abort();
     this.ssh.dispose();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.lifetime.abort();
     this.sftpSession?.end();
     this.ssh.dispose();
   }
