@@ -21,6 +21,18 @@ describe('SFTP put with pooled read buffers', () => {
   const files: Array<{ local: string; content: Buffer }> = [];
   const connect = () => SshChannel.connect({ host: guest.address, port: guest.port, credentials: { username: guest.users.root.name, password: guest.users.root.password }, connectTimeoutMs: 30_000 });
 
+  /** A plain ssh2 client and its SFTP session (for what SshChannel does not let a test reach). */
+  const rawSftp = async () => {
+    const { Client } = (await import('ssh2')).default;
+    const client = new Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve()).once('error', reject)
+        .connect({ host: guest.address, port: guest.port, username: guest.users.root.name, password: guest.users.root.password });
+    });
+    const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((e, s) => (e ? reject(e) : resolve(s))));
+    return { client, sftp };
+  };
+
   before(async () => {
     guest = await createLinuxGuest({ name: 'sftp-put' });
     dir = mkdtempSync(path.join(os.tmpdir(), 'pi-sftp-put-'));
@@ -72,14 +84,8 @@ describe('SFTP put with pooled read buffers', () => {
   });
 
   it('a server that takes smaller writes than a chunk: reads stay within its limit, the bytes arrive intact', async () => {
-    const { Client } = (await import('ssh2')).default;
-    const client = new Client();
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', () => resolve()).once('error', reject)
-        .connect({ host: guest.address, port: guest.port, username: guest.users.root.name, password: guest.users.root.password });
-    });
+    const { client, sftp } = await rawSftp();
     try {
-      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((e, s) => (e ? reject(e) : resolve(s))));
       // As ssh2 sets it for a server without OpenSSH's limits extension (about 33 KB), here smaller still.
       (sftp as unknown as { _maxWriteLen: number })._maxWriteLen = 10_000;
       const { local, content } = files.at(-1)!;
@@ -95,14 +101,8 @@ describe('SFTP put with pooled read buffers', () => {
   });
 
   it('a connection closed under a copy whose replies stopped coming ends the copy at once (it does not wait forever)', async () => {
-    const { Client } = (await import('ssh2')).default;
-    const client = new Client();
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', () => resolve()).once('error', reject)
-        .connect({ host: guest.address, port: guest.port, username: guest.users.root.name, password: guest.users.root.password });
-    });
+    const { client, sftp } = await rawSftp();
     try {
-      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((e, s) => (e ? reject(e) : resolve(s))));
       const closed = new AbortController();
       const socket = (client as unknown as { _sock: { pause(): void } })._sock;
       let paused = false;
