@@ -25,8 +25,8 @@ import { LAB_INSTANCE } from '../test/lab/paths.ts';
 import { startLabRedis } from '../test/lab/redis.ts';
 import { commandStats, finalCount, startBenchDaemon, statsDelta, type BenchDaemon } from './fleet/daemon.ts';
 import { cpuPerPush, type CpuPerPush } from './fleet/cpu.ts';
-import { createGuests, leftovers, registeredCount, resetGuest } from './fleet/guests.ts';
-import { renderMarkdown, type FleetResult } from './fleet/report.ts';
+import { createGuests, leftovers, registeredCount, resetGuest, setOpenssl } from './fleet/guests.ts';
+import { OPENSSL_PATH, renderMarkdown, type FleetResult } from './fleet/report.ts';
 import { guestCpuPerStep } from './fleet/guest-cpu.ts';
 import { instrumentedPush } from './fleet/round-trips.ts';
 import { jobSteps, meanInFlight, medians } from './fleet/steps.ts';
@@ -190,6 +190,17 @@ async function compareRound(b: DaemonBench, r: number, runs: PathRun[], waves: D
   const perJob = Object.values(delta).reduce((a, c) => a + c, 0) / guests.length;
   const ok = (await Promise.all(wave.ids.map((id) => d.redis.hget(`pi:job:${id}`, 'state')))).filter((st) => st === 'Succeeded').length;
   runs.push(finish('pushinstalld', r, { ok, failed: guests.length - ok, seconds: wave.seconds }, guests, true, cpu));
+  // The same push where the guests have openssl, as every mainstream distribution ships it: the copy is
+  // verified with `openssl dgst` (SHA instructions) instead of busybox's sha256sum.
+  resetAll(guests);
+  setOpenssl(guests, true);
+  try {
+    const withSsl = await cpuPerPush(guests.length, d.child.pid ?? 0, () => daemonWave(d, guests, b.accountId, `openssl${r}`), { redis: d.redis, guestPidFiles: sshdPidFiles(guests) });
+    const sslOk = (await Promise.all(withSsl.result.ids.map((id) => d.redis.hget(`pi:job:${id}`, 'state')))).filter((st) => st === 'Succeeded').length;
+    runs.push(finish(OPENSSL_PATH, r, { ok: sslOk, failed: guests.length - sslOk, seconds: withSsl.result.seconds }, guests, true, withSsl.cpu));
+  } finally {
+    setOpenssl(guests, false);
+  }
   const commands = Object.fromEntries(Object.entries(delta).map(([k, v]): [string, number] => [k, round(v / guests.length, 2)]).sort((x, y) => y[1] - x[1]));
   waves.push({
     round: r, acceptMs: Math.round(wave.acceptMs), redisCommandsPerJob: round(perJob, 1), commands, costs: await jobCosts(d, wave.ids),

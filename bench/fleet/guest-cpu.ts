@@ -3,7 +3,7 @@
 // /proc/<pid>/stat: every connection's sshd, shell and command lands there when it exits), over K
 // connections that each do one step, minus K connections that only connect and run `true`.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { probeScript, verifyAndExtract } from '../../src/pipeline/linux/commands.ts';
 import { LINUX_RELEASE_FILES } from '../../src/repository/os-mapping.ts';
@@ -35,7 +35,12 @@ export async function guestCpuPerStep(guest: LinuxGuest, installer: string, k = 
     ['exec: tar -xzf of the installer', (c) => c.exec('rm -rf /tmp/bench-x && mkdir -p /tmp/bench-x && tar -xzf /tmp/bench-i.tar.gz -C /tmp/bench-x', {})],
     ['exec: verify SHA-256 + extract (pushinstalld\'s)', (c) => c.exec(verifyAndExtract(nonce, '/tmp/bench-i.tar.gz', sha, '/tmp/bench-x'), {})],
     ['SFTP: put the installer', (c) => c.put(installer, '/tmp/bench-j.tar.gz')],
+    // The guest's openssl is switched off (see setOpenssl) but present: the same verify + extract with it.
+    ['exec: verify SHA-256 + extract, guest with openssl', (c) => c.exec(`PATH=/usr/bin/sslon:$PATH; ${verifyAndExtract(nonce, '/tmp/bench-i.tar.gz', sha, '/tmp/bench-x')}`, {})],
   ];
+  mkdirSync(guest.hostPath('/usr/bin/sslon'), { recursive: true });
+  copyFileSync(guest.hostPath('/usr/bin/openssl.off'), guest.hostPath('/usr/bin/sslon/openssl'));
+  chmodSync(guest.hostPath('/usr/bin/sslon/openssl'), 0o755);
   const run = async (step?: (c: SshChannel) => Promise<unknown>) => {
     const before = sshdCpuMs(guest);
     for (let i = 0; i < k; i++) {

@@ -1,6 +1,6 @@
 // The fleet benchmark's guests: N lab sshd guests (test/lab/linux-guest.ts), each on its own loopback
 // address, all pretending to be Ubuntu 20.04 and accepting the same configuration server passphrase.
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createLinuxGuest, type LinuxGuest } from '../../test/lab/linux-guest.ts';
 
@@ -19,14 +19,26 @@ export async function pool<T, R>(items: readonly T[], limit: number, work: (item
 }
 
 export async function createGuests(count: number, passphrase: string): Promise<LinuxGuest[]> {
-  const settled = await pool(Array.from({ length: count }), 6, () => createLinuxGuest({ name: 'fleet', os: 'ubuntu-20.04', behaviour: { passphrase } }));
+  const settled = await pool(Array.from({ length: count }), 6, () => createLinuxGuest({ name: 'fleet', os: 'ubuntu-20.04', behaviour: { passphrase }, openssl: 'host' }));
   const guests = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) {
     await Promise.all(guests.map((g) => g.destroy()));
     throw (failed as PromiseRejectedResult).reason;
   }
+  setOpenssl(guests, false);
   return guests;
+}
+
+/**
+ * Every guest has the host's openssl (as Ubuntu ships it); switched off (renamed, host side, untimed) the
+ * push verifies copies with busybox's sha256sum, as on the bare lab guests of the other benchmarks.
+ */
+export function setOpenssl(guests: readonly LinuxGuest[], on: boolean): void {
+  for (const g of guests) {
+    const [from, to] = on ? ['/usr/bin/openssl.off', '/usr/bin/openssl'] : ['/usr/bin/openssl', '/usr/bin/openssl.off'];
+    if (existsSync(g.hostPath(from))) renameSync(g.hostPath(from), g.hostPath(to));
+  }
 }
 
 /** Back to a machine that never saw an agent: no agent, empty /tmp, no installer log (host side, untimed). */

@@ -28,13 +28,17 @@ export async function libraries(file: string): Promise<string[]> {
 /** Where the guest's `openssl` wrapper records each call (its arguments), for tests to see what ran. */
 export const OPENSSL_CALLS = '/var/log/openssl-calls.log';
 
+/** What `openssl` a lab guest has (see installGuestOpenssl). */
+export type GuestOpenssl = 'host' | 'host-recorded' | 'wrong-sha256';
+
 /**
- * `real`: the host's `openssl` with its libraries (as /usr/bin/openssl.bin), behind a /usr/bin/openssl
- * that records its arguments, as the distributions a lab guest stands for ship it. `wrong-sha256`: an
- * `openssl` whose digests are of nothing the guest holds: what a copy damaged on the way looks like to
- * the push (busybox's own sha256sum cannot be replaced: its shell runs applets before PATH).
+ * `host`: the host's `openssl` with its libraries, as the distributions a lab guest stands for ship it;
+ * `host-recorded`: the same (as /usr/bin/openssl.bin) behind a /usr/bin/openssl that records its
+ * arguments in OPENSSL_CALLS; `wrong-sha256`: an `openssl` whose digests are of nothing the guest holds:
+ * what a copy damaged on the way looks like to the push (busybox's own sha256sum cannot be replaced: its
+ * shell runs applets before PATH).
  */
-export async function installGuestOpenssl(root: string, kind: 'real' | 'wrong-sha256'): Promise<void> {
+export async function installGuestOpenssl(root: string, kind: GuestOpenssl): Promise<void> {
   const wrapper = path.join(root, 'usr/bin/openssl');
   mkdirSync(path.dirname(wrapper), { recursive: true, mode: 0o755 });
   if (kind === 'wrong-sha256') {
@@ -43,7 +47,8 @@ export async function installGuestOpenssl(root: string, kind: 'real' | 'wrong-sh
   }
   const openssl = '/usr/bin/openssl';
   copyIn(root, openssl, 0o755);
-  renameSync(wrapper, `${wrapper}.bin`);
   for (const lib of await libraries(openssl)) copyIn(root, lib, 0o755);
+  if (kind === 'host') return;
+  renameSync(wrapper, `${wrapper}.bin`);
   writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${OPENSSL_CALLS}\nexec /usr/bin/openssl.bin "$@"\n`, { mode: 0o755 });
 }

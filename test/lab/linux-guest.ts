@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { must, run } from './exec.ts';
-import { installGuestOpenssl } from './guest-binaries.ts';
+import { installGuestOpenssl, type GuestOpenssl } from './guest-binaries.ts';
 import { installGuestSudo } from './guest-sudo.ts';
 import { ADDRESS_LOCKS, GUEST_NET, GUESTS_DIR } from './paths.ts';
 import { ensureLabUsers, type LabUsers } from './users.ts';
@@ -98,11 +98,8 @@ export interface LinuxGuestOptions {
   sudo?: boolean | 'password' | 'true-only';
   /** Port to listen on; default 22 when free on the address, else a free port. */
   port?: number;
-  /**
-   * `openssl` in the guest (the push verifies copies with `openssl dgst` where it exists, as on real
-   * distributions): `true` the host's, its calls recorded; `'wrong-sha256'` one whose digests are wrong.
-   */
-  openssl?: true | 'wrong-sha256';
+  /** `openssl` in the guest (the push verifies copies with `openssl dgst` where it exists, as on real distributions): see installGuestOpenssl. */
+  openssl?: GuestOpenssl;
 }
 
 export interface LinuxGuest {
@@ -232,7 +229,7 @@ export async function createLinuxGuest(options: LinuxGuestOptions = {}): Promise
     await buildRoot(root, { os: options.os ?? 'ubuntu-20.04', sizeMiB: options.sizeMiB ?? 4096, arch: options.arch ?? 'x86_64', grubDeviceNames: options.grubDeviceNames ?? false }, users);
     writeFileSync(path.join(root, 'etc/pushinstall-test.conf'), behaviourConf(options.behaviour ?? {}));
     if (options.sudo) await installGuestSudo(root, users.sudo.name, options.sudo === true ? 'nopasswd' : options.sudo);
-    if (options.openssl) await installGuestOpenssl(root, options.openssl === true ? 'real' : options.openssl);
+    if (options.openssl) await installGuestOpenssl(root, options.openssl);
     const keyFile = path.join(etc, 'ssh_host_ed25519_key');
     await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
     mkdirSync(path.join(etc, 'authorized_keys'), { mode: 0o755 });
