@@ -300,7 +300,7 @@ async function daemonPart(b: Omit<DaemonBench, 'accountId' | 'samples'>) {
   const runs: PathRun[] = [];
   const daemonWaves: DaemonWaveResult[] = [];
   for (let r = 1; r <= ROUNDS; r++) await compareRound(bench, r, runs, daemonWaves);
-  const { jobsRun, acceptWhilePushingMs, lagWhilePushingMs, apiOnlyWhilePushingMs } = await memoryWaves(bench, b.guests.length * (ROUNDS + 1));
+  const { jobsRun, acceptWhilePushingMs, lagWhilePushingMs, apiOnlyWhilePushingMs } = await memoryWaves(bench, await finalCount(b.d.redis)); // every job so far: warm-up, rounds, openssl waves
   const memory = memorySummary(bench, rssAtStart, jobsRun);
   // Acceptance to a process server whose workers are paused (nothing runs), with the push workers idle.
   const acceptMs: number[] = [];
