@@ -78,7 +78,7 @@ function installLine(stage: string, spec: PushSpec): string {
 
 /**
  * A minimal hand-coded ssh2 push: one connection; over one SFTP session a private staging folder, the
- * installer (same fastPut settings as the daemon's channel) and the passphrase file (0600); then one exec
+ * installer (ssh2 fastPut with the chunk size and writes in flight of the daemon's copy, which reads through shared buffers instead: src/transports/ssh/sftp-put.ts) and the passphrase file (0600); then one exec
  * doing extract + install + register + clean-up. No checks, no verification: the floor of what any push costs.
  */
 /** `steps`: receives each push's step durations (ms), for where the time goes under load. */
