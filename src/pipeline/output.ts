@@ -1,8 +1,14 @@
 // Guest output as it goes into errors, the same for Linux and Windows guests.
+import { randomBytes } from 'node:crypto';
 import { Codes } from '../errors/catalogue.ts';
 import { PushError } from '../errors/push-error.ts';
 import { redactor } from '../logging/redactor.ts';
 import type { ExecResult } from '../transports/transport.ts';
+
+/** A marker no program prints by chance (24 hex digits, new for every command), to tell our own markers in a guest's output. */
+export function newNonce(): string {
+  return randomBytes(12).toString('hex');
+}
 
 /** The last lines of some output, redacted, for an error's details. */
 export function tail(text: string, lines = 40): string {

@@ -2,13 +2,12 @@
 // installed agent, staging folder, free space, GRUB configuration), and the facts it found. The checks
 // themselves stay in the steps, in their documented order and task, each with its own error code: the
 // probe only gathers.
-import { randomBytes } from 'node:crypto';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
 import { LINUX_RELEASE_FILES } from '../../repository/os-mapping.ts';
 import { shQuote } from '../../transports/shell-quote.ts';
 import { linuxCommands, parseDfAvailableKiB, parseMarkedFiles, parseSections, parseVxVersion, probeScript, type ProbeSpec, type Section } from './commands.ts';
-import { tail } from '../output.ts';
+import { newNonce, tail } from '../output.ts';
 import { sudoPasswordError, sudoWantsPassword, type LinuxGuest } from './linux-guest.ts';
 
 export interface AgentState { installed: boolean; version?: string; registered: boolean; installDir?: string }
@@ -31,10 +30,6 @@ export function freeKiBOf(output: string, p: string): number {
 
 export async function freeKiB(guest: LinuxGuest, p: string): Promise<number> {
   return freeKiBOf(await guest.must(linuxCommands.freeKiB(p), { what: `free space of ${p}`, privileged: true }), p);
-}
-
-export function newNonce(): string {
-  return randomBytes(12).toString('hex');
 }
 
 /** What the probe found; each accessor fails the way the separate command it replaces failed. */

@@ -11,9 +11,9 @@ import type { PipelineDeps, SelectedInstaller } from '../deps.ts';
 import { connectLinuxGuest } from './connect.ts';
 import { EARLIER_WAIT_SEC, grubDeviceNameLines, linuxCommands, parseSections, registerAndVerify, verifyAndExtract, VX_VERSION_FILE } from './commands.ts';
 import { detectGuestOs } from './detect-os.ts';
-import { logCopyProgress, tail } from '../output.ts';
+import { logCopyProgress, newNonce, tail } from '../output.ts';
 import type { LinuxGuest } from './linux-guest.ts';
-import { agentStateOf, newNonce, probeGuest, type AgentState, type GuestFacts } from './probe.ts';
+import { agentStateOf, probeGuest, type AgentState, type GuestFacts } from './probe.ts';
 
 export { freeKiB, type AgentState } from './probe.ts';
 

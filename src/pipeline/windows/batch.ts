@@ -1,9 +1,8 @@
 // Several cmd.exe commands in one command line (one WinRM Command/Receive/Signal round, or one OpenSSH
 // exec, instead of one per command), each part's output between nonce-marked lines and parsed strictly.
-import { randomBytes } from 'node:crypto';
 import { Codes } from '../../errors/catalogue.ts';
 import { PushError } from '../../errors/push-error.ts';
-import { commandFailed, tail } from '../output.ts';
+import { commandFailed, newNonce, tail } from '../output.ts';
 import type { WindowsGuest } from './windows-guest.ts';
 
 /** One command of a batch; `name` keys its section (lower-case letters, digits, dashes). */
@@ -11,11 +10,6 @@ export interface BatchPart { name: string; command: string }
 
 /** What a part printed on stdout, and whether it exited 0. */
 export interface PartResult { output: string; ok: boolean }
-
-/** A marker no program prints by chance (24 hex digits, new for every command line). */
-export function newNonce(): string {
-  return randomBytes(12).toString('hex');
-}
 
 /** cmd.exe's limit for a command line (8191 characters); a longer line would be cut, not run. */
 const CMD_LINE_MAX = 8191;
