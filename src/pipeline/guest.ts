@@ -24,34 +24,46 @@ export class Guest {
     return { signal: this.opts.signal, timeoutMs: this.opts.timeoutMs };
   }
 
+  /** Awaited before every file operation: an OS class may hold them until a check passed (LinuxGuest). */
+  protected beforeFiles(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Copies a local file to the guest; no timeout for the whole copy (large installers on slow links). */
-  put(localPath: string, remotePath: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+  async put(localPath: string, remotePath: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+    await this.beforeFiles();
     return this.files.put(localPath, remotePath, { signal: this.opts.signal, ...(onProgress ? { onProgress } : {}) });
   }
 
-  writeFile(path: string, content: string | Buffer): Promise<void> {
+  async writeFile(path: string, content: string | Buffer): Promise<void> {
+    await this.beforeFiles();
     return this.files.writeFile(path, content, this.fileOptions);
   }
 
-  readFile(path: string): Promise<Buffer> {
+  async readFile(path: string): Promise<Buffer> {
+    await this.beforeFiles();
     return this.files.readFile(path, this.fileOptions);
   }
 
-  exists(path: string): Promise<boolean> {
+  async exists(path: string): Promise<boolean> {
+    await this.beforeFiles();
     return this.files.exists(path, this.fileOptions);
   }
 
-  mkdirp(path: string): Promise<void> {
+  async mkdirp(path: string): Promise<void> {
+    await this.beforeFiles();
     return this.files.mkdirp(path, this.fileOptions);
   }
 
   /** Deletes a file; a missing one is not an error. */
-  remove(path: string): Promise<void> {
+  async remove(path: string): Promise<void> {
+    await this.beforeFiles();
     return this.files.remove(path, this.fileOptions);
   }
 
   /** Deletes a folder tree as the run-as account; a missing one is not an error. */
-  removeTree(path: string): Promise<void> {
+  async removeTree(path: string): Promise<void> {
+    await this.beforeFiles();
     return this.files.removeTree(path, this.fileOptions);
   }
 

@@ -190,7 +190,10 @@ describe('Linux push failures', () => {
     const user = await createLinuxAccount(lab.daemon, g.users.user);
     const job = await push(lab.daemon, machineFor(g, user, { machineId: 'vm-nonroot' }));
     const err = assertFailure(job, 95108, 'CopyInstaller');
-    assert.match(String(err.details?.reason), /not root/);
+    assert.match(String(err.details?.reason), new RegExp(`not root \\(uid ${g.users.user.uid}\\)`));
+    // The uid check goes in front of the probe, in its exec: the probe (which makes the staging folder) never ran.
+    assert.ok(!g.exists(`/tmp/pushinstall-${job.id}`), 'no staging folder');
+    assert.match(await lab.daemon.client.jobLog(job.id), /\[uid 0 first\]/);
   });
 
   it('no SFTP subsystem: 95108', async () => {

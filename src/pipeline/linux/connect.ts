@@ -18,21 +18,21 @@ function credentialsOf(account: Account): SshCredentials {
   return credentials;
 }
 
-/** The account must act as root: uid 0, or password-less sudo when the account says useSudo (95108 otherwise). */
-async function checkRoot(guest: LinuxGuest, account: Account): Promise<void> {
+/**
+ * A sudoer account (useSudo) must be root or have password-less sudo (95108 otherwise). An account that
+ * is not a sudoer must be root: its guest checks uid 0 in front of the first command (LinuxGuest).
+ */
+async function checkSudo(guest: LinuxGuest): Promise<void> {
   const uid = (await guest.must(linuxCommands.whoami(), { what: 'read the user id' })).trim();
   if (uid === '0') return;
-  if (!account.useSudo) {
-    throw new PushError(Codes.LinuxCredentials, { reason: `the account ${account.username} is not root (uid ${uid}) and is not set to use sudo`, uid });
-  }
   const res = await guest.run(linuxCommands.sudoCheck(), { privileged: false });
   if (res.code === 0) return;
-  if (sudoWantsPassword(res.stderr)) throw sudoPasswordError(account.username, res.stderr);
+  if (sudoWantsPassword(res.stderr)) throw sudoPasswordError(guest.username, res.stderr);
   const missing = res.code === 127 || /not found/i.test(res.stderr);
   throw new PushError(Codes.LinuxCredentials, {
     reason: missing
       ? `useSudo is set but sudo is not installed on the machine (uid ${uid})`
-      : `sudo -n true fails for ${account.username} (exit ${res.code}): the account needs password-less sudo for every command (useSudo)`,
+      : `sudo -n true fails for ${guest.username} (exit ${res.code}): the account needs password-less sudo for every command (useSudo)`,
     uid, stderr: tail(res.stderr, 10),
   });
 }
@@ -72,13 +72,14 @@ export async function connectLinuxGuest(ctx: JobContext, deps: PipelineDeps, sig
   await deps.accounts.recordAuthSuccess(account.id);
   const guest = new LinuxGuest(channel, channel, {
     useSudo: account.useSudo,
+    confirmRoot: !account.useSudo,
     username: account.username,
     signal,
     timeoutMs: deps.settings.stepTimeoutMs,
     log: (l) => ctx.log(l),
   });
   try {
-    await checkRoot(guest, account);
+    if (account.useSudo) await checkSudo(guest);
   } catch (e) {
     await guest.close();
     throw e;
