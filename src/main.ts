@@ -1,9 +1,11 @@
 import { KeyAgreementError } from './accounts/key-agreement.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startDaemon } from './daemon.ts';
+import { tuneHeapGrowth } from './heap-tuning.ts';
 import { createLogger } from './logging/logger.ts';
 
 async function main(): Promise<void> {
+  tuneHeapGrowth();
   let config;
   try {
     config = loadConfig();
