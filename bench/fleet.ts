@@ -158,13 +158,12 @@ async function setUpDaemon(d: BenchDaemon, guests: LinuxGuest[]): Promise<string
   const acct = await d.api<{ id: string }>('POST', '/api/v1/run-as-accounts', { name: 'fleet root', osFamily: 'linux', username: guests[0]!.users.root.name, password: guests[0]!.users.root.password });
   if (acct.status !== 201) throw new Error(`account: ${acct.status}`);
   await new ProcessServerRegistry(d.redis).heartbeat(PAUSED_PS, { instance: 'bench (no worker: nothing runs)', pid: 0, host: 'bench', concurrency: 0 });
-  // Warm-up, untimed: one readiness check of every guest (pins each host key on first use, as a
-  // fleet's second push finds it pinned, and warms the daemon's code paths up as the bench process's are).
-  const warm = await d.api<{ jobs: Array<{ id: string }> }>('POST', '/api/v1/readiness-checks', {
-    machines: guests.map((g, i) => ({ machineId: `warm-${i}`, address: g.address, port: g.port, os: { family: 'linux' }, runAsAccountId: acct.body.id })),
-  });
-  if (warm.status !== 202) throw new Error(`readiness checks: ${warm.status}`);
-  while ((await finalCount(d.redis)) < guests.length) await new Promise((r) => setTimeout(r, 200));
+  // Warm-up, untimed: one enable-replication wave to every guest, guests reset after. It pins each host
+  // key on first use (as a fleet's second push finds it pinned) and brings the daemon to the state it
+  // pushes in (code paths compiled, heap and copy buffers grown), so that "job 200" in the memory
+  // figures is the 200th push, not the 50th after a ramp-up.
+  await daemonWave(d, guests, acct.body.id, 'warm');
+  resetAll(guests);
   return acct.body.id;
 }
 

@@ -59,7 +59,7 @@ function gcTraceReader(logFile: string): () => number | null {
 }
 
 /** `roles`: ROLES of the process (default both); a second process of the same deployment shares the data folder (tokens, vault key). */
-export async function startBenchDaemon(opts: { redisUrl: string; workDir: string; repositoryDir: string; passphrase: string; concurrency: number; csEndpoint: string; nodeArgs?: string[]; roles?: string }): Promise<BenchDaemon> {
+export async function startBenchDaemon(opts: { redisUrl: string; workDir: string; repositoryDir: string; passphrase: string; concurrency: number; csEndpoint: string; nodeArgs?: string[]; roles?: string; env?: Record<string, string> }): Promise<BenchDaemon> {
   const dataDir = path.join(opts.workDir, 'daemon');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const token = new TokenStore(path.join(dataDir, 'tokens.json')).add(opts.roles ? `bench-${opts.roles}` : 'bench', 'admin');
@@ -74,7 +74,7 @@ export async function startBenchDaemon(opts: { redisUrl: string; workDir: string
       PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root',
       HOST: '127.0.0.1', PORT: String(port), REDIS_URL: opts.redisUrl, DATA_DIR: dataDir, REPOSITORY_DIR: opts.repositoryDir,
       CS_ENDPOINT: opts.csEndpoint, CS_VERSION: '9.99.0.0', CS_PASSPHRASE_FILE: passphraseFile, WORKER_CONCURRENCY: String(opts.concurrency),
-      REPOSITORY_SETTLE_MS: '200', CONNECT_TIMEOUT_MS: '60000', LOG_LEVEL: 'info', ...(opts.roles ? { ROLES: opts.roles } : {}),
+      REPOSITORY_SETTLE_MS: '200', CONNECT_TIMEOUT_MS: '60000', LOG_LEVEL: 'info', ...(opts.roles ? { ROLES: opts.roles } : {}), ...opts.env,
     },
     stdio: ['ignore', logFd, logFd],
   });

@@ -62,6 +62,7 @@ function costSections(r: FleetResult): string[] {
   return [
     '## Memory (daemon RSS)',
     '',
+    'Every job counted is a push: the untimed warm-up is one enable-replication wave to every guest, then the rounds, then more waves up to the last job.',
     `At start ${r.memory.rssAtStartMiB} MiB; around job 200 ${r.memory.rssAtJob200MiB ?? 'n/a'} MiB, around job ${r.memory.jobs} (the last) ${r.memory.rssAtEndMiB} MiB:`,
     `${f(growth, 1)}% from job 200 (target within ±15%). "Around": the median of the samples within 50 jobs, since RSS swings with the copy buffers in flight and GC timing.`,
     `Live heap after the latest full GC (--trace-gc): ${r.memory.heapAfterGcAtJob200MiB ?? 'n/a'} MiB at job 200, ${r.memory.heapAfterGcAtEndMiB ?? 'n/a'} MiB at the end.`,
