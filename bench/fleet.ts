@@ -271,13 +271,20 @@ async function acceptFloor(d: BenchDaemon, accountId: string): Promise<{ addBulk
   return { addBulkMs: Math.round(median(addBulk)), createManyMs: Math.round(median(createMany)) };
 }
 
+/** The lowest and highest RSS sample from the end of the warm-up on, and the job each was taken at. */
+function rssRange(samples: readonly Sample[]) {
+  const by = [...samples].sort((x, y) => x.rssMiB - y.rssMiB);
+  const [lo, hi] = [by[0], by.at(-1)];
+  return lo && hi ? { minMiB: lo.rssMiB, minAtJob: lo.jobs, maxMiB: hi.rssMiB, maxAtJob: hi.jobs } : null;
+}
+
 function memorySummary(b: DaemonBench, rssAtStart: number, jobsRun: number) {
   const at = (n: number) => b.samples.find((x) => x.jobs >= n) ?? null;
   // RSS swings with the copy buffers in flight (16 pushes × 4 MiB) and GC timing: compare medians of the
   // samples taken within 50 jobs of job 200 and of the last job, not two single readings.
   const around = (n: number) => round(median(b.samples.filter((x) => Math.abs(x.jobs - n) <= 50).map((x) => x.rssMiB)), 1);
   return {
-    rssAtStartMiB: round(rssAtStart, 1), rssAtJob200MiB: around(200), rssAtEndMiB: around(jobsRun), jobs: jobsRun,
+    rssAtStartMiB: round(rssAtStart, 1), rssAtJob200MiB: around(200), rssAtEndMiB: around(jobsRun), jobs: jobsRun, rssRange: rssRange(b.samples),
     heapAfterGcAtJob200MiB: at(200)?.heapAfterGcMiB ?? null, heapAfterGcAtEndMiB: b.d.heapAfterGcMiB(), samples: b.samples.filter((_, i) => i % 5 === 0),
   };
 }
@@ -295,7 +302,7 @@ function writeResults(result: FleetResult & Record<string, unknown>): void {
 async function daemonPart(b: Omit<DaemonBench, 'accountId' | 'samples'>) {
   const rssAtStart = b.d.rssMiB();
   const bench: DaemonBench = { ...b, accountId: await setUpDaemon(b.d, b.guests), samples: [] };
-  await sample(bench, 0);
+  await sample(bench, await finalCount(b.d.redis)); // after the warm-up wave
   const runs: PathRun[] = [];
   const daemonWaves: DaemonWaveResult[] = [];
   for (let r = 1; r <= ROUNDS; r++) await compareRound(bench, r, runs, daemonWaves);

@@ -13,7 +13,7 @@ export interface FleetResult {
   runs: Run[];
   daemonWaves: Wave[];
   acceptance: { machines: number; idleMs: number[]; medianIdleMs: number; whilePushing: { machines: number; ms: number | null; eventLoopLagMs?: Record<string, number> | null; apiOnlyMs?: number | null }; floor?: { addBulkMs: number; createManyMs: number } };
-  memory: { rssAtStartMiB: number; rssAtJob200MiB: number | null; rssAtEndMiB: number; jobs: number; heapAfterGcAtJob200MiB: number | null; heapAfterGcAtEndMiB: number | null };
+  memory: { rssAtStartMiB: number; rssAtJob200MiB: number | null; rssAtEndMiB: number; jobs: number; rssRange?: { minMiB: number; minAtJob: number; maxMiB: number; maxAtJob: number } | null; heapAfterGcAtJob200MiB: number | null; heapAfterGcAtEndMiB: number | null };
   copy: Record<string, unknown> & { mib?: unknown; medianOursMs?: unknown; medianScpMs?: unknown; ratio?: unknown };
   oneLinuxPush: {
     state: string; sshSessions: number; channelOpens: number; execs: number; sftpSubsystems: number; sftpRequests: Record<string, number>; sftpWrites: number; roundTrips: number;
@@ -65,6 +65,7 @@ function costSections(r: FleetResult): string[] {
     'Every job counted is a push: the untimed warm-up is one enable-replication wave to every guest, then the rounds, then more waves up to the last job.',
     `At start ${r.memory.rssAtStartMiB} MiB; around job 200 ${r.memory.rssAtJob200MiB ?? 'n/a'} MiB, around job ${r.memory.jobs} (the last) ${r.memory.rssAtEndMiB} MiB:`,
     `${f(growth, 1)}% from job 200 (target within ±15%). "Around": the median of the samples within 50 jobs, since RSS swings with the copy buffers in flight and GC timing.`,
+    ...(r.memory.rssRange ? [`Every sample from the end of the warm-up on: lowest ${r.memory.rssRange.minMiB} MiB (job ${r.memory.rssRange.minAtJob}), highest ${r.memory.rssRange.maxMiB} MiB (job ${r.memory.rssRange.maxAtJob}); the daemon idles while the other paths run, and V8 gives memory back then.`] : []),
     `Live heap after the latest full GC (--trace-gc): ${r.memory.heapAfterGcAtJob200MiB ?? 'n/a'} MiB at job 200, ${r.memory.heapAfterGcAtEndMiB ?? 'n/a'} MiB at the end.`,
     '',
     '## Redis per job (last measured wave)',
