@@ -30,6 +30,8 @@ export interface TripCount {
 
 /** A short name for what an exec does (the guest commands of src/pipeline/linux). */
 function stepName(command: string): string {
+  // The uid 0 check LinuxGuest puts in front of an account's first command (a line of its own).
+  if (command.startsWith('u=$(id -u)')) return `${stepName(command.slice(command.indexOf('\n') + 1))}, uid 0 checked first`;
   const first = /^printf '@@%s begin %s\\n' [0-9a-f]+ ([a-z0-9-]+);/.exec(command)?.[1];
   if (command === 'id -u') return 'exec: id -u (root check)';
   if (first === 'arch' || first === 'uid') return 'exec: probe (OS, arch, agent, staging folder, free space, GRUB)';

@@ -7,7 +7,7 @@ const STEPS: Array<[RegExp, string]> = [
   [/^connecting to /, 'SSH connect, authenticate, SFTP session'],
   [/^\$ id -u/, 'exec: id -u (root check)'],
   [/^connected to /, 'connected'],
-  [/^\$ probe /, 'exec: probe'],
+  [/^\$ (\[uid 0 first\] )?probe /, 'exec: probe'],
   [/^(detected|selected|OS) /, 'OS tag, installer, record write'],
   [/^copying /, 'SFTP: put the installer'],
   [/^copied /, 'copied'],
