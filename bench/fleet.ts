@@ -207,7 +207,6 @@ async function compareRound(b: DaemonBench, r: number, runs: PathRun[], waves: D
   });
 }
 
-/** Keeps pushing in waves (guests reset between) until JOBS jobs have run; the first wave also times an accept while pushing. */
 /** The daemon's event loop delay (prom-client's, since the previous /metrics read), ms. */
 async function eventLoopLag(d: BenchDaemon): Promise<Record<string, number>> {
   const text = String((await d.api<string>('GET', '/metrics')).body);
@@ -219,29 +218,38 @@ async function eventLoopLag(d: BenchDaemon): Promise<Record<string, number>> {
   return out;
 }
 
-async function memoryWaves(b: DaemonBench, jobsRun: number): Promise<{ jobsRun: number; acceptWhilePushingMs: number | null; lagWhilePushingMs: Record<string, number> | null; apiOnlyWhilePushingMs: number | null }> {
-  let acceptWhilePushingMs: number | null = null;
-  let lagWhilePushingMs: Record<string, number> | null = null;
-  let apiOnlyWhilePushingMs: number | null = null;
+/** How many of the memory waves also time an accept while they push (the median is reported). */
+const ACCEPTS_WHILE_PUSHING = 3;
+
+interface AcceptWhilePushing { ms: number; eventLoopLagMs: Record<string, number>; apiOnlyMs: number | null }
+
+/**
+ * Keeps pushing in waves, one after the other (guests reset between), until JOBS jobs have run, sampling
+ * RSS on every poll; each of the first ACCEPTS_WHILE_PUSHING waves also times, a second into the wave, an
+ * accept of as many machines to the paused process server, then the same request to the API-only process.
+ */
+async function memoryWaves(b: DaemonBench, jobsRun: number): Promise<{ jobsRun: number; accepts: AcceptWhilePushing[] }> {
+  const accepts: AcceptWhilePushing[] = [];
   for (let w = 1; jobsRun < JOBS; w++) {
     resetAll(b.guests);
     let sent = false;
     const wave = await daemonWave(b.d, b.guests, b.accountId, `mem${w}`, async (final) => {
       await sample(b, final);
-      if (!sent && w === 1) {
+      if (!sent && w <= ACCEPTS_WHILE_PUSHING) {
         sent = true;
         await eventLoopLag(b.d); // resets prom-client's event loop histogram
         await new Promise((r) => setTimeout(r, 1000));
-        acceptWhilePushingMs = await acceptPaused(b.d, b.accountId, b.guests.length, 'while-pushing');
-        lagWhilePushingMs = await eventLoopLag(b.d);
+        const ms = Math.round(await acceptPaused(b.d, b.accountId, b.guests.length, `while-pushing${w}`));
+        const eventLoopLagMs = await eventLoopLag(b.d);
         // The same request to an API-only process of the same deployment (ROLES=api), the pushes still running.
-        if (b.apiOnly) apiOnlyWhilePushingMs = await acceptPaused(b.apiOnly, b.accountId, b.guests.length, 'api-only-while-pushing');
+        const apiOnlyMs = b.apiOnly ? Math.round(await acceptPaused(b.apiOnly, b.accountId, b.guests.length, `api-only-while-pushing${w}`)) : null;
+        accepts.push({ ms, eventLoopLagMs, apiOnlyMs });
       }
     });
     jobsRun += wave.ids.length;
     console.log(`memory wave ${w}: ${jobsRun} jobs run, RSS ${b.d.rssMiB().toFixed(1)} MiB, heap after the last full GC ${b.d.heapAfterGcMiB() ?? '?'} MiB`);
   }
-  return { jobsRun, acceptWhilePushingMs, lagWhilePushingMs, apiOnlyWhilePushingMs };
+  return { jobsRun, accepts };
 }
 
 /**
@@ -298,24 +306,32 @@ function writeResults(result: FleetResult & Record<string, unknown>): void {
   console.log(md);
 }
 
-/** The daemon part: warm-up, the rounds (with the other paths), memory waves, acceptance; then the daemon stops. */
+/**
+ * The daemon part: warm-up, memory waves (pushing without a pause from the warm-up to job JOBS: while the
+ * other paths run the daemon idles and V8 gives memory back, which would hide growth or fake it), the
+ * rounds (with the other paths), acceptance; then the daemon stops.
+ */
 async function daemonPart(b: Omit<DaemonBench, 'accountId' | 'samples'>) {
   const rssAtStart = b.d.rssMiB();
   const bench: DaemonBench = { ...b, accountId: await setUpDaemon(b.d, b.guests), samples: [] };
   await sample(bench, await finalCount(b.d.redis)); // after the warm-up wave
+  const { jobsRun, accepts } = await memoryWaves(bench, await finalCount(b.d.redis));
+  const memory = memorySummary(bench, rssAtStart, jobsRun);
+  bench.samples = []; // the rounds' polls sample too; the memory figures are the waves'
   const runs: PathRun[] = [];
   const daemonWaves: DaemonWaveResult[] = [];
   for (let r = 1; r <= ROUNDS; r++) await compareRound(bench, r, runs, daemonWaves);
-  const { jobsRun, acceptWhilePushingMs, lagWhilePushingMs, apiOnlyWhilePushingMs } = await memoryWaves(bench, await finalCount(b.d.redis)); // every job so far: warm-up, rounds, openssl waves
-  const memory = memorySummary(bench, rssAtStart, jobsRun);
   // Acceptance to a process server whose workers are paused (nothing runs), with the push workers idle.
   const acceptMs: number[] = [];
   for (let r = 0; r < ACCEPT_ROUNDS; r++) acceptMs.push(await acceptPaused(b.d, bench.accountId, ACCEPT, `accept${r}`));
   console.log(`accept ${ACCEPT}: ${acceptMs.map((x) => x.toFixed(0)).join(', ')} ms`);
   const floor = await acceptFloor(b.d, bench.accountId);
   console.log(`accept floor: ${JSON.stringify(floor)}`);
-  const whilePushing = { machines: GUESTS, ms: acceptWhilePushingMs === null ? null : Math.round(acceptWhilePushingMs), eventLoopLagMs: lagWhilePushingMs,
-    apiOnlyMs: apiOnlyWhilePushingMs === null ? null : Math.round(apiOnlyWhilePushingMs) };
+  const apiOnly = accepts.flatMap((a) => (a.apiOnlyMs === null ? [] : [a.apiOnlyMs]));
+  const whilePushing = {
+    machines: GUESTS, ms: accepts.length ? Math.round(median(accepts.map((a) => a.ms))) : null, each: accepts,
+    apiOnlyMs: apiOnly.length ? Math.round(median(apiOnly)) : null,
+  };
   return { runs, daemonWaves, memory, acceptance: { machines: ACCEPT, idleMs: acceptMs.map(Math.round), medianIdleMs: Math.round(median(acceptMs)), whilePushing, floor } };
 }
 
