@@ -38,8 +38,9 @@ async function checkSudo(guest: LinuxGuest): Promise<void> {
 }
 
 /**
- * Opens the SSH channel to a Linux guest with the run-as account and checks it may act as root (uid 0,
- * or password-less sudo when the account says useSudo). Authentication failures count towards the
+ * Opens the SSH channel to a Linux guest with the run-as account and checks it may act as root: a sudoer
+ * (useSudo) here, uid 0 or password-less sudo; any other account must be uid 0, which its first command
+ * checks in the same exec (LinuxGuest). Authentication failures count towards the
  * account's lockout guard; a success resets it.
  */
 export async function connectLinuxGuest(ctx: JobContext, deps: PipelineDeps, signal: AbortSignal = ctx.signal): Promise<LinuxGuest> {
