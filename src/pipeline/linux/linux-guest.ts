@@ -28,7 +28,7 @@ export function sudoPasswordError(username: string, stderr: string): PushError {
 }
 
 /** 95108 for an account that is not root (`uid`, a number) and is not set to use sudo. */
-export function notRootError(username: string, uid: string): PushError {
+function notRootError(username: string, uid: string): PushError {
   return new PushError(Codes.LinuxCredentials, { reason: `the account ${username} is not root (uid ${uid}) and is not set to use sudo`, uid });
 }
 
